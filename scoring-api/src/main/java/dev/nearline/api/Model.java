@@ -1,0 +1,56 @@
+package dev.nearline.api;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A model backend: ONNX Runtime in-process, a remote Triton server, or your own. Implementations are
+ * thread-safe ({@link #predict} is called from many threads at once) and own native or remote
+ * resources until {@link #close()}. The engine validates inputs against {@link #signature()} before
+ * calling {@link #predict}, so backends may assume names, types, ranks and fixed dimensions are right.
+ *
+ * <p>Failures are reported as {@link ScoringException}: {@code INVALID_INPUT} when the backend rejects
+ * the values, {@code UNAVAILABLE} when it is down, {@code INTERNAL} otherwise.
+ */
+public interface Model extends AutoCloseable {
+
+    /** The inputs this model takes and the outputs it returns. */
+    ModelSignature signature();
+
+    /** Runs the model on one record's tensors; the caller owns the returned tensors. */
+    Tensors predict(Tensors inputs);
+
+    /**
+     * Runs the model on several records. The default calls {@link #predict} per record; backends
+     * override it with one call along the batch (first) axis when that is cheaper. Element {@code i} of
+     * the result belongs to element {@code i} of {@code batch}. If the batched call fails, the whole
+     * call throws; the engine then retries the records one by one so that a bad record fails alone.
+     */
+    default List<Tensors> predictBatch(List<Tensors> batch) {
+        List<Tensors> out = new ArrayList<>(batch.size());
+        for (Tensors t : batch) {
+            out.add(predict(t));
+        }
+        return out;
+    }
+
+    /**
+     * Runs the model without blocking the caller when the backend can (a remote call); the default
+     * runs {@link #predict} on the calling thread and returns a completed future.
+     */
+    default CompletableFuture<Tensors> predictAsync(Tensors inputs) {
+        try {
+            return CompletableFuture.completedFuture(predict(inputs));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Releases the model's resources. Idempotent. The caller must make sure no {@code predict} call is
+     * running (the engine does); calls made after closing fail with {@code UNAVAILABLE}.
+     */
+    @Override
+    void close();
+}
