@@ -1,0 +1,223 @@
+package dev.nearline.core;
+
+import dev.nearline.api.Model;
+import dev.nearline.api.Postprocessor;
+import dev.nearline.api.Preprocessor;
+import dev.nearline.api.Scorer;
+import dev.nearline.api.Transform;
+import dev.nearline.core.internal.Engine;
+import dev.nearline.core.internal.PipelineLoader;
+import dev.nearline.core.internal.Step;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Entry point for building {@link Scorer}s: in code with {@link #builder(Preprocessor)}, or from a
+ * JSON pipeline file with {@link #load(Path)}.
+ *
+ * <pre>{@code
+ * Scorer<float[], Float> scorer = Pipeline.builder((float[] r) -> Tensors.of("input", Tensor.ofFloats(r, 1, r.length)))
+ *     .model(OnnxModel.builder(Path.of("fraud.onnx")).build())
+ *     .build(out -> out.get(0).floatAt(0));
+ * }</pre>
+ */
+public final class Pipeline {
+    private Pipeline() {
+    }
+
+    /**
+     * A builder for a pipeline whose records are turned into tensors by {@code preprocessor}.
+     *
+     * @param <I> record type
+     */
+    public static <I> Builder<I> builder(Preprocessor<I> preprocessor) {
+        return new Builder<>(preprocessor);
+    }
+
+    /**
+     * Builds a scorer from a JSON pipeline file, creating its stages with the plugins on the class path.
+     * Relative model paths are resolved against the file's folder. Records are what the preprocessor
+     * accepts (for the built-in ones: Jackson {@code JsonNode}, {@code Map<String, ?>} or a JSON string);
+     * results are what the postprocessor returns (for the built-in ones: maps ready to write as JSON).
+     *
+     * @throws IllegalArgumentException when the file is missing or malformed, or names an unknown plugin
+     *     type or key; the message gives the JSON path, such as {@code $.steps[0].device}
+     */
+    public static Scorer<Object, Object> load(Path file) {
+        return load(file, PluginRegistry.discover());
+    }
+
+    /** As {@link #load(Path)}, with plugins from {@code registry}. */
+    public static Scorer<Object, Object> load(Path file, PluginRegistry registry) {
+        return PipelineLoader.load(file, registry);
+    }
+
+    /**
+     * Builds a scorer from JSON text; relative paths are resolved against {@code baseDirectory}.
+     *
+     * @throws IllegalArgumentException as {@link #load(Path)}
+     */
+    public static Scorer<Object, Object> fromJson(String json, Path baseDirectory, PluginRegistry registry) {
+        return PipelineLoader.fromJson(json, "<json>", baseDirectory, registry);
+    }
+
+    /**
+     * Builds a code-defined pipeline: required stages in the factory and {@link #build}, model and
+     * transform steps in order, options set at most once each. Not thread-safe; use once.
+     *
+     * @param <I> record type
+     */
+    public static final class Builder<I> {
+        private final Preprocessor<I> preprocessor;
+        private final List<Step> steps = new ArrayList<>();
+        private final Set<String> stepNames = new HashSet<>();
+        private @Nullable String name;
+        private @Nullable Ticker ticker;
+        private @Nullable Duration timeout;
+        private @Nullable Duration closeGracePeriod;
+        private int asyncThreads = -1;
+        private int asyncQueueCapacity = -1;
+        private boolean built;
+
+        private Builder(Preprocessor<I> preprocessor) {
+            this.preprocessor = Objects.requireNonNull(preprocessor, "preprocessor");
+        }
+
+        /** Adds a model step named after its position ({@code model-1}, ...). */
+        public Builder<I> model(Model model) {
+            return model("model-" + (steps.size() + 1), model, Map.of());
+        }
+
+        /** Adds a named model step whose inputs are the pipeline tensors of the same names. */
+        public Builder<I> model(String stepName, Model model) {
+            return model(stepName, model, Map.of());
+        }
+
+        /**
+         * Adds a named model step; {@code inputBindings} maps model input names to the names of tensors
+         * produced earlier (by the preprocessor or earlier steps). Inputs not mentioned read the tensor of
+         * the same name. The scorer owns the model and closes it.
+         */
+        public Builder<I> model(String stepName, Model model, Map<String, String> inputBindings) {
+            requireNotBuilt();
+            addStep(Step.model(stepName, model, inputBindings));
+            return this;
+        }
+
+        /** Adds a transform between model steps; its outputs join the pipeline tensors by name. */
+        public Builder<I> transform(String stepName, Transform transform) {
+            requireNotBuilt();
+            addStep(Step.transform(stepName, transform));
+            return this;
+        }
+
+        /** The pipeline's name, used in messages, logs and thread names. Default {@code pipeline}. */
+        public Builder<I> name(String name) {
+            this.name = requireUnset(this.name, Objects.requireNonNull(name, "name"), "name");
+            return this;
+        }
+
+        /** The deadline for every record unless the call gives one. Default: none. */
+        public Builder<I> timeout(Duration timeout) {
+            requirePositive(timeout, "timeout");
+            this.timeout = requireUnset(this.timeout, timeout, "timeout");
+            return this;
+        }
+
+        /** How long {@link Scorer#close()} waits for records in flight. Default 5 s. */
+        public Builder<I> closeGracePeriod(Duration gracePeriod) {
+            if (gracePeriod.isNegative()) {
+                throw new IllegalArgumentException("closeGracePeriod must not be negative, got " + gracePeriod);
+            }
+            this.closeGracePeriod = requireUnset(this.closeGracePeriod, gracePeriod, "closeGracePeriod");
+            return this;
+        }
+
+        /** Threads that run {@link Scorer#scoreAsync} records. Default: the number of processors. */
+        public Builder<I> asyncThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("asyncThreads must be at least 1, got " + threads);
+            }
+            if (asyncThreads != -1) {
+                throw new IllegalStateException("asyncThreads was already set to " + asyncThreads);
+            }
+            this.asyncThreads = threads;
+            return this;
+        }
+
+        /**
+         * Records {@link Scorer#scoreAsync} may queue before it fails fast with {@code OVERLOADED}.
+         * Default 1024.
+         */
+        public Builder<I> asyncQueueCapacity(int capacity) {
+            if (capacity < 1) {
+                throw new IllegalArgumentException("asyncQueueCapacity must be at least 1, got " + capacity);
+            }
+            if (asyncQueueCapacity != -1) {
+                throw new IllegalStateException("asyncQueueCapacity was already set to " + asyncQueueCapacity);
+            }
+            this.asyncQueueCapacity = capacity;
+            return this;
+        }
+
+        /** The time source for deadlines (tests pass a fake). Default {@link Ticker#system()}. */
+        public Builder<I> ticker(Ticker ticker) {
+            this.ticker = requireUnset(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
+            return this;
+        }
+
+        /**
+         * Builds the scorer.
+         *
+         * @param <O> result type
+         * @throws IllegalStateException if no model step was added or the builder was used before
+         */
+        public <O> Scorer<I, O> build(Postprocessor<O> postprocessor) {
+            Objects.requireNonNull(postprocessor, "postprocessor");
+            requireNotBuilt();
+            if (steps.stream().allMatch(s -> s.model() == null)) {
+                throw new IllegalStateException("a pipeline needs at least one model step");
+            }
+            built = true;
+            Engine.Options options = new Engine.Options(name == null ? "pipeline" : name,
+                    ticker == null ? Ticker.system() : ticker, timeout,
+                    closeGracePeriod == null ? Duration.ofSeconds(5) : closeGracePeriod,
+                    asyncThreads == -1 ? Runtime.getRuntime().availableProcessors() : asyncThreads,
+                    asyncQueueCapacity == -1 ? 1024 : asyncQueueCapacity);
+            return new Engine<>(preprocessor, steps, postprocessor, options);
+        }
+
+        private void addStep(Step step) {
+            if (!stepNames.add(step.name())) {
+                throw new IllegalArgumentException("duplicate step name '" + step.name() + "'");
+            }
+            steps.add(step);
+        }
+
+        private void requireNotBuilt() {
+            if (built) {
+                throw new IllegalStateException("build() was already called on this builder");
+            }
+        }
+
+        private static <T> T requireUnset(@Nullable T current, T value, String property) {
+            if (current != null) {
+                throw new IllegalStateException(property + " was already set to " + current);
+            }
+            return value;
+        }
+
+        private static void requirePositive(Duration d, String property) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(property + " must be positive, got " + d);
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package dev.nearline.core.internal;
+
+import dev.nearline.api.DataType;
+import dev.nearline.api.Preprocessor;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.Tensors;
+import dev.nearline.api.spi.PreprocessorProvider;
+import dev.nearline.api.spi.Settings;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Built-in preprocessor {@code json-features}: reads named fields of a record (a JSON object, a
+ * {@code Map<String, ?>} or JSON text) into one feature row {@code [1, width]} of FP32 or FP64.
+ * Numeric fields take numbers, numeric strings or booleans, with an optional default for missing
+ * values; categorical fields look their value up in a list of categories and one-hot encode it (or
+ * write its index). Thread-safe and immutable.
+ */
+public final class FeaturesPreprocessor implements Preprocessor<Object> {
+
+    /** One input field. */
+    private static final class Field {
+        final String name;
+        final boolean hasDefault;
+        final double defaultValue;
+        final Map<String, Integer> categories;
+        final boolean oneHot;
+        final boolean unknownIsError;
+        final int offset;
+        final int width;
+
+        Field(String name, boolean hasDefault, double defaultValue, Map<String, Integer> categories, boolean oneHot,
+              boolean unknownIsError, int offset) {
+            this.name = name;
+            this.hasDefault = hasDefault;
+            this.defaultValue = defaultValue;
+            this.categories = categories;
+            this.oneHot = oneHot;
+            this.unknownIsError = unknownIsError;
+            this.offset = offset;
+            this.width = oneHot && !categories.isEmpty() ? categories.size() : 1;
+        }
+    }
+
+    private final String output;
+    private final boolean fp64;
+    private final boolean allowNaN;
+    private final Field[] fields;
+    private final int width;
+    private final long[] shape;
+
+    private FeaturesPreprocessor(String output, boolean fp64, boolean allowNaN, List<Field> fields) {
+        this.output = output;
+        this.fp64 = fp64;
+        this.allowNaN = allowNaN;
+        this.fields = fields.toArray(new Field[0]);
+        int w = 0;
+        for (Field f : fields) {
+            w += f.width;
+        }
+        this.width = w;
+        this.shape = new long[] {1, w};
+    }
+
+    /** Creates the preprocessor from its settings; see the README for the keys. */
+    static FeaturesPreprocessor create(Settings s) {
+        String output = s.string("output", "input");
+        boolean fp64 = s.choice("dtype", "FP32", "FP32", "FP64").equals("FP64");
+        boolean allowNaN = s.bool("allowNaN", false);
+        List<Field> fields = new ArrayList<>();
+        int offset = 0;
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Settings f : s.objects("fields")) {
+            String name = f.string("name");
+            if (!names.add(name)) {
+                throw f.error("name", "duplicate field '" + name + "'");
+            }
+            boolean hasDefault = f.has("default");
+            double def = hasDefault ? f.number("default") : f.number("default", 0);
+            Map<String, Integer> categories = new HashMap<>();
+            List<String> cats = f.strings("categories", List.of());
+            for (int i = 0; i < cats.size(); i++) {
+                if (categories.putIfAbsent(cats.get(i), i) != null) {
+                    throw f.error("categories", "duplicate category \"" + cats.get(i) + "\"");
+                }
+            }
+            boolean oneHot = f.choice("encoding", "onehot", "onehot", "index").equals("onehot");
+            boolean unknownIsError = f.choice("unknown", "ignore", "ignore", "error").equals("error");
+            Field field = new Field(name, hasDefault, def, Map.copyOf(categories), oneHot, unknownIsError, offset);
+            offset += field.width;
+            fields.add(field);
+        }
+        if (fields.isEmpty()) {
+            throw s.error("fields", "needs at least one field");
+        }
+        return new FeaturesPreprocessor(output, fp64, allowNaN, fields);
+    }
+
+    /** The number of feature columns. */
+    public int width() {
+        return width;
+    }
+
+    @Override
+    public Tensors preprocess(Object record) {
+        Object r = Records.normalize(record);
+        double[] row = new double[width];
+        for (Field f : fields) {
+            Object v = Records.field(r, f.name);
+            if (f.categories.isEmpty()) {
+                double x;
+                if (v == null) {
+                    if (!f.hasDefault) {
+                        throw ScoringException.invalidInput("field '" + f.name + "' is missing and has no default");
+                    }
+                    x = f.defaultValue;
+                } else {
+                    x = Records.number(f.name, v);
+                }
+                if (!allowNaN && (Double.isNaN(x) || Double.isInfinite(x))) {
+                    throw ScoringException.invalidInput("field '" + f.name + "' is " + x
+                            + "; this pipeline expects finite numbers (set allowNaN to accept NaN)");
+                }
+                row[f.offset] = x;
+            } else {
+                encodeCategory(f, v, row);
+            }
+        }
+        Tensor t;
+        if (fp64) {
+            t = Tensor.ofDoubles(row, shape);
+        } else {
+            float[] floats = new float[width];
+            for (int i = 0; i < width; i++) {
+                floats[i] = (float) row[i];
+            }
+            t = Tensor.ofFloats(floats, shape);
+        }
+        return Tensors.of(output, t);
+    }
+
+    private static void encodeCategory(Field f, @org.jspecify.annotations.Nullable Object v, double[] row) {
+        Integer index = null;
+        if (v != null) {
+            index = f.categories.get(Records.text(v));
+        }
+        if (index == null) {
+            if (v == null && !f.hasDefault && f.unknownIsError) {
+                throw ScoringException.invalidInput("categorical field '" + f.name + "' is missing");
+            }
+            if (v != null && f.unknownIsError) {
+                throw ScoringException.invalidInput("categorical field '" + f.name + "' has unknown value \""
+                        + Records.clip(Records.text(v)) + "\"; expected one of " + f.categories.keySet());
+            }
+            if (!f.oneHot) {
+                row[f.offset] = f.hasDefault ? f.defaultValue : -1;
+            }
+            return;
+        }
+        if (f.oneHot) {
+            row[f.offset + index] = 1;
+        } else {
+            row[f.offset] = index;
+        }
+    }
+
+    /** Registers {@code json-features}. */
+    public static final class Provider implements PreprocessorProvider {
+        /** For ServiceLoader. */
+        public Provider() {
+        }
+
+        @Override
+        public String type() {
+            return "json-features";
+        }
+
+        @Override
+        public Preprocessor<Object> create(Settings settings) {
+            return FeaturesPreprocessor.create(settings);
+        }
+    }
+
+    /** The output tensor's data type. */
+    DataType dataType() {
+        return fp64 ? DataType.FP64 : DataType.FP32;
+    }
+
+    @Override
+    public String toString() {
+        return "json-features[" + output + " " + dataType() + " [1, " + width + "]]";
+    }
+}

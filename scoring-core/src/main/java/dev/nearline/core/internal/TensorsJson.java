@@ -1,0 +1,247 @@
+package dev.nearline.core.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nearline.api.DataType;
+import dev.nearline.api.Postprocessor;
+import dev.nearline.api.Preprocessor;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.Tensors;
+import dev.nearline.api.spi.PostprocessorProvider;
+import dev.nearline.api.spi.PreprocessorProvider;
+import dev.nearline.api.spi.Settings;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Built-in {@code tensors} preprocessor and postprocessor: records and results as tensors in the
+ * KServe v2 JSON layout, so any model can be scored from a pipeline file without code. A record is
+ * {@code {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [...]}]}} (data
+ * flattened in row-major order; FP16 and BF16 given as numbers); a result is
+ * {@code {"outputs": [{"name", "datatype", "shape", "data"}]}}.
+ */
+public final class TensorsJson {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TensorsJson() {
+    }
+
+    /** Parses a record into tensors. */
+    static Tensors parse(Object record) {
+        JsonNode root = record instanceof JsonNode ? (JsonNode) record : JSON.valueToTree(Records.normalize(record));
+        JsonNode inputs = root.get("inputs");
+        if (inputs == null || !inputs.isArray()) {
+            throw ScoringException.invalidInput("record needs an 'inputs' array of tensors");
+        }
+        Tensors.Builder b = Tensors.builder();
+        for (int i = 0; i < inputs.size(); i++) {
+            JsonNode t = inputs.get(i);
+            String where = "inputs[" + i + "]";
+            String name = text(t, "name", where);
+            where = "input '" + name + "'";
+            DataType type;
+            try {
+                type = DataType.fromName(text(t, "datatype", where));
+            } catch (IllegalArgumentException e) {
+                throw ScoringException.invalidInput(where + ": " + e.getMessage());
+            }
+            JsonNode shapeNode = t.get("shape");
+            JsonNode data = t.get("data");
+            if (shapeNode == null || !shapeNode.isArray() || data == null || !data.isArray()) {
+                throw ScoringException.invalidInput(where + " needs a 'shape' array and a 'data' array");
+            }
+            long[] shape = new long[shapeNode.size()];
+            for (int d = 0; d < shape.length; d++) {
+                if (!shapeNode.get(d).canConvertToLong() || shapeNode.get(d).longValue() < 0) {
+                    throw ScoringException.invalidInput(where + " has an invalid dimension " + shapeNode.get(d));
+                }
+                shape[d] = shapeNode.get(d).longValue();
+            }
+            int n;
+            try {
+                n = Tensor.elementCount(shape);
+            } catch (IllegalArgumentException e) {
+                throw ScoringException.invalidInput(where + ": " + e.getMessage());
+            }
+            if (data.size() != n) {
+                throw ScoringException.invalidInput(where + " of shape " + java.util.Arrays.toString(shape) + " needs "
+                        + n + " values, got " + data.size());
+            }
+            b.add(name, tensor(where, type, data, shape));
+        }
+        return b.build();
+    }
+
+    private static Tensor tensor(String where, DataType type, JsonNode data, long[] shape) {
+        int n = data.size();
+        switch (type) {
+            case BYTES: {
+                String[] s = new String[n];
+                for (int i = 0; i < n; i++) {
+                    s[i] = data.get(i).isTextual() ? data.get(i).textValue() : data.get(i).toString();
+                }
+                return Tensor.ofStrings(s, shape);
+            }
+            case BOOL: {
+                boolean[] v = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                    if (!data.get(i).isBoolean()) {
+                        throw ScoringException.invalidInput(where + " element " + i + " expects true or false, got "
+                                + JsonSettings.describe(data.get(i)));
+                    }
+                    v[i] = data.get(i).booleanValue();
+                }
+                return Tensor.ofBooleans(v, shape);
+            }
+            default:
+                break;
+        }
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            if (!data.get(i).isNumber()) {
+                throw ScoringException.invalidInput(where + " element " + i + " expects a number, got "
+                        + JsonSettings.describe(data.get(i)));
+            }
+            v[i] = data.get(i).doubleValue();
+        }
+        switch (type) {
+            case FP64:
+                return Tensor.ofDoubles(v, shape);
+            case FP32: {
+                float[] f = new float[n];
+                for (int i = 0; i < n; i++) {
+                    f[i] = (float) v[i];
+                }
+                return Tensor.ofFloats(f, shape);
+            }
+            case FP16:
+            case BF16: {
+                short[] s = new short[n];
+                for (int i = 0; i < n; i++) {
+                    s[i] = type == DataType.FP16 ? Tensor.floatToHalf((float) v[i]) : Tensor.floatToBfloat16((float) v[i]);
+                }
+                return type == DataType.FP16 ? Tensor.ofFloat16(s, shape) : Tensor.ofBFloat16(s, shape);
+            }
+            default: {
+                long[] l = new long[n];
+                for (int i = 0; i < n; i++) {
+                    if (v[i] != Math.rint(v[i])) {
+                        throw ScoringException.invalidInput(where + " element " + i + " expects an integer, got " + v[i]);
+                    }
+                    l[i] = (long) v[i];
+                }
+                return narrow(where, type, l, shape);
+            }
+        }
+    }
+
+    private static Tensor narrow(String where, DataType type, long[] l, long[] shape) {
+        long min;
+        long max;
+        switch (type) {
+            case UINT8: min = 0; max = 255; break;
+            case INT8: min = Byte.MIN_VALUE; max = Byte.MAX_VALUE; break;
+            case INT16: min = Short.MIN_VALUE; max = Short.MAX_VALUE; break;
+            case INT32: min = Integer.MIN_VALUE; max = Integer.MAX_VALUE; break;
+            default: return Tensor.ofLongs(l, shape);
+        }
+        for (int i = 0; i < l.length; i++) {
+            if (l[i] < min || l[i] > max) {
+                throw ScoringException.invalidInput(where + " element " + i + " = " + l[i] + " is outside " + type
+                        + " [" + min + ", " + max + "]");
+            }
+        }
+        switch (type) {
+            case UINT8:
+            case INT8: {
+                byte[] b = new byte[l.length];
+                for (int i = 0; i < l.length; i++) {
+                    b[i] = (byte) l[i];
+                }
+                return type == DataType.UINT8 ? Tensor.ofUint8(b, shape) : Tensor.ofInt8(b, shape);
+            }
+            case INT16: {
+                short[] s = new short[l.length];
+                for (int i = 0; i < l.length; i++) {
+                    s[i] = (short) l[i];
+                }
+                return Tensor.ofShorts(s, shape);
+            }
+            default: {
+                int[] v = new int[l.length];
+                for (int i = 0; i < l.length; i++) {
+                    v[i] = (int) l[i];
+                }
+                return Tensor.ofInts(v, shape);
+            }
+        }
+    }
+
+    /** Writes tensors as {@code {"outputs": [...]}}. */
+    static Map<String, Object> write(Tensors outputs) {
+        List<Object> list = new ArrayList<>(outputs.size());
+        for (int i = 0; i < outputs.size(); i++) {
+            Tensor t = outputs.get(i);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", outputs.name(i));
+            m.put("datatype", t.type().name());
+            m.put("shape", t.shape());
+            Object data;
+            switch (t.type()) {
+                case BYTES: data = t.toStringArray(); break;
+                case BOOL: data = t.toBooleanArray(); break;
+                case FP16: case BF16: case FP32: data = t.toFloatArray(); break;
+                case FP64: data = t.toDoubleArray(); break;
+                default: data = t.toLongArray(); break;
+            }
+            m.put("data", data);
+            list.add(m);
+        }
+        return Map.of("outputs", list);
+    }
+
+    private static String text(JsonNode n, String key, String where) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isTextual()) {
+            throw ScoringException.invalidInput(where + " needs a string '" + key + "'");
+        }
+        return v.textValue();
+    }
+
+    /** Registers the {@code tensors} preprocessor. */
+    public static final class PreProvider implements PreprocessorProvider {
+        /** For ServiceLoader. */
+        public PreProvider() {
+        }
+
+        @Override
+        public String type() {
+            return "tensors";
+        }
+
+        @Override
+        public Preprocessor<Object> create(Settings settings) {
+            return TensorsJson::parse;
+        }
+    }
+
+    /** Registers the {@code tensors} postprocessor. */
+    public static final class PostProvider implements PostprocessorProvider {
+        /** For ServiceLoader. */
+        public PostProvider() {
+        }
+
+        @Override
+        public String type() {
+            return "tensors";
+        }
+
+        @Override
+        public Postprocessor<Object> create(Settings settings) {
+            return TensorsJson::write;
+        }
+    }
+}
