@@ -1,0 +1,894 @@
+package dev.nearline.onnx;
+
+import ai.onnxruntime.MapInfo;
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.SequenceInfo;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
+import dev.nearline.api.DataType;
+import dev.nearline.api.Model;
+import dev.nearline.api.ModelSignature;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.TensorSpec;
+import dev.nearline.api.Tensors;
+import dev.nearline.onnx.internal.Batches;
+import dev.nearline.onnx.internal.OrtErrors;
+import dev.nearline.onnx.internal.OrtRuntime;
+import dev.nearline.onnx.internal.OrtTypes;
+import dev.nearline.onnx.internal.OutputReader;
+import dev.nearline.onnx.internal.SlotPool;
+import dev.nearline.onnx.internal.TensorList;
+import java.nio.Buffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link Model} that runs an ONNX file in-process with ONNX Runtime, on the CPU by default or on
+ * CUDA/TensorRT with the {@code onnxruntime_gpu} artifact. Thread-safe: many threads may call
+ * {@link #predict} at once. The creator owns it and must {@link #close()} it, after every call has
+ * returned: {@code close} must not race with {@code predict} (the engine guarantees this).
+ *
+ * <p><b>Signature.</b> Element types map by name: float→FP32, double→FP64, int8, uint8, int16, int32,
+ * int64, bool, string→BYTES, float16→FP16, bfloat16→BF16. An input that ONNX Runtime reports with
+ * rank 0 gets a {@code null} shape (it reports rank 0 both for scalars and for inputs declared
+ * without a shape). Inputs the Java API cannot create (maps, sequences, uint16/32/64 tensors) still
+ * load and appear in the signature, but {@code predict} fails with {@code INVALID_INPUT} naming them.
+ *
+ * <p><b>Outputs.</b> Tensors map one to one (uint16 widens to INT32, uint32 and uint64 to INT64).
+ * A {@code sequence<map<K,V>>} output (scikit-learn's ZipMap) named {@code p} becomes a tensor
+ * {@code p} of shape {@code [rows, classes]} holding the values in ascending key order, plus
+ * {@code p.keys} of shape {@code [classes]} (INT64 or BYTES) holding those sorted keys; the signature
+ * declares {@code p} as {@code [-1, -1]} and {@code p.keys} as {@code [-1]}. A single
+ * {@code map<K,V>} output becomes a values tensor {@code [n]} plus {@code p.keys}. A
+ * {@code sequence<tensor>} output becomes {@code p.0}, {@code p.1}, ... and is not declared in the
+ * signature, since its length is known only after a run.
+ *
+ * <p><b>Speed.</b> Records whose input shapes match the model's fixed shapes (the first axis taken
+ * as 1 when dynamic) reuse pooled native buffers: their values are copied into a free slot and, once
+ * the first run confirms the declared output shapes, ONNX Runtime writes outputs into pinned buffers.
+ * Other shapes and string inputs take a per-call path, which still passes direct native-order
+ * buffers to ONNX Runtime without copying them. Outputs are always heap copies the caller owns.
+ */
+public final class OnnxModel implements Model {
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxModel.class);
+    /** Upper bound on the native memory held by one model's slot pool. */
+    private static final long POOL_BYTES = 64L << 20;
+    private static final String LOCALE_ERROR = "Failed to construct locale";
+
+    /** Where a model runs. */
+    public enum Device {
+        /** ONNX Runtime's default CPU execution provider. */
+        CPU,
+        /** NVIDIA CUDA (needs {@code onnxruntime_gpu}, CUDA 12 and cuDNN 9). */
+        CUDA,
+        /** NVIDIA TensorRT, with CUDA for the nodes TensorRT does not take (needs {@code onnxruntime_gpu}). */
+        TENSORRT
+    }
+
+    /** How much ONNX Runtime rewrites the graph when it loads the model. */
+    public enum GraphOptimization {
+        /** No graph optimization. */
+        NONE,
+        /** Semantics-preserving rewrites such as constant folding and redundant node removal. */
+        BASIC,
+        /** BASIC plus node fusions. */
+        EXTENDED,
+        /** Every optimization, including layout changes (ONNX Runtime's default). */
+        ALL
+    }
+
+    /** Whether ONNX Runtime may run independent graph nodes in parallel. */
+    public enum ExecutionMode {
+        /** One node at a time, each using the intra-op thread pool (ONNX Runtime's default). */
+        SEQUENTIAL,
+        /** Independent nodes in parallel on the inter-op thread pool. */
+        PARALLEL
+    }
+
+    private final String name;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final OrtSession.SessionOptions options;
+    private final Device device;
+    private final ModelSignature signature;
+    private final String[] inputNames;
+    private final TensorSpec[] inputSpecs;
+    private final @Nullable String unfeedable;
+    private final String[] outputNames;
+    private final @Nullable Set<String> requestedOutputs;
+    private final @Nullable TensorInfo[] outputTensorInfo;
+    private final Set<String> sharedOutputs;
+    private final boolean poolable;
+    private final boolean batchable;
+    private final AtomicReference<@Nullable SlotPool> pool = new AtomicReference<>();
+    private volatile boolean closed;
+
+    private OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
+            Device device) throws OrtException {
+        this.name = name;
+        this.env = env;
+        this.session = session;
+        this.options = options;
+        this.device = device;
+
+        List<TensorSpec> inSpecs = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        boolean anyString = false;
+        for (NodeInfo node : session.getInputInfo().values()) {
+            ValueInfo info = node.getInfo();
+            String input = node.getName();
+            if (info instanceof TensorInfo && OrtTypes.isFeedable((TensorInfo) info)) {
+                TensorInfo t = (TensorInfo) info;
+                DataType type = Objects.requireNonNull(OrtTypes.dataType(t));
+                anyString |= type == DataType.BYTES;
+                inSpecs.add(new TensorSpec(input, type, t.getShape().length == 0 ? null : t.getShape()));
+            } else {
+                problems.add("input '" + input + "' is " + OrtTypes.describe(info)
+                        + ", which ONNX Runtime's Java API cannot create");
+                inSpecs.add(new TensorSpec(input, reportedType(info), null));
+            }
+        }
+        this.inputSpecs = inSpecs.toArray(new TensorSpec[0]);
+        this.inputNames = new String[inputSpecs.length];
+        for (int i = 0; i < inputSpecs.length; i++) {
+            inputNames[i] = inputSpecs[i].name();
+        }
+        this.unfeedable = problems.isEmpty() ? null
+                : "model '" + name + "': " + String.join("; ", problems);
+
+        List<TensorSpec> outSpecs = new ArrayList<>();
+        List<String> outNames = new ArrayList<>();
+        List<@Nullable TensorInfo> outInfo = new ArrayList<>();
+        Set<String> shared = new HashSet<>();
+        Map<String, NodeInfo> outputs = session.getOutputInfo();
+        for (NodeInfo node : outputs.values()) {
+            ValueInfo info = node.getInfo();
+            String output = node.getName();
+            if (info instanceof TensorInfo) {
+                TensorInfo t = (TensorInfo) info;
+                DataType type = OrtTypes.dataType(t);
+                if (type == null) {
+                    LOG.warn("model '{}': output '{}' has element type {}, which Nearline has no data type for; "
+                            + "it will not be returned", name, output, OrtTypes.elementName(t));
+                    continue;
+                }
+                outSpecs.add(new TensorSpec(output, type, t.getShape().length == 0 ? null : t.getShape()));
+                outInfo.add(t);
+            } else if (info instanceof SequenceInfo && ((SequenceInfo) info).isSequenceOfMaps()) {
+                MapInfo m = ((SequenceInfo) info).mapInfo;
+                outSpecs.add(TensorSpec.of(output, OutputReader.mapValueType(m), -1, -1));
+                outSpecs.add(TensorSpec.of(output + OutputReader.KEYS_SUFFIX, OutputReader.mapKeyType(m), -1));
+                shared.add(output + OutputReader.KEYS_SUFFIX);
+                outInfo.add(null);
+            } else if (info instanceof MapInfo) {
+                MapInfo m = (MapInfo) info;
+                outSpecs.add(TensorSpec.of(output, OutputReader.mapValueType(m), -1));
+                outSpecs.add(TensorSpec.of(output + OutputReader.KEYS_SUFFIX, OutputReader.mapKeyType(m), -1));
+                shared.add(output + OutputReader.KEYS_SUFFIX);
+                outInfo.add(null);
+            } else {
+                // sequence<tensor>: p.0, p.1, ... known only after a run
+                outInfo.add(null);
+            }
+            outNames.add(output);
+        }
+        this.outputNames = outNames.toArray(new String[0]);
+        this.outputTensorInfo = outInfo.toArray(new TensorInfo[0]);
+        this.requestedOutputs = outNames.size() == outputs.size() ? null : new LinkedHashSet<>(outNames);
+        this.sharedOutputs = Set.copyOf(shared);
+        this.signature = new ModelSignature(inSpecs, outSpecs);
+
+        this.poolable = unfeedable == null && !anyString && inputSpecs.length > 0 && !outNames.isEmpty();
+        boolean allBatchable = unfeedable == null && inputSpecs.length > 0 && !outNames.isEmpty();
+        for (TensorSpec s : inputSpecs) {
+            long[] shape = s.shape();
+            allBatchable &= shape != null && shape.length > 0 && shape[0] == -1;
+        }
+        this.batchable = allBatchable;
+        if (poolable) {
+            long[][] shapes = shapesFromSignature();
+            if (shapes != null) {
+                pool.set(newPool(shapes));
+            }
+        }
+    }
+
+    /**
+     * A builder for a model read from {@code modelFile}.
+     */
+    public static Builder builder(Path modelFile) {
+        return new Builder(modelFile);
+    }
+
+    /** The inputs this model takes and the outputs it returns, as described in the class documentation. */
+    @Override
+    public ModelSignature signature() {
+        return signature;
+    }
+
+    /** The device the model runs on: {@link Device#CPU} when {@code fallbackToCpu} replaced an unavailable GPU. */
+    public Device device() {
+        return device;
+    }
+
+    /**
+     * Runs the model on one record. Tensors not named in the signature are ignored.
+     *
+     * @throws ScoringException {@code INVALID_INPUT} for a missing or mismatched input, an input the
+     *     Java API cannot create, or values ONNX Runtime rejects; {@code UNAVAILABLE} after
+     *     {@link #close()}; {@code INTERNAL} for other ONNX Runtime failures
+     */
+    @Override
+    public Tensors predict(Tensors inputs) {
+        checkOpen();
+        validate(inputs);
+        SlotPool p = poolFor(inputs);
+        if (p != null) {
+            SlotPool.Slot slot;
+            try {
+                slot = p.acquire();
+            } catch (OrtException e) {
+                throw OrtErrors.runFailure(name, e);
+            }
+            if (slot != null) {
+                try {
+                    return runPooled(p, slot, inputs);
+                } finally {
+                    p.release(slot);
+                }
+            }
+        }
+        return runPlain(inputs);
+    }
+
+    /**
+     * Runs several records in one ONNX Runtime call when every input has a dynamic first axis and the
+     * records agree on the other dimensions: the records are concatenated along the first axis and
+     * every output is split back by rows. Falls back to one {@link #predict} per record when the
+     * records cannot be batched or an output's first dimension is not the total row count.
+     *
+     * @throws ScoringException as {@link #predict} does; one bad record fails the whole call
+     */
+    @Override
+    public List<Tensors> predictBatch(List<Tensors> batch) {
+        checkOpen();
+        if (batch.size() < 2 || !batchable) {
+            return predictEach(batch);
+        }
+        long[] rows = new long[batch.size()];
+        for (int r = 0; r < batch.size(); r++) {
+            Tensors record = batch.get(r);
+            for (int i = 0; i < inputSpecs.length; i++) {
+                Tensor t = record.get(inputNames[i]);
+                if (t == null || inputSpecs[i].mismatch(t) != null) {
+                    return predictEach(batch); // reports the bad record precisely
+                }
+                if (i == 0) {
+                    rows[r] = t.dim(0);
+                } else if (t.dim(0) != rows[r]) {
+                    return predictEach(batch);
+                }
+                if (r > 0 && !sameTrailingDims(t, batch.get(0).require(inputNames[i]))) {
+                    return predictEach(batch);
+                }
+            }
+        }
+        Tensors merged = mergeRecords(batch);
+        long total = 0;
+        for (long n : rows) {
+            total += n;
+        }
+        TensorList outputs = runPlainOutputs(merged);
+        List<TensorList> split = new ArrayList<>(batch.size());
+        for (int r = 0; r < batch.size(); r++) {
+            split.add(new TensorList(outputs.size()));
+        }
+        for (int k = 0; k < outputs.size(); k++) {
+            Tensor t = outputs.get(k);
+            String output = outputs.name(k);
+            if (sharedOutputs.contains(output)) {
+                for (TensorList l : split) {
+                    l.add(output, t);
+                }
+                continue;
+            }
+            if (t.rank() == 0 || t.dim(0) != total) {
+                return predictEach(batch);
+            }
+            Object values = t.type() == DataType.BYTES ? t.toStringArray() : t.buffer();
+            long start = 0;
+            for (int r = 0; r < batch.size(); r++) {
+                split.get(r).add(output, Batches.rows(t, values, start, rows[r]));
+                start += rows[r];
+            }
+        }
+        List<Tensors> result = new ArrayList<>(batch.size());
+        for (TensorList l : split) {
+            result.add(l.toTensors());
+        }
+        return result;
+    }
+
+    /**
+     * Releases the session, its options and all pooled native buffers. Idempotent. Must not race with
+     * {@link #predict}: the caller makes sure no call is running; later calls fail with
+     * {@code UNAVAILABLE}.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        SlotPool p = pool.getAndSet(null);
+        if (p != null) {
+            p.close();
+        }
+        try {
+            session.close();
+        } catch (OrtException e) {
+            LOG.warn("model '{}': closing the ONNX Runtime session failed: {}", name, OrtErrors.oneLine(e.getMessage()));
+        } finally {
+            options.close();
+        }
+    }
+
+    /** The model file and device, such as {@code OnnxModel[models/tiny.onnx on CPU]}. */
+    @Override
+    public String toString() {
+        return "OnnxModel[" + name + " on " + device + "]";
+    }
+
+    // ---------------------------------------------------------------- per-record paths
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ScoringException(ScoringException.Kind.UNAVAILABLE, "model '" + name + "' is closed");
+        }
+    }
+
+    /** Checks names, types and declared dimensions; allocates nothing when the record fits. */
+    private void validate(Tensors inputs) {
+        if (unfeedable != null) {
+            throw ScoringException.invalidInput(unfeedable);
+        }
+        for (int i = 0; i < inputSpecs.length; i++) {
+            Tensor t = inputs.get(inputNames[i]);
+            if (t == null) {
+                throw ScoringException.invalidInput("model '" + name + "': missing input '" + inputNames[i]
+                        + "' (" + inputSpecs[i].describe() + "), got " + inputs.names());
+            }
+            String mismatch = inputSpecs[i].mismatch(t);
+            if (mismatch != null) {
+                throw ScoringException.invalidInput("model '" + name + "': input " + mismatch);
+            }
+        }
+    }
+
+    private @Nullable SlotPool poolFor(Tensors inputs) {
+        if (!poolable) {
+            return null;
+        }
+        SlotPool p = pool.get();
+        if (p == null) {
+            p = latchPool(inputs);
+            if (p == null) {
+                return null;
+            }
+        }
+        for (int i = 0; i < inputNames.length; i++) {
+            if (!p.matches(i, Objects.requireNonNull(inputs.get(inputNames[i])))) {
+                return null;
+            }
+        }
+        return p;
+    }
+
+    /** Creates the pool for the shapes of the first record when the signature does not fix them. */
+    private @Nullable SlotPool latchPool(Tensors inputs) {
+        long[][] shapes = new long[inputNames.length][];
+        for (int i = 0; i < inputNames.length; i++) {
+            Tensor t = Objects.requireNonNull(inputs.get(inputNames[i]));
+            if (t.size() == 0) {
+                return null;
+            }
+            shapes[i] = t.shape();
+        }
+        SlotPool fresh = newPool(shapes);
+        synchronized (this) {
+            if (closed) {
+                return null;
+            }
+            return pool.compareAndSet(null, fresh) ? fresh : pool.get();
+        }
+    }
+
+    private Tensors runPooled(SlotPool p, SlotPool.Slot slot, Tensors inputs) {
+        for (int i = 0; i < inputNames.length; i++) {
+            slot.fill(i, Objects.requireNonNull(inputs.get(inputNames[i])));
+        }
+        if (p.pinned()) {
+            try {
+                p.ensurePinned(slot);
+                // The result owns nothing here: the pinned outputs belong to the slot.
+                session.run(slot.inputs(), slot.outputs()).close();
+                return p.readPinned(slot);
+            } catch (OrtException e) {
+                // Either the record is bad (the unpinned run fails too) or a declared output shape
+                // was wrong for this model, and pinning must stop.
+                Tensors result = runSlot(p, slot);
+                p.disablePinning();
+                LOG.debug("model '{}': pinned outputs failed ({}), using per-call outputs", name,
+                        OrtErrors.oneLine(e.getMessage()));
+                return result;
+            }
+        }
+        return runSlot(p, slot);
+    }
+
+    private Tensors runSlot(SlotPool p, SlotPool.Slot slot) {
+        try (OrtSession.Result r = run(slot.inputs())) {
+            TensorList out = read(r);
+            if (p.pinningUndecided()) {
+                p.decidePinning(out);
+            }
+            return out.toTensors();
+        } catch (OrtException e) {
+            throw OrtErrors.runFailure(name, e);
+        }
+    }
+
+    private Tensors runPlain(Tensors inputs) {
+        return runPlainOutputs(inputs).toTensors();
+    }
+
+    private TensorList runPlainOutputs(Tensors inputs) {
+        OnnxTensor[] created = new OnnxTensor[inputNames.length];
+        try {
+            Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+            for (int i = 0; i < inputNames.length; i++) {
+                created[i] = OrtTypes.toOnnx(env, inputs.require(inputNames[i]));
+                feed.put(inputNames[i], created[i]);
+            }
+            try (OrtSession.Result r = run(feed)) {
+                return read(r);
+            }
+        } catch (OrtException e) {
+            throw OrtErrors.runFailure(name, e);
+        } finally {
+            for (OnnxTensor t : created) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    private OrtSession.Result run(Map<String, OnnxTensor> feed) throws OrtException {
+        return requestedOutputs == null ? session.run(feed) : session.run(feed, requestedOutputs);
+    }
+
+    private TensorList read(OrtSession.Result r) throws OrtException {
+        TensorList out = new TensorList(r.size());
+        for (int k = 0; k < r.size(); k++) {
+            OutputReader.read(name, outputNames[k], r.get(k), out);
+        }
+        return out;
+    }
+
+    private List<Tensors> predictEach(List<Tensors> batch) {
+        List<Tensors> out = new ArrayList<>(batch.size());
+        for (Tensors t : batch) {
+            out.add(predict(t));
+        }
+        return out;
+    }
+
+    private Tensors mergeRecords(List<Tensors> batch) {
+        TensorList merged = new TensorList(inputNames.length);
+        for (String input : inputNames) {
+            List<Tensor> parts = new ArrayList<>(batch.size());
+            for (Tensors record : batch) {
+                parts.add(record.require(input));
+            }
+            merged.add(input, Batches.concat(parts));
+        }
+        return merged.toTensors();
+    }
+
+    private static boolean sameTrailingDims(Tensor a, Tensor b) {
+        if (a.rank() != b.rank()) {
+            return false;
+        }
+        for (int d = 1; d < a.rank(); d++) {
+            if (a.dim(d) != b.dim(d)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- pool set-up
+
+    /** Input shapes fixed by the signature (a dynamic first axis taken as 1), or null. */
+    private long @Nullable [][] shapesFromSignature() {
+        long[][] shapes = new long[inputSpecs.length][];
+        for (int i = 0; i < inputSpecs.length; i++) {
+            long[] s = inputSpecs[i].shape();
+            if (s == null || s.length == 0) {
+                return null;
+            }
+            if (s[0] == -1) {
+                s[0] = 1;
+            }
+            for (long d : s) {
+                if (d <= 0) {
+                    return null;
+                }
+            }
+            shapes[i] = s;
+        }
+        return shapes;
+    }
+
+    private SlotPool newPool(long[][] inputShapes) {
+        DataType[] inputTypes = new DataType[inputSpecs.length];
+        long bytes = 0;
+        for (int i = 0; i < inputSpecs.length; i++) {
+            inputTypes[i] = inputSpecs[i].type();
+            bytes += (long) Tensor.elementCount(inputShapes[i]) * inputTypes[i].byteSize();
+        }
+        long[][] outputShapes = predictOutputShapes(inputShapes);
+        DataType[] outputTypes = null;
+        if (outputShapes != null) {
+            outputTypes = new DataType[outputNames.length];
+            for (int k = 0; k < outputNames.length; k++) {
+                outputTypes[k] = Objects.requireNonNull(OrtTypes.dataType(Objects.requireNonNull(outputTensorInfo[k])));
+                bytes += (long) Tensor.elementCount(outputShapes[k]) * outputTypes[k].byteSize();
+            }
+        }
+        int cap = Math.min(64, Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
+        cap = (int) Math.max(1, Math.min(cap, POOL_BYTES / Math.max(1, bytes)));
+        return new SlotPool(env, inputNames, inputTypes, inputShapes, outputNames, outputTypes, outputShapes, cap);
+    }
+
+    /**
+     * Output shapes for pooled inputs when every output is a fixed-width tensor whose declared
+     * dimensions are fixed apart from a dynamic first axis, which then equals the inputs' first
+     * dimension; null otherwise. The first run confirms them before any output is pinned.
+     */
+    private long @Nullable [][] predictOutputShapes(long[][] inputShapes) {
+        if (requestedOutputs != null) {
+            return null;
+        }
+        long batch = -1;
+        for (int i = 0; i < inputSpecs.length; i++) {
+            long[] declared = inputSpecs[i].shape();
+            if (declared != null && declared.length > 0 && declared[0] == -1) {
+                if (batch != -1 && batch != inputShapes[i][0]) {
+                    return null;
+                }
+                batch = inputShapes[i][0];
+            }
+        }
+        long[][] shapes = new long[outputNames.length][];
+        for (int k = 0; k < outputNames.length; k++) {
+            TensorInfo info = outputTensorInfo[k];
+            if (info == null || !OrtTypes.isFeedable(info) || OrtTypes.dataType(info) == DataType.BYTES) {
+                return null;
+            }
+            long[] s = info.getShape();
+            if (s.length == 0) {
+                return null;
+            }
+            if (s[0] == -1) {
+                if (batch == -1) {
+                    return null;
+                }
+                s[0] = batch;
+            }
+            for (long d : s) {
+                if (d <= 0) {
+                    return null;
+                }
+            }
+            shapes[k] = s;
+        }
+        return shapes;
+    }
+
+    private static DataType reportedType(ValueInfo info) {
+        DataType t = null;
+        if (info instanceof TensorInfo) {
+            t = OrtTypes.dataType((TensorInfo) info);
+        } else if (info instanceof MapInfo) {
+            t = OutputReader.mapValueType((MapInfo) info);
+        } else if (info instanceof SequenceInfo) {
+            SequenceInfo s = (SequenceInfo) info;
+            t = s.isSequenceOfMaps() ? OutputReader.mapValueType(s.mapInfo) : OrtTypes.dataType(s.sequenceType);
+        }
+        return t == null ? DataType.FP32 : t;
+    }
+
+    // ---------------------------------------------------------------- builder
+
+    /**
+     * Configures and loads an {@link OnnxModel}. Each property can be set once; a second call throws
+     * {@link IllegalStateException}. Not thread-safe.
+     */
+    public static final class Builder {
+        private final Path modelFile;
+        private @Nullable Device device;
+        private int deviceId;
+        private @Nullable Boolean fallbackToCpu;
+        private int intraOpThreads = -1;
+        private int interOpThreads = -1;
+        private @Nullable GraphOptimization optimization;
+        private @Nullable ExecutionMode executionMode;
+        private @Nullable Boolean allowSpinning;
+
+        private Builder(Path modelFile) {
+            this.modelFile = Objects.requireNonNull(modelFile, "modelFile");
+        }
+
+        /** The device to run on, device id 0 for a GPU; {@link Device#CPU} when not set. */
+        public Builder device(Device device) {
+            Objects.requireNonNull(device, "device");
+            requireUnset(this.device == null, "device");
+            this.device = device;
+            return this;
+        }
+
+        /** Runs on CUDA GPU {@code deviceId}; the same property as {@link #device}. */
+        public Builder cuda(int deviceId) {
+            return gpu(Device.CUDA, deviceId);
+        }
+
+        /** Runs on TensorRT on GPU {@code deviceId}; the same property as {@link #device}. */
+        public Builder tensorrt(int deviceId) {
+            return gpu(Device.TENSORRT, deviceId);
+        }
+
+        /**
+         * Whether to run on the CPU, logging a warning, when the requested GPU provider is unavailable;
+         * {@code false} (fail) when not set.
+         */
+        public Builder fallbackToCpu(boolean fallbackToCpu) {
+            requireUnset(this.fallbackToCpu == null, "fallbackToCpu");
+            this.fallbackToCpu = fallbackToCpu;
+            return this;
+        }
+
+        /** Threads that one node may use; 0 or unset leaves ONNX Runtime's default (one per physical core). */
+        public Builder intraOpThreads(int threads) {
+            requireUnset(intraOpThreads < 0, "intraOpThreads");
+            this.intraOpThreads = nonNegative(threads, "intraOpThreads");
+            return this;
+        }
+
+        /** Threads for running independent nodes in {@link ExecutionMode#PARALLEL}; 0 or unset leaves the default. */
+        public Builder interOpThreads(int threads) {
+            requireUnset(interOpThreads < 0, "interOpThreads");
+            this.interOpThreads = nonNegative(threads, "interOpThreads");
+            return this;
+        }
+
+        /** Graph optimization level; {@link GraphOptimization#ALL} when not set. */
+        public Builder optimization(GraphOptimization optimization) {
+            Objects.requireNonNull(optimization, "optimization");
+            requireUnset(this.optimization == null, "optimization");
+            this.optimization = optimization;
+            return this;
+        }
+
+        /** Node execution mode; ONNX Runtime's default ({@link ExecutionMode#SEQUENTIAL}) when not set. */
+        public Builder executionMode(ExecutionMode executionMode) {
+            Objects.requireNonNull(executionMode, "executionMode");
+            requireUnset(this.executionMode == null, "executionMode");
+            this.executionMode = executionMode;
+            return this;
+        }
+
+        /**
+         * Whether idle thread-pool threads spin before sleeping ({@code session.intra_op.allow_spinning}
+         * and {@code session.inter_op.allow_spinning}): spinning lowers latency, {@code false} saves
+         * CPU on shared machines. ONNX Runtime's default (spin) when not set.
+         */
+        public Builder allowSpinning(boolean allowSpinning) {
+            requireUnset(this.allowSpinning == null, "allowSpinning");
+            this.allowSpinning = allowSpinning;
+            return this;
+        }
+
+        /**
+         * Loads the model.
+         *
+         * @throws IllegalArgumentException when the file is missing or is not a valid ONNX model (the
+         *     message names the file), or when a requested GPU provider is unavailable without
+         *     {@code fallbackToCpu}
+         * @throws IllegalStateException when the environment is wrong: both ONNX Runtime artifacts on
+         *     the class path, or the OS locale {@code en_US.UTF-8} missing for a text model
+         */
+        public OnnxModel build() {
+            Path file = modelFile.toAbsolutePath();
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("ONNX model file not found: " + file);
+            }
+            if (!Files.isReadable(file)) {
+                throw new IllegalArgumentException("ONNX model file is not readable: " + file);
+            }
+            OrtEnvironment env = OrtRuntime.environment();
+            Device wanted = device == null ? Device.CPU : device;
+            boolean fallback = Boolean.TRUE.equals(fallbackToCpu);
+            Device actual = wanted;
+            OrtSession.SessionOptions opts = newOptions();
+            if (wanted != Device.CPU) {
+                String problem = addProvider(opts, wanted);
+                if (problem != null) {
+                    opts.close();
+                    if (!fallback) {
+                        throw new IllegalArgumentException(problem + "; use the onnxruntime_gpu artifact on a machine "
+                                + "with an NVIDIA GPU, CUDA 12 and cuDNN 9 (see the scoring-onnx README), "
+                                + "or set fallbackToCpu");
+                    }
+                    LOG.warn("{}; model {} falls back to the CPU", problem, file);
+                    actual = Device.CPU;
+                    opts = newOptions();
+                }
+            }
+            OrtSession session;
+            try {
+                session = env.createSession(file.toString(), opts);
+            } catch (OrtException e) {
+                opts.close();
+                if (actual == Device.CPU || !fallback) {
+                    throw loadFailure(file, e);
+                }
+                LOG.warn("model {} failed to load on {} ({}); falling back to the CPU", file, actual,
+                        OrtErrors.oneLine(e.getMessage()));
+                actual = Device.CPU;
+                opts = newOptions();
+                try {
+                    session = env.createSession(file.toString(), opts);
+                } catch (OrtException again) {
+                    opts.close();
+                    throw loadFailure(file, again);
+                }
+            }
+            try {
+                return new OnnxModel(modelFile.toString(), env, session, opts, actual);
+            } catch (OrtException | RuntimeException e) {
+                try {
+                    session.close();
+                } catch (OrtException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                opts.close();
+                if (e instanceof OrtException) {
+                    throw loadFailure(file, (OrtException) e);
+                }
+                throw (RuntimeException) e;
+            }
+        }
+
+        private OrtSession.SessionOptions newOptions() {
+            OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+            try {
+                GraphOptimization level = optimization == null ? GraphOptimization.ALL : optimization;
+                o.setOptimizationLevel(level == GraphOptimization.NONE ? OrtSession.SessionOptions.OptLevel.NO_OPT
+                        : level == GraphOptimization.BASIC ? OrtSession.SessionOptions.OptLevel.BASIC_OPT
+                        : level == GraphOptimization.EXTENDED ? OrtSession.SessionOptions.OptLevel.EXTENDED_OPT
+                        : OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                if (executionMode != null) {
+                    o.setExecutionMode(executionMode == ExecutionMode.PARALLEL
+                            ? OrtSession.SessionOptions.ExecutionMode.PARALLEL
+                            : OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                }
+                if (intraOpThreads > 0) {
+                    o.setIntraOpNumThreads(intraOpThreads);
+                }
+                if (interOpThreads > 0) {
+                    o.setInterOpNumThreads(interOpThreads);
+                }
+                if (allowSpinning != null) {
+                    String value = allowSpinning ? "1" : "0";
+                    o.addConfigEntry("session.intra_op.allow_spinning", value);
+                    o.addConfigEntry("session.inter_op.allow_spinning", value);
+                }
+                return o;
+            } catch (OrtException e) {
+                o.close();
+                throw new IllegalArgumentException("invalid ONNX Runtime session options for " + modelFile + ": "
+                        + OrtErrors.oneLine(e.getMessage()), e);
+            }
+        }
+
+        /** Registers the GPU provider; returns why it is unavailable, or null on success. */
+        private @Nullable String addProvider(OrtSession.SessionOptions opts, Device wanted) {
+            EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
+            OrtProvider needed = wanted == Device.CUDA ? OrtProvider.CUDA : OrtProvider.TENSOR_RT;
+            String what = "device " + wanted.name().toLowerCase(Locale.ROOT) + ":" + deviceId;
+            if (!available.contains(needed)) {
+                return what + " requested but this ONNX Runtime build has no " + needed.getName()
+                        + " (available: " + available + ")";
+            }
+            try {
+                if (wanted == Device.TENSORRT) {
+                    opts.addTensorrt(deviceId);
+                    if (available.contains(OrtProvider.CUDA)) {
+                        opts.addCUDA(deviceId);
+                    }
+                } else {
+                    opts.addCUDA(deviceId);
+                }
+                return null;
+            } catch (OrtException e) {
+                return what + " could not be initialised: " + OrtErrors.oneLine(e.getMessage());
+            }
+        }
+
+        private Builder gpu(Device gpu, int id) {
+            if (id < 0) {
+                throw new IllegalArgumentException("deviceId must be >= 0, got " + id);
+            }
+            device(gpu);
+            this.deviceId = id;
+            return this;
+        }
+
+        private static RuntimeException loadFailure(Path file, OrtException e) {
+            String message = OrtErrors.oneLine(e.getMessage());
+            if (message.contains(LOCALE_ERROR)) {
+                return new IllegalStateException("ONNX model " + file + " needs the OS locale en_US.UTF-8 (its "
+                        + "StringNormalizer operator uses it), which is not installed; install it, for example on "
+                        + "Debian/Ubuntu: apt-get install -y locales && sed -i 's/^# *en_US.UTF-8/en_US.UTF-8/' "
+                        + "/etc/locale.gen && locale-gen (Ubuntu: locale-gen en_US.UTF-8)", e);
+            }
+            switch (e.getCode()) {
+                case ORT_INVALID_PROTOBUF:
+                case ORT_NO_MODEL:
+                case ORT_INVALID_GRAPH:
+                case ORT_NOT_IMPLEMENTED:
+                case ORT_FAIL:
+                case ORT_INVALID_ARGUMENT:
+                case ORT_NO_SUCHFILE:
+                    return new IllegalArgumentException("cannot load ONNX model " + file + ": " + message, e);
+                default:
+                    return new IllegalStateException("ONNX Runtime failed to load model " + file + ": " + message, e);
+            }
+        }
+
+        private static void requireUnset(boolean unset, String property) {
+            if (!unset) {
+                throw new IllegalStateException(property + " was already set");
+            }
+        }
+
+        private static int nonNegative(int value, String property) {
+            if (value < 0) {
+                throw new IllegalArgumentException(property + " must be >= 0, got " + value);
+            }
+            return value;
+        }
+    }
+}

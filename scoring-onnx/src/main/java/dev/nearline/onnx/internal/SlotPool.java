@@ -1,0 +1,315 @@
+package dev.nearline.onnx.internal;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.nearline.api.DataType;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.Tensors;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reusable native state for records of one fixed set of input shapes: each {@link Slot} holds direct
+ * input buffers with their ONNX Runtime tensors and, once the output shapes are confirmed, pinned
+ * output tensors that {@code run} writes into. Slots are checked out without locks or thread locals:
+ * an array of compare-and-set guarded references, one per cache line, scanned from a thread-dependent
+ * start. The pool grows on demand up to its capacity; when every slot is busy, {@link #acquire()}
+ * returns {@code null} and the caller takes the per-call path.
+ *
+ * <p>Thread-safe, except {@link #close()}, which must not run concurrently with other calls.
+ */
+public final class SlotPool implements AutoCloseable {
+    /** One reference per 64-byte cache line (16 compressed references), against false sharing. */
+    private static final int STRIDE_SHIFT = 4;
+    private static final int PIN_UNDECIDED = 0;
+    private static final int PIN_ON = 1;
+    private static final int PIN_OFF = -1;
+
+    private final OrtEnvironment env;
+    private final String[] inputNames;
+    private final DataType[] inputTypes;
+    private final long[][] inputShapes;
+    private final String[] outputNames;
+    private final DataType @Nullable [] outputTypes;
+    private final long @Nullable [][] outputShapes;
+    private final int capacity;
+    private final AtomicReferenceArray<@Nullable Slot> free;
+    private final AtomicInteger created = new AtomicInteger();
+    private final List<Slot> all = new ArrayList<>();
+    private volatile int pinning;
+
+    /**
+     * A pool for inputs of exactly {@code inputShapes}. {@code outputShapes} are the predicted output
+     * shapes (every output a fixed-width tensor), or {@code null} when they cannot be predicted, which
+     * turns output pinning off.
+     */
+    public SlotPool(OrtEnvironment env, String[] inputNames, DataType[] inputTypes, long[][] inputShapes,
+            String[] outputNames, DataType @Nullable [] outputTypes, long @Nullable [][] outputShapes, int capacity) {
+        this.env = env;
+        this.inputNames = inputNames.clone();
+        this.inputTypes = inputTypes.clone();
+        this.inputShapes = inputShapes.clone();
+        this.outputNames = outputNames.clone();
+        this.outputTypes = outputTypes == null ? null : outputTypes.clone();
+        this.outputShapes = outputShapes == null ? null : outputShapes.clone();
+        this.capacity = Math.max(1, capacity);
+        this.free = new AtomicReferenceArray<>(this.capacity << STRIDE_SHIFT);
+        this.pinning = outputShapes == null ? PIN_OFF : PIN_UNDECIDED;
+    }
+
+    /** Whether {@code tensor}, bound to input {@code index}, has this pool's shape for that input. */
+    public boolean matches(int index, Tensor tensor) {
+        return tensor.hasShape(inputShapes[index]);
+    }
+
+    /** The pooled shape of input {@code index} (a copy). */
+    public long[] inputShape(int index) {
+        return inputShapes[index].clone();
+    }
+
+    /** The number of slots created so far. */
+    public int slotsCreated() {
+        return created.get();
+    }
+
+    /**
+     * A free slot, owned by the caller until {@link #release}; a new one while below capacity; or
+     * {@code null} when all slots are busy.
+     */
+    public @Nullable Slot acquire() throws OrtException {
+        int n = created.get();
+        if (n > 0) {
+            int start = (int) (Thread.currentThread().getId() % n);
+            for (int k = 0; k < n; k++) {
+                int i = start + k;
+                if (i >= n) {
+                    i -= n;
+                }
+                int index = i << STRIDE_SHIFT;
+                Slot s = free.get(index);
+                if (s != null && free.compareAndSet(index, s, null)) {
+                    return s;
+                }
+            }
+        }
+        int home = reserve();
+        if (home < 0) {
+            return null;
+        }
+        Slot s = new Slot(home);
+        synchronized (all) {
+            all.add(s);
+        }
+        return s;
+    }
+
+    /** Returns a slot taken with {@link #acquire()}. */
+    public void release(Slot slot) {
+        free.setRelease(slot.home << STRIDE_SHIFT, slot);
+    }
+
+    /** Whether runs should write into the slots' pinned output tensors. */
+    public boolean pinned() {
+        return pinning == PIN_ON;
+    }
+
+    /** Whether the first unpinned run has yet to confirm the predicted output shapes. */
+    public boolean pinningUndecided() {
+        return pinning == PIN_UNDECIDED;
+    }
+
+    /** Turns pinning on if {@code outputs} (one tensor per model output) have the predicted types and shapes. */
+    public void decidePinning(TensorList outputs) {
+        boolean ok = outputShapes != null && outputTypes != null && outputs.size() == outputNames.length;
+        for (int k = 0; ok && k < outputNames.length; k++) {
+            Tensor t = outputs.get(k);
+            ok = outputs.name(k).equals(outputNames[k]) && t.type() == outputTypes[k] && t.hasShape(outputShapes[k]);
+        }
+        if (pinning == PIN_UNDECIDED) {
+            pinning = ok ? PIN_ON : PIN_OFF;
+        }
+    }
+
+    /** Stops pinning for good (a pinned run failed where an unpinned one succeeded). */
+    public void disablePinning() {
+        pinning = PIN_OFF;
+    }
+
+    /** Creates {@code slot}'s pinned output tensors if it has none yet; the caller owns the slot. */
+    public void ensurePinned(Slot slot) throws OrtException {
+        if (slot.outputs != null) {
+            return;
+        }
+        DataType[] types = Objects.requireNonNull(outputTypes);
+        long[][] shapes = Objects.requireNonNull(outputShapes);
+        Buffer[] buffers = new Buffer[outputNames.length];
+        OnnxTensor[] tensors = new OnnxTensor[outputNames.length];
+        Map<String, OnnxTensor> map = new LinkedHashMap<>();
+        try {
+            for (int k = 0; k < outputNames.length; k++) {
+                buffers[k] = OrtTypes.allocateDirect(types[k], Tensor.elementCount(shapes[k]));
+                tensors[k] = OrtTypes.createTensor(env, types[k], buffers[k], shapes[k]);
+                map.put(outputNames[k], tensors[k]);
+            }
+        } catch (OrtException | RuntimeException e) {
+            closeAll(tensors);
+            throw e;
+        }
+        slot.outBuffers = buffers;
+        slot.outTensors = tensors;
+        slot.outputs = map;
+    }
+
+    /** Heap copies of the pinned outputs that the last run wrote into {@code slot}. */
+    public Tensors readPinned(Slot slot) {
+        DataType[] types = Objects.requireNonNull(outputTypes);
+        long[][] shapes = Objects.requireNonNull(outputShapes);
+        Buffer[] buffers = Objects.requireNonNull(slot.outBuffers);
+        TensorList out = new TensorList(outputNames.length);
+        for (int k = 0; k < outputNames.length; k++) {
+            // Tensors never modify their shape array, so every result may share the predicted one.
+            out.add(outputNames[k], copy(types[k], buffers[k], shapes[k]));
+        }
+        return out.toTensors();
+    }
+
+    private static Tensor copy(DataType type, Buffer from, long[] shape) {
+        int n = from.capacity();
+        switch (type) {
+            case FP32: {
+                float[] a = new float[n];
+                ((FloatBuffer) from).get(0, a);
+                return Tensor.ofFloats(a, shape);
+            }
+            case FP64: {
+                double[] a = new double[n];
+                ((DoubleBuffer) from).get(0, a);
+                return Tensor.ofDoubles(a, shape);
+            }
+            case INT64: {
+                long[] a = new long[n];
+                ((LongBuffer) from).get(0, a);
+                return Tensor.ofLongs(a, shape);
+            }
+            case INT32: {
+                int[] a = new int[n];
+                ((IntBuffer) from).get(0, a);
+                return Tensor.ofInts(a, shape);
+            }
+            case INT16:
+            case FP16:
+            case BF16: {
+                short[] a = new short[n];
+                ((ShortBuffer) from).get(0, a);
+                return type == DataType.INT16 ? Tensor.ofShorts(a, shape)
+                        : type == DataType.FP16 ? Tensor.ofFloat16(a, shape) : Tensor.ofBFloat16(a, shape);
+            }
+            case BOOL:
+            case UINT8:
+            case INT8: {
+                byte[] a = new byte[n];
+                ((ByteBuffer) from).get(0, a);
+                return Tensor.of(type, ByteBuffer.wrap(a), shape);
+            }
+            default:
+                throw new AssertionError(type);
+        }
+    }
+
+    /** Closes every slot's native tensors. Must not run concurrently with other calls. */
+    @Override
+    public void close() {
+        synchronized (all) {
+            for (Slot s : all) {
+                s.close();
+            }
+            all.clear();
+        }
+    }
+
+    private int reserve() {
+        while (true) {
+            int n = created.get();
+            if (n >= capacity) {
+                return -1;
+            }
+            if (created.compareAndSet(n, n + 1)) {
+                return n;
+            }
+        }
+    }
+
+    private static void closeAll(@Nullable OnnxTensor[] tensors) {
+        for (OnnxTensor t : tensors) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+
+    /** Native buffers and tensors for one call at a time; owned by whoever acquired it. */
+    public final class Slot {
+        private final int home;
+        private final Buffer[] inBuffers;
+        private final OnnxTensor[] inTensors;
+        private final Map<String, OnnxTensor> inputs;
+        private Buffer @Nullable [] outBuffers;
+        private OnnxTensor @Nullable [] outTensors;
+        private @Nullable Map<String, OnnxTensor> outputs;
+
+        private Slot(int home) throws OrtException {
+            this.home = home;
+            int n = inputNames.length;
+            inBuffers = new Buffer[n];
+            inTensors = new OnnxTensor[n];
+            inputs = new LinkedHashMap<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    inBuffers[i] = OrtTypes.allocateDirect(inputTypes[i], Tensor.elementCount(inputShapes[i]));
+                    inTensors[i] = OrtTypes.createTensor(env, inputTypes[i], inBuffers[i], inputShapes[i]);
+                    inputs.put(inputNames[i], inTensors[i]);
+                }
+            } catch (OrtException | RuntimeException e) {
+                // The slot's home index stays reserved and empty: the pool just has one slot less.
+                closeAll(inTensors);
+                throw e;
+            }
+        }
+
+        /** Copies {@code tensor}'s values into input {@code index}'s native buffer, without allocating. */
+        public void fill(int index, Tensor tensor) {
+            tensor.copyTo(inBuffers[index], 0);
+        }
+
+        /** The input tensors by name, for {@code run}. */
+        public Map<String, OnnxTensor> inputs() {
+            return inputs;
+        }
+
+        /** The pinned output tensors by name; only after {@link SlotPool#ensurePinned}. */
+        public Map<String, OnnxTensor> outputs() {
+            return Objects.requireNonNull(outputs);
+        }
+
+        private void close() {
+            closeAll(inTensors);
+            if (outTensors != null) {
+                closeAll(outTensors);
+            }
+        }
+    }
+}
