@@ -174,6 +174,12 @@ public final class Tensor {
         int n = elementCount(shape);
         ByteBuffer le = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         if (type == DataType.BYTES) {
+            // Each element needs at least its 4-byte length prefix: check before allocating, so that an
+            // untrusted shape cannot make us allocate a huge array for a few bytes of data.
+            if ((long) n * 4 > le.remaining()) {
+                throw new IllegalArgumentException("BYTES tensor of shape " + Arrays.toString(shape) + " needs at least "
+                        + (long) n * 4 + " bytes for its length prefixes, got " + le.remaining());
+            }
             String[] values = new String[n];
             for (int i = 0; i < n; i++) {
                 if (le.remaining() < 4) {
@@ -532,7 +538,10 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- value semantics
 
-    /** Equal when data type, shape and every element are equal (floats compared bitwise). */
+    /**
+     * Equal when data type, shape and every element are equal. Floating point elements compare as
+     * {@link FloatBuffer#equals} does: NaN equals NaN, and -0.0 equals 0.0.
+     */
     @Override
     public boolean equals(@Nullable Object o) {
         if (this == o) {
@@ -666,7 +675,8 @@ public final class Tensor {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
             }
-            n *= d;
+            // n and d both within the int range keep n * d within a long; a larger d would wrap around.
+            n = d > Integer.MAX_VALUE && n != 0 ? Long.MAX_VALUE : n * d;
             if (n > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more than "
                         + Integer.MAX_VALUE + " elements");
