@@ -44,6 +44,12 @@ public interface Scorer<I, O> extends AutoCloseable {
     CompletableFuture<O> scoreAsync(I record);
 
     /**
+     * As {@link #scoreAsync(Object)}, with a deadline {@code timeout} from now: a record still waiting when
+     * it passes is not sent to a model and its future fails with {@code DEADLINE_EXCEEDED}.
+     */
+    CompletableFuture<O> scoreAsync(I record, Duration timeout);
+
+    /**
      * Scores many records on the calling thread, batching model calls where the model allows it. The
      * outcome at position {@code i} belongs to {@code records.get(i)}; one record's failure does not
      * fail the others.

@@ -4,8 +4,11 @@ import dev.nearline.api.Model;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.Scorer;
+import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Transform;
+import dev.nearline.core.internal.BatchPolicy;
 import dev.nearline.core.internal.Engine;
+import dev.nearline.core.internal.RecordObserver;
 import dev.nearline.core.internal.PipelineLoader;
 import dev.nearline.core.internal.Step;
 import java.nio.file.Path;
@@ -50,13 +53,23 @@ public final class Pipeline {
      * @throws IllegalArgumentException when the file is missing or malformed, or names an unknown plugin
      *     type or key; the message gives the JSON path, such as {@code $.steps[0].device}
      */
-    public static Scorer<Object, Object> load(Path file) {
-        return load(file, PluginRegistry.discover());
+    public static ManagedScorer<Object, Object> load(Path file) {
+        return load(file, PluginRegistry.discover(), ScoringListener.NONE);
     }
 
     /** As {@link #load(Path)}, with plugins from {@code registry}. */
-    public static Scorer<Object, Object> load(Path file, PluginRegistry registry) {
-        return PipelineLoader.load(file, registry);
+    public static ManagedScorer<Object, Object> load(Path file, PluginRegistry registry) {
+        return load(file, registry, ScoringListener.NONE);
+    }
+
+    /** As {@link #load(Path)}, sending timing and outcome events to {@code listener}. */
+    public static ManagedScorer<Object, Object> load(Path file, ScoringListener listener) {
+        return load(file, PluginRegistry.discover(), listener);
+    }
+
+    /** As {@link #load(Path)}, with plugins from {@code registry} and events to {@code listener}. */
+    public static ManagedScorer<Object, Object> load(Path file, PluginRegistry registry, ScoringListener listener) {
+        return PipelineLoader.load(file, registry, listener);
     }
 
     /**
@@ -64,8 +77,22 @@ public final class Pipeline {
      *
      * @throws IllegalArgumentException as {@link #load(Path)}
      */
-    public static Scorer<Object, Object> fromJson(String json, Path baseDirectory, PluginRegistry registry) {
-        return PipelineLoader.fromJson(json, "<json>", baseDirectory, registry);
+    public static ManagedScorer<Object, Object> fromJson(String json, Path baseDirectory, PluginRegistry registry) {
+        return PipelineLoader.fromJson(json, "<json>", baseDirectory, registry, ScoringListener.NONE);
+    }
+
+    /** When synchronous {@code score} calls join micro-batches. */
+    public enum BatchMode {
+        /**
+         * Decide from measured costs: join a batch only when one model call costs clearly more than handing
+         * the record to the batching thread and back (about 7 us on a 2-core machine) and more records are in
+         * flight than there are processors; small models always run inline.
+         */
+        AUTO,
+        /** Always join a batch. */
+        ALWAYS,
+        /** Never: only {@code scoreAsync} records are batched. */
+        NEVER
     }
 
     /**
@@ -84,6 +111,11 @@ public final class Pipeline {
         private @Nullable Duration closeGracePeriod;
         private int asyncThreads = -1;
         private int asyncQueueCapacity = -1;
+        private int maxInFlight = -1;
+        private int warmup = -1;
+        private @Nullable ScoringListener listener;
+        private Engine.@Nullable Batching batching;
+        private RecordObserver observer = RecordObserver.NONE;
         private boolean built;
 
         private Builder(Preprocessor<I> preprocessor) {
@@ -167,6 +199,76 @@ public final class Pipeline {
             return this;
         }
 
+        /**
+         * Records in flight at most (being scored or queued, sync and async together); beyond it calls fail
+         * fast with {@code OVERLOADED} instead of growing a queue. Default: no bound besides the async queue.
+         */
+        public Builder<I> maxInFlight(int limit) {
+            if (limit < 1) {
+                throw new IllegalArgumentException("maxInFlight must be at least 1, got " + limit);
+            }
+            if (maxInFlight != -1) {
+                throw new IllegalStateException("maxInFlight was already set to " + maxInFlight);
+            }
+            this.maxInFlight = limit;
+            return this;
+        }
+
+        /**
+         * Turns on dynamic micro-batching at the first model step: concurrent records are merged into one
+         * {@link Model#predictBatch} call of at most {@code maxBatchSize} records, the first waiting at most
+         * {@code maxQueueDelay} for company. {@code scoreAsync} always goes through the batcher; a synchronous
+         * {@code score} joins a batch only when that pays ({@link BatchMode#AUTO}), see {@link #batching(int,
+         * Duration, BatchMode)}. Off by default.
+         */
+        public Builder<I> batching(int maxBatchSize, Duration maxQueueDelay) {
+            return batching(maxBatchSize, maxQueueDelay, BatchMode.AUTO);
+        }
+
+        /** As {@link #batching(int, Duration)}, choosing when synchronous calls batch. */
+        public Builder<I> batching(int maxBatchSize, Duration maxQueueDelay, BatchMode syncMode) {
+            if (batching != null) {
+                throw new IllegalStateException("batching was already set to " + batching);
+            }
+            this.batching = new Engine.Batching(maxBatchSize, Objects.requireNonNull(maxQueueDelay, "maxQueueDelay"), 1,
+                    switch (Objects.requireNonNull(syncMode, "syncMode")) {
+                        case AUTO -> BatchPolicy.Mode.AUTO;
+                        case ALWAYS -> BatchPolicy.Mode.ALWAYS;
+                        case NEVER -> BatchPolicy.Mode.NEVER;
+                    });
+            return this;
+        }
+
+        /** Receives timing and outcome events, for example a {@link MetricsRecorder}. Default: none. */
+        public Builder<I> listener(ScoringListener listener) {
+            this.listener = requireUnset(this.listener, Objects.requireNonNull(listener, "listener"), "listener");
+            return this;
+        }
+
+        /**
+         * Runs each model {@code records} times on synthetic inputs built from its signature (zeros, dynamic
+         * dimensions 1) while building, so the first real record is not the slow one. Default 0.
+         */
+        public Builder<I> warmup(int records) {
+            if (records < 0) {
+                throw new IllegalArgumentException("warmup must not be negative, got " + records);
+            }
+            if (warmup != -1) {
+                throw new IllegalStateException("warmup was already set to " + warmup);
+            }
+            this.warmup = records;
+            return this;
+        }
+
+        /** Watches model inputs and outputs for drift (see {@link DriftMonitor}). Default: none. */
+        public Builder<I> monitor(DriftMonitor monitor) {
+            if (observer != RecordObserver.NONE) {
+                throw new IllegalStateException("monitor was already set");
+            }
+            this.observer = Objects.requireNonNull(monitor, "monitor")::observe;
+            return this;
+        }
+
         /** The time source for deadlines (tests pass a fake). Default {@link Ticker#system()}. */
         public Builder<I> ticker(Ticker ticker) {
             this.ticker = requireUnset(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
@@ -179,7 +281,7 @@ public final class Pipeline {
          * @param <O> result type
          * @throws IllegalStateException if no model step was added or the builder was used before
          */
-        public <O> Scorer<I, O> build(Postprocessor<O> postprocessor) {
+        public <O> ManagedScorer<I, O> build(Postprocessor<O> postprocessor) {
             Objects.requireNonNull(postprocessor, "postprocessor");
             requireNotBuilt();
             if (steps.stream().allMatch(s -> s.model() == null)) {
@@ -190,7 +292,8 @@ public final class Pipeline {
                     ticker == null ? Ticker.system() : ticker, timeout,
                     closeGracePeriod == null ? Duration.ofSeconds(5) : closeGracePeriod,
                     asyncThreads == -1 ? Runtime.getRuntime().availableProcessors() : asyncThreads,
-                    asyncQueueCapacity == -1 ? 1024 : asyncQueueCapacity);
+                    asyncQueueCapacity == -1 ? 1024 : asyncQueueCapacity, maxInFlight == -1 ? 0 : maxInFlight,
+                    listener == null ? ScoringListener.NONE : listener, batching, warmup == -1 ? 0 : warmup, observer);
             return new Engine<>(preprocessor, steps, postprocessor, options);
         }
 

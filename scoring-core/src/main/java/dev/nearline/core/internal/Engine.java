@@ -4,64 +4,82 @@ import dev.nearline.api.Model;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
-import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.Transform;
+import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The per-record engine behind every {@link Scorer}: preprocess, run the steps, postprocess, on the
- * caller's thread; {@code scoreAsync} on a bounded pool; {@code scoreAll} with one batched model call per
- * step. Thread-safe.
+ * The engine behind every scorer: preprocess, run the steps, postprocess. {@code score} runs on the
+ * caller's thread (or, when batching pays, joins a micro-batch); {@code scoreAsync} runs on a bounded
+ * pool or through the micro-batcher; {@code scoreAll} makes one batched model call per step.
+ *
+ * <p>Records in flight are counted per <em>generation</em> of the pipeline's steps: a hot swap starts a
+ * new generation, and the replaced model is closed once the last record of the old generation has
+ * returned, so a model is never closed under a running call. The same counter bounds admission.
+ * Thread-safe.
  *
  * @param <I> record type
  * @param <O> result type
  */
-public final class Engine<I, O> implements Scorer<I, O> {
+public final class Engine<I, O> implements ManagedScorer<I, O> {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final long NO_DEADLINE = Long.MAX_VALUE;
 
     private final String name;
     private final Preprocessor<? super I> preprocessor;
-    private final Step[] steps;
     private final Postprocessor<? extends O> postprocessor;
     private final Ticker ticker;
+    private final ScoringListener listener;
+    private final boolean timed;
     private final long defaultTimeoutNanos;
+    private final int maxInFlight;
     private final Duration closeGracePeriod;
     private final ThreadPoolExecutor executor;
+    private final @Nullable MicroBatcher batcher;
+    private final BatchPolicy policy;
+    private final RecordObserver observer;
 
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile Generation current;
+    private final Set<Generation> draining = ConcurrentHashMap.newKeySet();
+    private final Object swapLock = new Object();
     private volatile boolean closed;
-    private final AtomicInteger closeCalls = new AtomicInteger();
+    private final AtomicBoolean closeCalled = new AtomicBoolean();
 
     /** Settings of an engine, gathered by the public builders. */
     public record Options(String name, Ticker ticker, @Nullable Duration defaultTimeout, Duration closeGracePeriod,
-                          int asyncThreads, int asyncQueueCapacity) {
+                          int asyncThreads, int asyncQueueCapacity, int maxInFlight, ScoringListener listener,
+                          @Nullable Batching batching, int warmupRecords, RecordObserver observer) {
         /** Validates. */
         public Options {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(ticker, "ticker");
             Objects.requireNonNull(closeGracePeriod, "closeGracePeriod");
+            Objects.requireNonNull(listener, "listener");
+            Objects.requireNonNull(observer, "observer");
             if (asyncThreads < 1) {
                 throw new IllegalArgumentException("asyncThreads must be at least 1, got " + asyncThreads);
             }
@@ -71,24 +89,75 @@ public final class Engine<I, O> implements Scorer<I, O> {
         }
     }
 
+    /**
+     * Micro-batching settings.
+     *
+     * @param maxBatchSize  records per model call at most
+     * @param maxQueueDelay how long the first record of a batch waits for company at most
+     * @param threads       dispatcher threads
+     * @param sync          when synchronous {@code score} calls join batches
+     */
+    public record Batching(int maxBatchSize, Duration maxQueueDelay, int threads, BatchPolicy.Mode sync) {
+        /** Validates. */
+        public Batching {
+            if (maxBatchSize < 1) {
+                throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
+            }
+            if (maxQueueDelay.isNegative()) {
+                throw new IllegalArgumentException("maxQueueDelay must not be negative, got " + maxQueueDelay);
+            }
+            if (threads < 1) {
+                throw new IllegalArgumentException("batching threads must be at least 1, got " + threads);
+            }
+            Objects.requireNonNull(sync, "sync");
+        }
+    }
+
     /** An engine over the given stages; it owns the models in {@code steps} and closes them. */
     public Engine(Preprocessor<? super I> preprocessor, List<Step> steps, Postprocessor<? extends O> postprocessor,
                   Options options) {
         this.name = options.name();
         this.preprocessor = Objects.requireNonNull(preprocessor, "preprocessor");
-        this.steps = steps.toArray(new Step[0]);
         this.postprocessor = Objects.requireNonNull(postprocessor, "postprocessor");
         this.ticker = options.ticker();
+        this.listener = options.listener();
+        this.timed = listener != ScoringListener.NONE;
+        this.observer = options.observer();
         this.defaultTimeoutNanos = options.defaultTimeout() == null ? -1 : options.defaultTimeout().toNanos();
+        this.maxInFlight = options.maxInFlight();
         this.closeGracePeriod = options.closeGracePeriod();
-        if (this.steps.length == 0) {
+        Step[] stepArray = steps.toArray(new Step[0]);
+        if (stepArray.length == 0 || Arrays.stream(stepArray).noneMatch(Step::isModel)) {
             throw new IllegalArgumentException("pipeline '" + name + "' has no model step");
         }
+        this.current = new Generation(stepArray);
+        warmUp(stepArray, options.warmupRecords());
         this.executor = new ThreadPoolExecutor(options.asyncThreads(), options.asyncThreads(), 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(options.asyncQueueCapacity()), daemonThreads("nearline-" + name + "-"),
                 new ThreadPoolExecutor.AbortPolicy());
         this.executor.allowCoreThreadTimeOut(true);
+        Batching b = options.batching();
+        if (b != null && stepArray[0].isModel()) {
+            this.batcher = new MicroBatcher(stepArray[0].name(), b.maxBatchSize(), b.maxQueueDelay().toNanos(), b.threads(),
+                    ticker, (size, nanos) -> {
+                        if (timed) {
+                            listener.stepCompleted(name, stepArray[0].name(), size, nanos);
+                        }
+                    });
+            this.policy = new BatchPolicy(b.sync());
+        } else {
+            if (b != null) {
+                log.warn("pipeline '{}': batching needs a model as the first step; batching is off", name);
+            }
+            this.batcher = null;
+            this.policy = new BatchPolicy(BatchPolicy.Mode.NEVER);
+        }
+        if (listener instanceof dev.nearline.core.MetricsRecorder) {
+            ((dev.nearline.core.MetricsRecorder) listener).attach(this::inFlight, this::queueDepth);
+        }
     }
+
+    // ------------------------------------------------------------------ public API
 
     @Override
     public O score(I record) {
@@ -97,88 +166,266 @@ public final class Engine<I, O> implements Scorer<I, O> {
 
     @Override
     public O score(I record, Duration timeout) {
-        long nanos = timeout.toNanos();
-        long now = ticker.read();
-        return score(record, nanos >= NO_DEADLINE - now ? NO_DEADLINE : now + nanos);
-    }
-
-    private O score(I record, long deadline) {
-        enter();
-        try {
-            return scoreOne(record, deadline);
-        } finally {
-            exit();
-        }
+        return score(record, deadlineAfter(timeout));
     }
 
     @Override
     public CompletableFuture<O> scoreAsync(I record) {
-        CompletableFuture<O> future = new CompletableFuture<>();
-        long deadline = deadlineFromDefault();
-        if (closed) {
-            future.completeExceptionally(closedError());
-            return future;
-        }
-        try {
-            executor.execute(new AsyncTask(record, deadline, future));
-        } catch (RejectedExecutionException e) {
-            future.completeExceptionally(closed ? closedError()
-                    : new ScoringException(Kind.OVERLOADED, "pipeline '" + name + "': async queue is full ("
-                    + executor.getQueue().size() + " records waiting); back off and retry"));
-        }
-        return future;
+        return scoreAsync(record, deadlineFromDefault());
+    }
+
+    @Override
+    public CompletableFuture<O> scoreAsync(I record, Duration timeout) {
+        return scoreAsync(record, deadlineAfter(timeout));
     }
 
     @Override
     public List<Outcome<O>> scoreAll(List<? extends I> records) {
-        enter();
+        Generation g = enter(Math.max(1, records.size()));
         try {
-            return scoreBatch(records, deadlineFromDefault());
+            return scoreBatch(g, records, deadlineFromDefault());
         } finally {
-            exit();
+            g.exit(Math.max(1, records.size()));
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int inFlight() {
+        int n = current.inFlight.get();
+        for (Generation g : draining) {
+            n += g.inFlight.get();
+        }
+        return n;
+    }
+
+    @Override
+    public int queueDepth() {
+        return executor.getQueue().size() + (batcher == null ? 0 : batcher.depth());
+    }
+
+    @Override
+    public void swapModel(String stepName, Model replacement) {
+        Objects.requireNonNull(replacement, "replacement");
+        synchronized (swapLock) {
+            if (closed) {
+                throw new IllegalStateException("pipeline '" + name + "' is closed");
+            }
+            Generation old = current;
+            Step[] steps = old.steps.clone();
+            int index = -1;
+            for (int i = 0; i < steps.length; i++) {
+                if (steps[i].name().equals(stepName)) {
+                    index = i;
+                }
+            }
+            if (index < 0) {
+                throw new IllegalArgumentException("pipeline '" + name + "' has no step '" + stepName + "'; steps are "
+                        + Arrays.stream(steps).map(Step::name).toList());
+            }
+            Model retired = steps[index].model();
+            steps[index] = steps[index].withModel(replacement);
+            current = new Generation(steps);
+            draining.add(old);
+            old.retire(() -> {
+                draining.remove(old);
+                closeQuietly(stepName, retired);
+                log.info("pipeline '{}': step '{}' swapped; the old model is closed", name, stepName);
+            });
         }
     }
 
     @Override
     public void close() {
-        if (closeCalls.getAndIncrement() > 0) {
+        if (!closeCalled.compareAndSet(false, true)) {
             return;
         }
-        closed = true;
+        Generation last;
+        synchronized (swapLock) {
+            closed = true;
+            last = current;
+        }
         for (Runnable r : executor.shutdownNow()) {
             ((Failable) r).fail(closedError());
         }
-        if (inFlight.get() == 0) {
-            drained.complete(null);
+        if (batcher != null) {
+            batcher.close();
+        }
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        last.retire(() -> drained.complete(null));
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        all.add(drained);
+        for (Generation g : draining) {
+            all.add(g.drained);
         }
         try {
-            drained.get(closeGracePeriod.toNanos(), TimeUnit.NANOSECONDS);
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
+                    .get(closeGracePeriod.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            log.warn("pipeline '{}': {} records still in flight after the close grace period of {}; their models "
-                    + "close when they return", name, inFlight.get(), closeGracePeriod);
+            log.warn("pipeline '{}': {} records still in flight after the close grace period of {}; failing queued "
+                    + "records, and closing models once running calls return", name, inFlight(), closeGracePeriod);
+            if (batcher != null) {
+                batcher.abort();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
             throw new AssertionError(e);
         }
-        // Closing a model under a running call can crash the process (ONNX Runtime), so models close only
-        // once the last in-flight record has returned.
-        drained.thenRun(this::closeModels);
+        if (batcher != null) {
+            batcher.abort();
+        }
+        // Closing a model under a running call can crash the process (ONNX Runtime), so the models close
+        // only once the last record of the last generation has returned.
+        drained.thenRun(() -> {
+            for (Step s : last.steps) {
+                closeQuietly(s.name(), s.model());
+            }
+            log.debug("pipeline '{}' closed", name);
+        });
     }
 
-    // ------------------------------------------------------------------ the per-record path
+    // ------------------------------------------------------------------ synchronous path
 
-    private O scoreOne(I record, long deadline) {
-        Tensors tensors = preprocess(record);
-        Tensors last = tensors;
-        for (Step step : steps) {
+    private O score(I record, long deadline) {
+        Generation g = enter(1);
+        long start = timed ? ticker.read() : 0;
+        try {
+            Tensors pre = preprocess(record);
+            Step first = g.steps[0];
+            if (batcher != null && policy.batchSync(g.inFlight.get())) {
+                return scoreThroughBatcher(g, first, pre, deadline, start);
+            }
+            long t1 = timed ? ticker.read() : 0;
+            Tensors tensors = pre;
+            Tensors last = pre;
+            boolean sample = batcher != null && policy.sampleInline();
+            for (Step step : g.steps) {
+                checkDeadline(deadline, step);
+                long s0 = timed || sample ? ticker.read() : 0;
+                Tensors out = run(step, tensors);
+                if (timed || sample) {
+                    long d = ticker.read() - s0;
+                    if (sample && step == first) {
+                        policy.recordInline(d);
+                    }
+                    if (timed && step.isModel()) {
+                        listener.stepCompleted(name, step.name(), 1, d);
+                    }
+                }
+                tensors = g.steps.length == 1 ? out : tensors.withAll(out);
+                last = out;
+            }
+            long t2 = timed ? ticker.read() : 0;
+            O result = postprocess(last);
+            if (timed) {
+                listener.recordScored(name, 0, t1 - start, t2 - t1, ticker.read() - t2);
+            }
+            observer.observe(pre, last);
+            return result;
+        } catch (ScoringException e) {
+            failed(e, start);
+            throw e;
+        } finally {
+            g.exit(1);
+        }
+    }
+
+    /** A synchronous record that joins a micro-batch; the caller waits at most until its deadline. */
+    private O scoreThroughBatcher(Generation g, Step first, Tensors pre, long deadline, long start) {
+        g.enterExtra();
+        long submitted = ticker.read();
+        BatchedRecord r = new BatchedRecord(g, first, first.bind(pre), pre, deadline, submitted, start, false);
+        MicroBatcher b = Objects.requireNonNull(batcher);
+        b.submit(r);
+        try {
+            O result = deadline == NO_DEADLINE ? r.future.get()
+                    : r.future.get(Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
+            policy.recordHandoff(ticker.read() - submitted - r.inferNanos);
+            return result;
+        } catch (TimeoutException e) {
+            throw new ScoringException(Kind.DEADLINE_EXCEEDED, "pipeline '" + name
+                    + "': deadline passed while waiting for a batch at step '" + first.name() + "'");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ScoringException(Kind.UNAVAILABLE, "pipeline '" + name + "': interrupted while waiting for a batch",
+                    e);
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        }
+    }
+
+    // ------------------------------------------------------------------ asynchronous path
+
+    private CompletableFuture<O> scoreAsync(I record, long deadline) {
+        CompletableFuture<O> future = new CompletableFuture<>();
+        Generation g;
+        try {
+            g = enter(1);
+        } catch (ScoringException e) {
+            future.completeExceptionally(e);
+            return future;
+        }
+        long submitted = ticker.read();
+        if (batcher != null) {
+            // Preprocess on the caller's thread, then hand the bound inputs to the batcher.
+            try {
+                Tensors pre = preprocess(record);
+                Step first = g.steps[0];
+                BatchedRecord r = new BatchedRecord(g, first, first.bind(pre), pre, deadline, submitted, submitted, true);
+                batcher.submit(r);
+                return r.future;
+            } catch (ScoringException e) {
+                failed(e, submitted);
+                g.exit(1);
+                future.completeExceptionally(e);
+                return future;
+            }
+        }
+        try {
+            executor.execute(new AsyncTask(g, record, deadline, submitted, future));
+        } catch (RejectedExecutionException e) {
+            g.exit(1);
+            ScoringException err = closed ? closedError()
+                    : new ScoringException(Kind.OVERLOADED, "pipeline '" + name + "': async queue is full ("
+                    + executor.getQueue().size() + " records waiting); back off and retry");
+            failed(err, submitted);
+            future.completeExceptionally(err);
+        }
+        return future;
+    }
+
+    /** Runs a queued async record on a pool thread. */
+    private O runQueued(Generation g, I record, long deadline, long submitted) {
+        long start = ticker.read();
+        Tensors pre = preprocess(record);
+        long t1 = timed ? ticker.read() : 0;
+        Tensors tensors = pre;
+        Tensors last = pre;
+        for (Step step : g.steps) {
             checkDeadline(deadline, step);
+            long s0 = timed ? ticker.read() : 0;
             Tensors out = run(step, tensors);
-            tensors = steps.length == 1 ? out : tensors.withAll(out);
+            if (timed && step.isModel()) {
+                listener.stepCompleted(name, step.name(), 1, ticker.read() - s0);
+            }
+            tensors = g.steps.length == 1 ? out : tensors.withAll(out);
             last = out;
         }
-        return postprocess(last);
+        long t2 = timed ? ticker.read() : 0;
+        O result = postprocess(last);
+        if (timed) {
+            listener.recordScored(name, start - submitted, t1 - start, t2 - t1, ticker.read() - t2);
+        }
+        observer.observe(pre, last);
+        return result;
     }
+
+    // ------------------------------------------------------------------ stages
 
     private Tensors preprocess(I record) {
         if (record == null) {
@@ -199,24 +446,11 @@ public final class Engine<I, O> implements Scorer<I, O> {
         return t;
     }
 
-    private Tensors run(Step step, Tensors available) {
-        Model model = step.model();
-        if (model == null) {
+    private static Tensors run(Step step, Tensors available) {
+        if (!step.isModel()) {
             return transform(step, Objects.requireNonNull(step.transform()), available);
         }
-        Tensors inputs = step.bind(available);
-        Tensors out;
-        try {
-            out = model.predict(inputs);
-        } catch (ScoringException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new ScoringException(Kind.INTERNAL, "step '" + step.name() + "' failed: " + e, e);
-        }
-        if (out == null) {
-            throw new ScoringException(Kind.INTERNAL, "step '" + step.name() + "' returned null");
-        }
-        return out;
+        return step.predict(step.bind(available));
     }
 
     private static Tensors transform(Step step, Transform transform, Tensors available) {
@@ -251,40 +485,76 @@ public final class Engine<I, O> implements Scorer<I, O> {
         return result;
     }
 
+    /** Runs the steps after the first one (after a batched first step) and postprocesses. */
+    private O finish(Generation g, Tensors pre, Tensors firstOut) {
+        Tensors tensors = g.steps.length == 1 ? firstOut : pre.withAll(firstOut);
+        Tensors last = firstOut;
+        for (int i = 1; i < g.steps.length; i++) {
+            Step step = g.steps[i];
+            long s0 = timed ? ticker.read() : 0;
+            Tensors out = run(step, tensors);
+            if (timed && step.isModel()) {
+                listener.stepCompleted(name, step.name(), 1, ticker.read() - s0);
+            }
+            tensors = tensors.withAll(out);
+            last = out;
+        }
+        O result = postprocess(last);
+        observer.observe(pre, last);
+        return result;
+    }
+
     // ------------------------------------------------------------------ batches
 
-    private List<Outcome<O>> scoreBatch(List<? extends I> records, long deadline) {
+    private List<Outcome<O>> scoreBatch(Generation g, List<? extends I> records, long deadline) {
         int n = records.size();
+        long start = timed ? ticker.read() : 0;
+        Tensors[] pre = new Tensors[n];
         Tensors[] available = new Tensors[n];
         Tensors[] last = new Tensors[n];
         ScoringException[] errors = new ScoringException[n];
         for (int i = 0; i < n; i++) {
             try {
-                available[i] = preprocess(records.get(i));
-                last[i] = available[i];
+                pre[i] = preprocess(records.get(i));
+                available[i] = pre[i];
+                last[i] = pre[i];
             } catch (ScoringException e) {
                 errors[i] = e;
             }
         }
-        for (Step step : steps) {
-            runBatchStep(step, available, last, errors, deadline);
+        long t1 = timed ? ticker.read() : 0;
+        for (Step step : g.steps) {
+            runBatchStep(g, step, available, last, errors, deadline);
         }
+        long t2 = timed ? ticker.read() : 0;
         List<Outcome<O>> outcomes = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            if (errors[i] != null) {
-                outcomes.add(Outcome.failure(errors[i]));
-                continue;
+            if (errors[i] == null) {
+                try {
+                    outcomes.add(Outcome.success(postprocess(last[i])));
+                    observer.observe(pre[i], last[i]);
+                    continue;
+                } catch (ScoringException e) {
+                    errors[i] = e;
+                }
             }
-            try {
-                outcomes.add(Outcome.success(postprocess(last[i])));
-            } catch (ScoringException e) {
-                outcomes.add(Outcome.failure(e));
+            outcomes.add(Outcome.failure(errors[i]));
+        }
+        if (timed) {
+            long t3 = ticker.read();
+            for (int i = 0; i < n; i++) {
+                if (errors[i] == null) {
+                    listener.recordScored(name, 0, (t1 - start) / n, (t2 - t1) / n, (t3 - t2) / n);
+                } else {
+                    listener.recordFailed(name, errors[i].kind(), t3 - start);
+                }
             }
         }
         return outcomes;
     }
 
-    private void runBatchStep(Step step, Tensors[] available, Tensors[] last, ScoringException[] errors, long deadline) {
+    private void runBatchStep(Generation g, Step step, Tensors[] available, Tensors[] last, ScoringException[] errors,
+                              long deadline) {
         int n = available.length;
         int[] index = new int[n];
         List<Tensors> inputs = new ArrayList<>(n);
@@ -296,7 +566,7 @@ public final class Engine<I, O> implements Scorer<I, O> {
             try {
                 checkDeadline(deadline, step);
                 if (model == null) {
-                    accept(i, transform(step, Objects.requireNonNull(step.transform()), available[i]), available, last);
+                    accept(g, i, transform(step, Objects.requireNonNull(step.transform()), available[i]), available, last);
                 } else {
                     index[inputs.size()] = i;
                     inputs.add(step.bind(available[i]));
@@ -310,12 +580,15 @@ public final class Engine<I, O> implements Scorer<I, O> {
         }
         List<Tensors> outputs = null;
         if (inputs.size() > 1) {
+            long s0 = ticker.read();
             try {
                 outputs = model.predictBatch(inputs);
                 if (outputs == null || outputs.size() != inputs.size()) {
                     log.warn("step '{}': predictBatch returned {} results for {} records; scoring them one by one",
                             step.name(), outputs == null ? "null" : outputs.size(), inputs.size());
                     outputs = null;
+                } else if (timed) {
+                    listener.stepCompleted(name, step.name(), inputs.size(), ticker.read() - s0);
                 }
             } catch (RuntimeException e) {
                 // One bad record must not fail its batch-mates: find it by scoring one by one.
@@ -326,37 +599,56 @@ public final class Engine<I, O> implements Scorer<I, O> {
         for (int k = 0; k < inputs.size(); k++) {
             int i = index[k];
             try {
-                Tensors out = outputs != null ? outputs.get(k) : run(step, inputs.get(k));
-                accept(i, out, available, last);
+                Tensors out = outputs != null ? outputs.get(k) : step.predict(inputs.get(k));
+                accept(g, i, out, available, last);
             } catch (ScoringException e) {
                 errors[i] = e;
             }
         }
     }
 
-    private void accept(int i, Tensors out, Tensors[] available, Tensors[] last) {
-        available[i] = steps.length == 1 ? out : available[i].withAll(out);
+    private static void accept(Generation g, int i, Tensors out, Tensors[] available, Tensors[] last) {
+        available[i] = g.steps.length == 1 ? out : available[i].withAll(out);
         last[i] = out;
     }
 
-    // ------------------------------------------------------------------ lifecycle and deadlines
+    // ------------------------------------------------------------------ admission, deadlines, lifecycle
 
-    private void enter() {
-        inFlight.incrementAndGet();
-        if (closed) {
-            exit();
-            throw closedError();
-        }
-    }
-
-    private void exit() {
-        if (inFlight.decrementAndGet() == 0 && closed) {
-            drained.complete(null);
+    /**
+     * Counts {@code records} in, on the current generation.
+     *
+     * @throws ScoringException UNAVAILABLE when closed, OVERLOADED beyond maxInFlight
+     */
+    private Generation enter(int records) {
+        while (true) {
+            Generation g = current;
+            int now = g.inFlight.addAndGet(records);
+            if (g.retired || closed) {
+                g.exit(records);
+                if (closed) {
+                    throw closedError();
+                }
+                continue; // swapped meanwhile: count on the new generation
+            }
+            if (maxInFlight > 0 && now > maxInFlight && now > records) {
+                g.exit(records);
+                ScoringException e = new ScoringException(Kind.OVERLOADED, "pipeline '" + name + "': " + (now - records)
+                        + " records in flight, the limit is " + maxInFlight + "; back off and retry");
+                failed(e, timed ? ticker.read() : 0);
+                throw e;
+            }
+            return g;
         }
     }
 
     private long deadlineFromDefault() {
         return defaultTimeoutNanos < 0 ? NO_DEADLINE : ticker.read() + defaultTimeoutNanos;
+    }
+
+    private long deadlineAfter(Duration timeout) {
+        long nanos = timeout.toNanos();
+        long now = ticker.read();
+        return nanos >= NO_DEADLINE - now ? NO_DEADLINE : now + nanos;
     }
 
     private void checkDeadline(long deadline, Step step) {
@@ -366,23 +658,61 @@ public final class Engine<I, O> implements Scorer<I, O> {
         }
     }
 
+    private void failed(ScoringException e, long start) {
+        if (timed) {
+            listener.recordFailed(name, e.kind(), ticker.read() - start);
+        }
+    }
+
     private ScoringException closedError() {
         return new ScoringException(Kind.UNAVAILABLE, "pipeline '" + name + "' is closed");
     }
 
-    private void closeModels() {
-        for (Step s : steps) {
-            Model m = s.model();
+    private static ScoringException unwrap(@Nullable Throwable t) {
+        if (t instanceof ScoringException) {
+            return (ScoringException) t;
+        }
+        return new ScoringException(Kind.INTERNAL, "unexpected failure: " + t, t);
+    }
+
+    private void warmUp(Step[] steps, int records) {
+        if (records <= 0) {
+            return;
+        }
+        for (Step step : steps) {
+            Model m = step.model();
             if (m == null) {
                 continue;
             }
+            Tensors inputs;
             try {
-                m.close();
+                inputs = Warmup.syntheticInputs(m.signature());
             } catch (RuntimeException e) {
-                log.warn("pipeline '{}': closing step '{}' failed", name, s.name(), e);
+                log.warn("pipeline '{}': cannot build warm-up inputs for step '{}': {}", name, step.name(), e.getMessage());
+                continue;
+            }
+            long start = System.nanoTime();
+            try {
+                for (int i = 0; i < records; i++) {
+                    m.predict(inputs);
+                }
+                log.debug("pipeline '{}': warmed up step '{}' with {} records in {} ms", name, step.name(), records,
+                        (System.nanoTime() - start) / 1_000_000);
+            } catch (RuntimeException e) {
+                log.warn("pipeline '{}': warm-up of step '{}' failed: {}", name, step.name(), e.getMessage());
             }
         }
-        log.debug("pipeline '{}' closed", name);
+    }
+
+    private void closeQuietly(String stepName, @Nullable Model m) {
+        if (m == null) {
+            return;
+        }
+        try {
+            m.close();
+        } catch (RuntimeException e) {
+            log.warn("pipeline '{}': closing step '{}' failed", name, stepName, e);
+        }
     }
 
     private static ThreadFactory daemonThreads(String prefix) {
@@ -396,7 +726,50 @@ public final class Engine<I, O> implements Scorer<I, O> {
 
     @Override
     public String toString() {
-        return "Scorer[" + name + ", steps=" + Arrays.stream(steps).map(Step::name).toList() + "]";
+        return "Scorer[" + name + ", steps=" + Arrays.stream(current.steps).map(Step::name).toList() + "]";
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** One version of the pipeline's steps and the records in flight on it. */
+    private static final class Generation {
+        final Step[] steps;
+        final AtomicInteger inFlight = new AtomicInteger();
+        final CompletableFuture<Void> drained = new CompletableFuture<>();
+        volatile boolean retired;
+        private volatile @Nullable Runnable onDrained;
+
+        Generation(Step[] steps) {
+            this.steps = steps;
+        }
+
+        /** One more count for a record that is also counted by its caller (a sync record in a batch). */
+        void enterExtra() {
+            inFlight.incrementAndGet();
+        }
+
+        void exit(int records) {
+            if (inFlight.addAndGet(-records) == 0 && retired) {
+                fireDrained();
+            }
+        }
+
+        void retire(Runnable action) {
+            onDrained = action;
+            retired = true;
+            if (inFlight.get() == 0) {
+                fireDrained();
+            }
+        }
+
+        private void fireDrained() {
+            if (drained.complete(null)) {
+                Runnable r = onDrained;
+                if (r != null) {
+                    r.run();
+                }
+            }
+        }
     }
 
     /** A queued task that close() can fail without running it. */
@@ -406,32 +779,93 @@ public final class Engine<I, O> implements Scorer<I, O> {
 
     /** A queued async record; keeps its future so that close() can fail it. */
     private final class AsyncTask implements Failable {
+        final Generation generation;
         final I record;
         final long deadline;
+        final long submitted;
         final CompletableFuture<O> future;
+
+        AsyncTask(Generation generation, I record, long deadline, long submitted, CompletableFuture<O> future) {
+            this.generation = generation;
+            this.record = record;
+            this.deadline = deadline;
+            this.submitted = submitted;
+            this.future = future;
+        }
 
         @Override
         public void fail(ScoringException e) {
+            generation.exit(1);
+            failed(e, submitted);
             future.completeExceptionally(e);
-        }
-
-        AsyncTask(I record, long deadline, CompletableFuture<O> future) {
-            this.record = record;
-            this.deadline = deadline;
-            this.future = future;
         }
 
         @Override
         public void run() {
             try {
-                future.complete(score(record, deadline));
+                future.complete(runQueued(generation, record, deadline, submitted));
             } catch (ScoringException e) {
+                failed(e, submitted);
                 future.completeExceptionally(e);
             } catch (RuntimeException | Error e) {
                 future.completeExceptionally(new ScoringException(Kind.INTERNAL, "pipeline '" + name + "': " + e, e));
                 if (e instanceof Error) {
                     throw (Error) e;
                 }
+            } finally {
+                generation.exit(1);
+            }
+        }
+    }
+
+    /** A record in the micro-batcher; finishes the pipeline on the dispatcher thread. */
+    private final class BatchedRecord extends MicroBatcher.Request {
+        final Generation generation;
+        final Tensors pre;
+        final long start;
+        /** Async records report their failures here; a synchronous caller reports its own. */
+        final boolean reportFailures;
+        final CompletableFuture<O> future = new CompletableFuture<>();
+        volatile long inferNanos;
+
+        BatchedRecord(Generation generation, Step step, Tensors inputs, Tensors pre, long deadline, long submitted,
+                      long start, boolean reportFailures) {
+            super(step, inputs, deadline, submitted);
+            this.generation = generation;
+            this.pre = pre;
+            this.start = start;
+            this.reportFailures = reportFailures;
+        }
+
+        private void fail(ScoringException e) {
+            if (reportFailures) {
+                failed(e, start);
+            }
+            future.completeExceptionally(e);
+        }
+
+        @Override
+        protected void complete(@Nullable Tensors outputs, @Nullable ScoringException error, long dequeuedNanos,
+                                long inferNanos) {
+            this.inferNanos = inferNanos;
+            try {
+                if (error != null) {
+                    fail(error);
+                    return;
+                }
+                long t0 = timed ? ticker.read() : 0;
+                O result = finish(generation, pre, Objects.requireNonNull(outputs));
+                if (timed) {
+                    listener.recordScored(name, dequeuedNanos - enqueuedNanos, enqueuedNanos - start, inferNanos,
+                            ticker.read() - t0);
+                }
+                future.complete(result);
+            } catch (ScoringException e) {
+                fail(e);
+            } catch (RuntimeException e) {
+                fail(new ScoringException(Kind.INTERNAL, "pipeline '" + name + "': " + e, e));
+            } finally {
+                generation.exit(1);
             }
         }
     }

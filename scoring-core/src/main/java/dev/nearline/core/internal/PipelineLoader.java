@@ -9,7 +9,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.nearline.api.Model;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
-import dev.nearline.api.Scorer;
+import dev.nearline.api.ScoringListener;
+import dev.nearline.core.ManagedScorer;
 import dev.nearline.api.spi.Settings;
 import dev.nearline.core.Pipeline;
 import dev.nearline.core.PluginRegistry;
@@ -47,7 +48,7 @@ public final class PipelineLoader {
     }
 
     /** Loads {@code file}; see {@link Pipeline#load(Path)}. */
-    public static Scorer<Object, Object> load(Path file, PluginRegistry registry) {
+    public static ManagedScorer<Object, Object> load(Path file, PluginRegistry registry, ScoringListener listener) {
         String text;
         try {
             text = Files.readString(file);
@@ -57,11 +58,12 @@ public final class PipelineLoader {
             throw new IllegalArgumentException("cannot read pipeline file " + file.toAbsolutePath() + ": " + e, e);
         }
         Path dir = file.toAbsolutePath().getParent();
-        return fromJson(text, file.toString(), dir == null ? Path.of("") : dir, registry);
+        return fromJson(text, file.toString(), dir == null ? Path.of("") : dir, registry, listener);
     }
 
     /** Builds a scorer from JSON text; {@code source} names the text in messages. */
-    public static Scorer<Object, Object> fromJson(String json, String source, Path baseDirectory, PluginRegistry registry) {
+    public static ManagedScorer<Object, Object> fromJson(String json, String source, Path baseDirectory,
+                                                         PluginRegistry registry, ScoringListener listener) {
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -77,7 +79,7 @@ public final class PipelineLoader {
         JsonSettings top = JsonSettings.of(root, "$", baseDirectory);
         List<Model> created = new ArrayList<>();
         try {
-            Scorer<Object, Object> scorer = build(top, registry, created);
+            ManagedScorer<Object, Object> scorer = build(top, registry, created, listener);
             log.info("loaded pipeline '{}' from {}", top.string("name", "pipeline"), source);
             return scorer;
         } catch (RuntimeException e) {
@@ -95,7 +97,8 @@ public final class PipelineLoader {
         }
     }
 
-    private static Scorer<Object, Object> build(JsonSettings top, PluginRegistry registry, List<Model> created) {
+    private static ManagedScorer<Object, Object> build(JsonSettings top, PluginRegistry registry, List<Model> created,
+                                                       ScoringListener listener) {
         String name = top.string("name", "pipeline");
         Settings preSettings = top.object("preprocessor");
         Preprocessor<Object> pre = createStage(preSettings, s -> registry.preprocessorProvider(type(s)).create(s));
@@ -128,6 +131,23 @@ public final class PipelineLoader {
         Duration timeout = top.duration("timeout", null);
         if (timeout != null) {
             builder.timeout(timeout);
+        }
+        if (listener != ScoringListener.NONE) {
+            builder.listener(listener);
+        }
+        if (top.has("maxInFlight")) {
+            builder.maxInFlight(top.integer("maxInFlight"));
+        }
+        if (top.has("warmup")) {
+            builder.warmup(top.integer("warmup"));
+        }
+        Settings batching = top.optionalObject("batching");
+        if (batching != null) {
+            int maxBatchSize = batching.integer("maxBatchSize", 32);
+            Duration delay = batching.duration("maxQueueDelay", Duration.ofMillis(1));
+            String sync = batching.choice("sync", "auto", "auto", "always", "never");
+            builder.batching(maxBatchSize, delay == null ? Duration.ofMillis(1) : delay,
+                    Pipeline.BatchMode.valueOf(sync.toUpperCase(java.util.Locale.ROOT)));
         }
         Duration grace = top.duration("closeGracePeriod", null);
         if (grace != null) {

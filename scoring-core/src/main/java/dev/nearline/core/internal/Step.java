@@ -23,11 +23,13 @@ public final class Step {
     /** For each model input, the name of the pipeline tensor that feeds it. */
     private final String[] sources;
     private final boolean identityBinding;
+    private final Map<String, String> bindings;
 
     private Step(String name, @Nullable Model model, @Nullable Transform transform, Map<String, String> bindings) {
         this.name = name;
         this.model = model;
         this.transform = transform;
+        this.bindings = bindings;
         if (model != null) {
             List<TensorSpec> inputs = model.signature().inputs();
             this.specs = inputs.toArray(new TensorSpec[0]);
@@ -61,6 +63,40 @@ public final class Step {
     public static Step transform(String name, Transform transform) {
         return new Step(Objects.requireNonNull(name, "name"), null, Objects.requireNonNull(transform, "transform"),
                 Map.of());
+    }
+
+    /** The same step running {@code replacement} (hot swap); bindings are checked against its signature. */
+    public Step withModel(Model replacement) {
+        if (model == null) {
+            throw new IllegalArgumentException("step '" + name + "' is a transform, not a model step");
+        }
+        return new Step(name, Objects.requireNonNull(replacement, "model"), null, bindings);
+    }
+
+    /**
+     * Runs the model on bound inputs, reporting anything but a {@link ScoringException} as INTERNAL.
+     *
+     * @throws ScoringException from the model, or INTERNAL naming this step
+     */
+    public Tensors predict(Tensors inputs) {
+        Model m = Objects.requireNonNull(model, "model step");
+        Tensors out;
+        try {
+            out = m.predict(inputs);
+        } catch (ScoringException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ScoringException(ScoringException.Kind.INTERNAL, "step '" + name + "' failed: " + e, e);
+        }
+        if (out == null) {
+            throw new ScoringException(ScoringException.Kind.INTERNAL, "step '" + name + "' returned null");
+        }
+        return out;
+    }
+
+    /** Whether this is a model step. */
+    public boolean isModel() {
+        return model != null;
     }
 
     /** The step's name, used in messages and metrics. */

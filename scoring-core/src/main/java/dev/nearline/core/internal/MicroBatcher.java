@@ -1,0 +1,284 @@
+package dev.nearline.core.internal;
+
+import dev.nearline.api.Model;
+import java.util.Objects;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.Tensors;
+import dev.nearline.core.Ticker;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A dynamic micro-batcher for one model step: records are queued on a lock-free queue; a dispatcher
+ * thread takes the first, keeps taking until it holds {@code maxBatchSize} records or
+ * {@code maxQueueDelay} has passed since it took the first, and runs them as one
+ * {@link Model#predictBatch} call. Records whose deadline passed while queued are failed, not sent. If
+ * the batched call fails, the records are run one by one so that a bad record fails alone.
+ *
+ * <p>Completion callbacks run on the dispatcher thread. Thread-safe.
+ */
+public final class MicroBatcher {
+    private static final Logger log = LoggerFactory.getLogger(MicroBatcher.class);
+    private static final int IDLE_SPINS = 100;
+
+    /** A queued record. The engine subclasses it to continue the pipeline when the model step is done. */
+    public abstract static class Request {
+        final Step step;
+        final Tensors inputs;
+        final long deadline;
+        final long enqueuedNanos;
+
+        /**
+         * A request to run {@code step} (the version current when the record entered) on {@code inputs},
+         * already bound and validated, queued at {@code enqueuedNanos}.
+         */
+        protected Request(Step step, Tensors inputs, long deadline, long enqueuedNanos) {
+            this.step = step;
+            this.inputs = inputs;
+            this.deadline = deadline;
+            this.enqueuedNanos = enqueuedNanos;
+        }
+
+        /**
+         * Called once, on the dispatcher thread, with the model outputs or the failure.
+         *
+         * @param outputs       the record's outputs, or null on failure
+         * @param error         the failure, or null on success
+         * @param dequeuedNanos when the dispatcher took the record
+         * @param inferNanos    duration of the model call the record took part in
+         */
+        protected abstract void complete(@Nullable Tensors outputs, @Nullable ScoringException error, long dequeuedNanos,
+                                         long inferNanos);
+    }
+
+    /** Receives one event per model call. */
+    @FunctionalInterface
+    public interface BatchListener {
+        /** A model call over {@code size} records took {@code nanos}. */
+        void batchCompleted(int size, long nanos);
+    }
+
+    private final String name;
+    private final int maxBatchSize;
+    private final long maxQueueDelayNanos;
+    private final Ticker ticker;
+    private final BatchListener listener;
+    private final ConcurrentLinkedQueue<Request> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger depth = new AtomicInteger();
+    private final Worker[] workers;
+    private volatile boolean closed;
+    private volatile boolean aborted;
+
+    /** Starts {@code threads} dispatcher threads for {@code model}. */
+    public MicroBatcher(String name, int maxBatchSize, long maxQueueDelayNanos, int threads, Ticker ticker,
+                        BatchListener listener) {
+        if (maxBatchSize < 1) {
+            throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
+        }
+        this.name = name;
+        this.maxBatchSize = maxBatchSize;
+        this.maxQueueDelayNanos = maxQueueDelayNanos;
+        this.ticker = ticker;
+        this.listener = listener;
+        this.workers = new Worker[threads];
+        for (int i = 0; i < threads; i++) {
+            workers[i] = new Worker();
+            Thread t = new Thread(workers[i], "nearline-batcher-" + name + "-" + i);
+            t.setDaemon(true);
+            workers[i].thread = t;
+        }
+        for (Worker w : workers) {
+            w.thread.start();
+        }
+    }
+
+    /** Queues a request; fails it at once when the batcher is closed. */
+    public void submit(Request r) {
+        if (closed) {
+            r.complete(null, closedError(), ticker.read(), 0);
+            return;
+        }
+        depth.incrementAndGet();
+        queue.offer(r);
+        for (Worker w : workers) {
+            if (w.parked.get() && w.parked.compareAndSet(true, false)) {
+                LockSupport.unpark(w.thread);
+                break;
+            }
+        }
+    }
+
+    /** Records waiting for a dispatcher. */
+    public int depth() {
+        return depth.get();
+    }
+
+    /** Stops intake; queued records are still run. */
+    public void close() {
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w.thread);
+        }
+    }
+
+    /** Fails every record still queued and stops the dispatchers; after {@link #close()} and a grace period. */
+    public void abort() {
+        aborted = true;
+        close();
+        failQueued();
+    }
+
+    private void failQueued() {
+        Request r;
+        while ((r = queue.poll()) != null) {
+            depth.decrementAndGet();
+            r.complete(null, closedError(), ticker.read(), 0);
+        }
+    }
+
+    private ScoringException closedError() {
+        return new ScoringException(Kind.UNAVAILABLE, "step '" + name + "' is closed; the record was not scored");
+    }
+
+    private final class Worker implements Runnable {
+        final AtomicBoolean parked = new AtomicBoolean();
+        @Nullable Thread thread;
+        final Request[] batch = new Request[maxBatchSize];
+        final List<Tensors> inputs = new ArrayList<>(maxBatchSize);
+        /** A record taken for a batch of another step version (after a hot swap); it starts the next batch. */
+        @Nullable Request carry;
+
+        @Override
+        public void run() {
+            while (!aborted) {
+                int polled = carry != null ? 0 : 1;
+                Request first = carry != null ? carry : queue.poll();
+                carry = null;
+                if (first == null) {
+                    if (closed) {
+                        break;
+                    }
+                    idle();
+                    continue;
+                }
+                long start = ticker.read();
+                batch[0] = first;
+                int n = 1;
+                long until = start + maxQueueDelayNanos;
+                while (n < maxBatchSize) {
+                    Request r = queue.poll();
+                    if (r != null) {
+                        polled++;
+                    }
+                    if (r != null && r.step != first.step) {
+                        carry = r;
+                        break;
+                    } else if (r != null) {
+                        batch[n++] = r;
+                    } else if (maxQueueDelayNanos <= 0 || ticker.read() - until >= 0 || closed) {
+                        break;
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+                depth.addAndGet(-polled);
+                execute(n, ticker.read());
+            }
+            if (carry != null) {
+                carry.complete(null, closedError(), ticker.read(), 0);
+                carry = null;
+            }
+            failQueued();
+        }
+
+        private void execute(int n, long dequeued) {
+            int live = 0;
+            for (int i = 0; i < n; i++) {
+                Request r = batch[i];
+                if (r.deadline != Long.MAX_VALUE && dequeued - r.deadline >= 0) {
+                    batch[i] = null;
+                    r.complete(null, new ScoringException(Kind.DEADLINE_EXCEEDED, "deadline passed while the record waited "
+                            + "for a batch at step '" + name + "'"), dequeued, 0);
+                } else {
+                    batch[live++] = r;
+                }
+            }
+            if (live == 0) {
+                return;
+            }
+            inputs.clear();
+            for (int i = 0; i < live; i++) {
+                inputs.add(batch[i].inputs);
+            }
+            List<Tensors> outputs = null;
+            long t0 = ticker.read();
+            long nanos;
+            if (live > 1) {
+                try {
+                    outputs = Objects.requireNonNull(batch[0].step.model()).predictBatch(inputs);
+                    if (outputs == null || outputs.size() != live) {
+                        log.warn("step '{}': predictBatch returned {} results for {} records; running them one by one",
+                                name, outputs == null ? "null" : outputs.size(), live);
+                        outputs = null;
+                    }
+                } catch (RuntimeException e) {
+                    log.debug("step '{}': batched call failed ({}); running {} records one by one", name, e.toString(), live);
+                }
+            }
+            nanos = ticker.read() - t0;
+            if (outputs != null) {
+                listener.batchCompleted(live, nanos);
+            }
+            for (int i = 0; i < live; i++) {
+                Request r = batch[i];
+                batch[i] = null;
+                if (outputs != null) {
+                    complete(r, outputs.get(i), null, dequeued, nanos);
+                    continue;
+                }
+                long s = ticker.read();
+                Tensors out = null;
+                ScoringException err = null;
+                try {
+                    out = r.step.predict(r.inputs);
+                } catch (ScoringException e) {
+                    err = e;
+                }
+                long d = ticker.read() - s;
+                listener.batchCompleted(1, d);
+                complete(r, out, err, dequeued, d);
+            }
+            inputs.clear();
+        }
+
+        private void complete(Request r, @Nullable Tensors out, @Nullable ScoringException err, long dequeued, long nanos) {
+            try {
+                r.complete(out, err, dequeued, nanos);
+            } catch (RuntimeException e) {
+                log.error("step '{}': completing a record failed", name, e);
+            }
+        }
+
+        private void idle() {
+            for (int i = 0; i < IDLE_SPINS; i++) {
+                if (!queue.isEmpty() || closed) {
+                    return;
+                }
+                Thread.onSpinWait();
+            }
+            parked.set(true);
+            if (queue.isEmpty() && !closed) {
+                LockSupport.park(this);
+            }
+            parked.set(false);
+        }
+    }
+}
