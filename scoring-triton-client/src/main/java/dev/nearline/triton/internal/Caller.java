@@ -1,0 +1,177 @@
+package dev.nearline.triton.internal;
+
+import dev.nearline.api.ScoringException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one remote call within a deadline: asks the {@link CircuitBreaker}, makes an attempt with
+ * the time that is left, and retries retryable failures ({@link RemoteFailure#retryable()}) with
+ * exponential backoff and jitter while retries and time remain. Never blocks a thread: attempts are
+ * asynchronous and backoffs are scheduled. Thread-safe; one instance serves every call of a model.
+ *
+ * <p>The returned future fails with exactly one {@link ScoringException} whose message starts with
+ * the target, such as {@code triton model 'fraud' at http://triton:8000: HTTP 503: ...}.
+ */
+public final class Caller {
+    private static final Logger LOG = LoggerFactory.getLogger(Caller.class);
+    /** Extra time an attempt gets beyond the deadline before the backstop gives up on it. */
+    private static final long BACKSTOP_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final String target;
+    private final int maxRetries;
+    private final long initialBackoffNanos;
+    private final long maxBackoffNanos;
+    private final CircuitBreaker breaker;
+    private final Ticker ticker;
+    private final Runnable beforeRetry;
+
+    /**
+     * A caller.
+     *
+     * @param target      message prefix naming the model and server
+     * @param maxRetries  attempts after the first one; 0 disables retries
+     * @param beforeRetry run before each retry of a server-down failure (gRPC resets its reconnect backoff)
+     */
+    public Caller(String target, int maxRetries, long initialBackoffNanos, long maxBackoffNanos, CircuitBreaker breaker,
+            Ticker ticker, Runnable beforeRetry) {
+        this.target = target;
+        this.maxRetries = maxRetries;
+        this.initialBackoffNanos = initialBackoffNanos;
+        this.maxBackoffNanos = maxBackoffNanos;
+        this.breaker = breaker;
+        this.ticker = ticker;
+        this.beforeRetry = beforeRetry;
+    }
+
+    /** The prefix of every message, such as {@code triton model 'fraud' at http://triton:8000}. */
+    public String target() {
+        return target;
+    }
+
+    /**
+     * Calls {@code attempt} (given the time left) until it succeeds, fails for good, or the deadline
+     * ({@link Ticker#nanos()} based) passes.
+     */
+    public <T> CompletableFuture<T> call(long deadlineNanos, Function<Duration, CompletableFuture<T>> attempt) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        new Run<>(deadlineNanos, attempt, result).attempt();
+        return result;
+    }
+
+    /** A ScoringException of {@code kind} with the target prefix. */
+    public ScoringException failure(ScoringException.Kind kind, String message, @Nullable Throwable cause) {
+        return new ScoringException(kind, target + ": " + message, cause);
+    }
+
+    private final class Run<T> {
+        private final long deadlineNanos;
+        private final Function<Duration, CompletableFuture<T>> attemptFn;
+        private final CompletableFuture<T> result;
+        private int attempts;
+
+        Run(long deadlineNanos, Function<Duration, CompletableFuture<T>> attemptFn, CompletableFuture<T> result) {
+            this.deadlineNanos = deadlineNanos;
+            this.attemptFn = attemptFn;
+            this.result = result;
+        }
+
+        void attempt() {
+            long remaining = deadlineNanos - ticker.nanos();
+            if (remaining <= 0) {
+                result.completeExceptionally(failure(ScoringException.Kind.DEADLINE_EXCEEDED,
+                        "the deadline passed before " + (attempts == 0 ? "the request was sent" : "a retry"), null));
+                return;
+            }
+            if (!breaker.tryAcquire()) {
+                result.completeExceptionally(failure(ScoringException.Kind.UNAVAILABLE, breaker.rejection(), null));
+                return;
+            }
+            attempts++;
+            CompletableFuture<T> f;
+            try {
+                f = attemptFn.apply(Duration.ofNanos(remaining))
+                        .orTimeout(remaining + BACKSTOP_GRACE_NANOS, TimeUnit.NANOSECONDS);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            f.whenComplete(this::done);
+        }
+
+        private void done(@Nullable T value, @Nullable Throwable error) {
+            if (error == null) {
+                breaker.onSuccess();
+                result.complete(value);
+                return;
+            }
+            Throwable e = unwrap(error);
+            if (e instanceof TimeoutException) {
+                e = RemoteFailure.timeout("no complete answer within the deadline", null);
+            }
+            if (!(e instanceof RemoteFailure)) {
+                // Not a transport failure: the request was refused before sending (bad record) or the
+                // response was unusable. Either way the server is not known to be down.
+                breaker.onSuccess();
+                result.completeExceptionally(asScoringException(e));
+                return;
+            }
+            RemoteFailure rf = (RemoteFailure) e;
+            if (rf.serverDown()) {
+                breaker.onFailure(rf.getMessage());
+            } else {
+                breaker.onSuccess();
+            }
+            if (rf.retryable() && attempts <= maxRetries) {
+                long backoff = backoffNanos(attempts);
+                if (ticker.nanos() + backoff < deadlineNanos) {
+                    LOG.debug("{}: attempt {} failed ({}), retrying in {}us", target, attempts, rf.getMessage(),
+                            TimeUnit.NANOSECONDS.toMicros(backoff));
+                    if (rf.serverDown()) {
+                        beforeRetry.run();
+                    }
+                    CompletableFuture.delayedExecutor(backoff, TimeUnit.NANOSECONDS).execute(this::attempt);
+                    return;
+                }
+            }
+            String suffix = attempts > 1 ? " (after " + attempts + " attempts)" : "";
+            result.completeExceptionally(failure(rf.kind(), rf.getMessage() + suffix, rf.getCause()));
+        }
+
+        private ScoringException asScoringException(Throwable e) {
+            if (e instanceof ScoringException) {
+                ScoringException se = (ScoringException) e;
+                return failure(se.kind(), se.getMessage(), se.getCause());
+            }
+            return failure(ScoringException.Kind.INTERNAL, "unexpected client error: " + e, e);
+        }
+    }
+
+    /** Exponential backoff capped at the maximum, with "equal jitter": half fixed, half random. */
+    private long backoffNanos(int attempt) {
+        long exp = initialBackoffNanos;
+        for (int i = 1; i < attempt && exp < maxBackoffNanos; i++) {
+            exp *= 2;
+        }
+        long capped = Math.min(exp, maxBackoffNanos);
+        long half = capped / 2;
+        return half + (half > 0 ? ThreadLocalRandom.current().nextLong(half + 1) : 0);
+    }
+
+    /** The cause behind CompletableFuture's wrappers. */
+    public static Throwable unwrap(Throwable t) {
+        Throwable e = t;
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+}
