@@ -1,0 +1,218 @@
+package dev.nearline.benchmarks;
+
+import ai.djl.inference.Predictor;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslateException;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.nearline.api.Scorer;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What Nearline adds to one record's scoring call, against the same model run by hand-written ONNX
+ * Runtime code and by DJL. One record per call, the same record every call, one caller thread; all
+ * four contenders run the same {@code .onnx} file with the same session settings ({@link Settings}),
+ * and the trial fails at setup unless all four return the same score.
+ *
+ * <ul>
+ *   <li>{@code rawOrtPinned}: the floor. Input and output tensors made once per thread over direct
+ *       buffers and reused ({@code session.run(inputs, pinnedOutputs)}); per call only copy the
+ *       record in, run, read the score.</li>
+ *   <li>{@code rawOrt}: idiomatic ONNX Runtime Java. Per call: an input tensor over the thread's
+ *       direct buffer, {@code run}, read the output, close the tensor and the result.</li>
+ *   <li>{@code nearline}: {@link Scorer#score} on a code-built pipeline (see
+ *       {@link NearlinePipeline}).</li>
+ *   <li>{@code djl}: {@code Predictor.predict} with a minimal translator (see {@link Djl}), one
+ *       predictor per thread as DJL documents.</li>
+ * </ul>
+ *
+ * <p>Why: Nearline claims to cost close to nothing over the floor. The models bracket the claim:
+ * on {@code tiny} the model runs in about a microsecond, so any per-call overhead shows; on {@code mlp}
+ * the model dominates. Average time gives the mean, sample time the p50/p99, and {@code -prof gc}
+ * the bytes allocated per record ({@code gc.alloc.rate.norm}).
+ *
+ * <pre>
+ * java -jar benchmarks/target/benchmarks.jar OverheadBenchmark -prof gc -rf json -rff overhead.json
+ * </pre>
+ *
+ * <p>or {@code benchmarks/run.sh quick}, which also prints the table and ratios.
+ */
+@BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g",
+        // DJL's global ONNX Runtime thread pools: one thread each, idle (every session has its own).
+        "-Dai.djl.onnxruntime.num_threads=1", "-Dai.djl.onnxruntime.num_interop_threads=1"})
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 2)
+@State(Scope.Benchmark)
+public class OverheadBenchmark {
+
+    /** {@code tiny} or {@code mlp}; see {@link BenchModel}. */
+    @Param({"tiny", "mlp"})
+    public String model;
+
+    float[] record;
+    long[] shape;
+    String inputName;
+    String outputName;
+    int outputs;
+    Path dir;
+    RawOrt raw;
+    Scorer<float[], Float> scorer;
+    ZooModel<float[], Float> djlModel;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        BenchModel m = BenchModel.of(model);
+        record = m.record();
+        shape = m.recordShape();
+        inputName = BenchModel.INPUT;
+        outputName = m.output;
+        outputs = m.outputs;
+        dir = TempFiles.tempDir("nearline-overhead-");
+        Path file = m.write(dir);
+        // DJL insists on creating ONNX Runtime's process-wide environment itself (with global thread
+        // pools, which the sessions here do not use) and fails if one exists, so it goes first.
+        djlModel = Djl.load(file, m);
+        raw = new RawOrt(file);
+        scorer = NearlinePipeline.scorer(file, m);
+        checkSameScore();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        TempFiles.closeAll(scorer, djlModel, raw);
+        TempFiles.deleteTree(dir);
+    }
+
+    /** The thread's direct input buffer for {@code rawOrt}. */
+    @State(Scope.Thread)
+    public static class InputBuffer {
+        FloatBuffer in;
+
+        @Setup(Level.Trial)
+        public void setUp(OverheadBenchmark b) {
+            in = RawOrt.directFloats(b.record.length);
+        }
+    }
+
+    /** The thread's reusable input and output tensors for {@code rawOrtPinned}. */
+    @State(Scope.Thread)
+    public static class Pinned {
+        FloatBuffer in;
+        FloatBuffer out;
+        OnnxTensor inTensor;
+        OnnxTensor outTensor;
+        Map<String, OnnxTensor> inputs;
+        Map<String, OnnxTensor> outputs;
+
+        @Setup(Level.Trial)
+        public void setUp(OverheadBenchmark b) throws OrtException {
+            in = RawOrt.directFloats(b.record.length);
+            out = RawOrt.directFloats(b.outputs);
+            inTensor = OnnxTensor.createTensor(b.raw.env, in, b.shape);
+            outTensor = OnnxTensor.createTensor(b.raw.env, out, new long[] {1, b.outputs});
+            inputs = Map.of(b.inputName, inTensor);
+            outputs = Map.of(b.outputName, outTensor);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            inTensor.close();
+            outTensor.close();
+        }
+    }
+
+    /** The thread's DJL predictor (DJL predictors are not thread-safe). */
+    @State(Scope.Thread)
+    public static class DjlPredictor {
+        Predictor<float[], Float> predictor;
+
+        @Setup(Level.Trial)
+        public void setUp(OverheadBenchmark b) {
+            predictor = b.djlModel.newPredictor();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            predictor.close();
+        }
+    }
+
+    @Benchmark
+    public float rawOrtPinned(Pinned p) throws OrtException {
+        return pinned(raw.session, p, record);
+    }
+
+    @Benchmark
+    public float rawOrt(InputBuffer t) throws OrtException {
+        return direct(raw, t.in, record, shape, inputName);
+    }
+
+    @Benchmark
+    public Float nearline() {
+        return scorer.score(record);
+    }
+
+    @Benchmark
+    public Float djl(DjlPredictor p) throws TranslateException {
+        return p.predictor.predict(record);
+    }
+
+    static float pinned(OrtSession session, Pinned p, float[] record) throws OrtException {
+        p.in.put(0, record);
+        // The result holds no values of its own here: ONNX Runtime wrote into the pinned output.
+        session.run(p.inputs, p.outputs).close();
+        return p.out.get(0);
+    }
+
+    static float direct(RawOrt raw, FloatBuffer in, float[] record, long[] shape, String inputName)
+            throws OrtException {
+        in.put(0, record);
+        try (OnnxTensor input = OnnxTensor.createTensor(raw.env, in, shape);
+             OrtSession.Result r = raw.session.run(Map.of(inputName, input))) {
+            return ((OnnxTensor) r.get(0)).getFloatBuffer().get(0);
+        }
+    }
+
+    /** Fails the trial unless the four contenders compute the same score for {@link #record}. */
+    private void checkSameScore() throws Exception {
+        InputBuffer buffer = new InputBuffer();
+        buffer.setUp(this);
+        float expected = direct(raw, buffer.in, record, shape, inputName);
+        Pinned p = new Pinned();
+        p.setUp(this);
+        float pinnedScore;
+        try {
+            pinnedScore = pinned(raw.session, p, record);
+        } finally {
+            p.tearDown();
+        }
+        float nearlineScore = scorer.score(record);
+        float djlScore;
+        try (Predictor<float[], Float> predictor = djlModel.newPredictor()) {
+            djlScore = predictor.predict(record);
+        }
+        if (pinnedScore != expected || nearlineScore != expected || djlScore != expected) {
+            throw new IllegalStateException("contenders disagree on model '" + model + "': rawOrt=" + expected
+                    + " rawOrtPinned=" + pinnedScore + " nearline=" + nearlineScore + " djl=" + djlScore);
+        }
+    }
+}

@@ -1,0 +1,337 @@
+package dev.nearline.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/**
+ * Turns JMH JSON results ({@code -rf json}) and {@link ColdStart} output into the markdown tables of
+ * {@code benchmarks/README.md}: per model and contender p50, p99, mean and bytes allocated per record;
+ * the ratios the project's goals are stated in (nearline/rawOrtPinned, nearline/rawOrt, djl/nearline)
+ * with each goal marked met or missed; records/s and p99 per number of callers; cold-start medians.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.nearline.benchmarks.Report \
+ *     [--machine machine.txt] [--coldstart coldstart.txt] [--readme benchmarks/README.md] results.json...
+ * </pre>
+ *
+ * <p>Prints the markdown; with {@code --readme} also replaces the part of that file between
+ * {@code <!-- results:begin -->} and {@code <!-- results:end -->}.
+ */
+public final class Report {
+    static final String BEGIN = "<!-- results:begin -->";
+    static final String END = "<!-- results:end -->";
+    private static final List<String> CONTENDERS = List.of("rawOrtPinned", "rawOrt", "nearline", "djl");
+    private static final List<String> MODELS = List.of("tiny", "mlp");
+
+    private Report() {
+    }
+
+    /** One JMH result: a benchmark method in one mode with one set of parameters. */
+    record Result(String benchmark, String method, String mode, int threads, Map<String, String> params,
+                  double score, double error, String unit, Map<String, Double> percentiles, Double allocPerOp) {
+        String param(String name) {
+            return params.getOrDefault(name, "");
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        List<Path> json = new ArrayList<>();
+        Path coldStart = null;
+        Path machine = null;
+        Path readme = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--coldstart" -> coldStart = Path.of(args[++i]);
+                case "--machine" -> machine = Path.of(args[++i]);
+                case "--readme" -> readme = Path.of(args[++i]);
+                default -> json.add(Path.of(args[i]));
+            }
+        }
+        List<Result> results = new ArrayList<>();
+        for (Path p : json) {
+            results.addAll(read(p));
+        }
+        String md = render(results,
+                coldStart == null ? List.of() : Files.readAllLines(coldStart, StandardCharsets.UTF_8),
+                machine == null ? null : Files.readString(machine, StandardCharsets.UTF_8));
+        System.out.print(md);
+        if (readme != null) {
+            updateReadme(readme, md);
+            System.out.println("updated " + readme);
+        }
+    }
+
+    /** Parses a JMH JSON result file. */
+    static List<Result> read(Path file) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        List<Result> out = new ArrayList<>();
+        for (JsonNode r : root) {
+            String fqn = r.path("benchmark").asText();
+            int dot = fqn.lastIndexOf('.');
+            String benchmark = fqn.substring(fqn.lastIndexOf('.', dot - 1) + 1, dot);
+            Map<String, String> params = new TreeMap<>();
+            for (Map.Entry<String, JsonNode> e : r.path("params").properties()) {
+                params.put(e.getKey(), e.getValue().asText());
+            }
+            JsonNode primary = r.path("primaryMetric");
+            Map<String, Double> percentiles = new TreeMap<>();
+            for (Map.Entry<String, JsonNode> e : primary.path("scorePercentiles").properties()) {
+                percentiles.put(e.getKey(), e.getValue().asDouble());
+            }
+            Double alloc = null;
+            for (Map.Entry<String, JsonNode> e : r.path("secondaryMetrics").properties()) {
+                // JMH before 1.33 prefixed profiler metrics with a middle dot.
+                if (e.getKey().replaceFirst("^\\W+", "").equals("gc.alloc.rate.norm")) {
+                    alloc = e.getValue().path("score").asDouble();
+                }
+            }
+            out.add(new Result(benchmark, fqn.substring(dot + 1), r.path("mode").asText(), r.path("threads").asInt(),
+                    params, primary.path("score").asDouble(), primary.path("scoreError").asDouble(Double.NaN),
+                    primary.path("scoreUnit").asText(), percentiles, alloc));
+        }
+        return out;
+    }
+
+    static String render(List<Result> results, List<String> coldStartLines, String machine) {
+        StringBuilder md = new StringBuilder();
+        if (machine != null && !machine.isBlank()) {
+            md.append("Machine and load at measurement:\n\n```\n").append(machine.strip()).append("\n```\n\n");
+        }
+        List<Result> overhead = select(results, r -> r.benchmark().equals("OverheadBenchmark"));
+        if (!overhead.isEmpty()) {
+            renderOverhead(md, overhead);
+        }
+        List<Result> concurrency = select(results, r -> r.benchmark().equals("ConcurrencyBenchmark"));
+        if (!concurrency.isEmpty()) {
+            renderConcurrency(md, concurrency);
+        }
+        List<Map<String, String>> cold = coldStartLines.stream().filter(l -> l.startsWith("coldstart "))
+                .map(Report::keyValues).collect(Collectors.toList());
+        if (!cold.isEmpty()) {
+            renderColdStart(md, cold);
+        }
+        if (!overhead.isEmpty() || !cold.isEmpty()) {
+            renderGoals(md, overhead, cold);
+        }
+        return md.toString();
+    }
+
+    private static void renderOverhead(StringBuilder md, List<Result> rs) {
+        md.append("### OverheadBenchmark: one record per call, one caller\n\n");
+        md.append("| model | method | p50 µs | p99 µs | mean µs | alloc B/record |\n");
+        md.append("|---|---|---:|---:|---:|---:|\n");
+        for (String model : MODELS) {
+            for (String method : CONTENDERS) {
+                Result sample = find(rs, model, method, "sample");
+                Result avg = find(rs, model, method, "avgt");
+                if (sample == null && avg == null) {
+                    continue;
+                }
+                md.append("| ").append(model).append(" | ").append(method)
+                        .append(" | ").append(sample == null ? "–" : us(sample.percentiles().get("50.0")))
+                        .append(" | ").append(sample == null ? "–" : us(sample.percentiles().get("99.0")))
+                        .append(" | ").append(avg == null ? "–" : us(avg.score()) + " ± " + us(avg.error()))
+                        .append(" | ").append(bytes(alloc(avg, sample))).append(" |\n");
+            }
+        }
+        md.append("\nRatios (p50 unless marked):\n\n");
+        md.append("| model | nearline / rawOrtPinned | nearline / rawOrt | djl / nearline "
+                + "| nearline / rawOrtPinned p99 |\n");
+        md.append("|---|---:|---:|---:|---:|\n");
+        for (String model : MODELS) {
+            if (find(rs, model, "nearline", "sample") == null) {
+                continue;
+            }
+            md.append("| ").append(model)
+                    .append(" | ").append(ratio(p(rs, model, "nearline", "50.0"), p(rs, model, "rawOrtPinned", "50.0")))
+                    .append(" | ").append(ratio(p(rs, model, "nearline", "50.0"), p(rs, model, "rawOrt", "50.0")))
+                    .append(" | ").append(ratio(p(rs, model, "djl", "50.0"), p(rs, model, "nearline", "50.0")))
+                    .append(" | ").append(ratio(p(rs, model, "nearline", "99.0"), p(rs, model, "rawOrtPinned", "99.0")))
+                    .append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    private static void renderConcurrency(StringBuilder md, List<Result> rs) {
+        md.append("### ConcurrencyBenchmark: callers sharing one scorer\n\n");
+        md.append("| model | style | batching | callers | records/s | p50 µs | p99 µs |\n");
+        md.append("|---|---|---|---:|---:|---:|---:|\n");
+        Map<String, List<Result>> groups = new TreeMap<>(Comparator.comparingInt(Report::modelOrder)
+                .thenComparing(Comparator.naturalOrder()));
+        for (Result r : rs) {
+            groups.computeIfAbsent(r.param("model") + "|" + r.param("style") + "|" + r.param("batching") + "|"
+                    + String.format(Locale.ROOT, "%03d", r.threads()), k -> new ArrayList<>()).add(r);
+        }
+        for (Map.Entry<String, List<Result>> g : groups.entrySet()) {
+            String[] key = g.getKey().split("\\|", -1);
+            Result thrpt = g.getValue().stream().filter(r -> r.mode().equals("thrpt")).findFirst().orElse(null);
+            Result sample = g.getValue().stream().filter(r -> r.mode().equals("sample")).findFirst().orElse(null);
+            md.append("| ").append(key[0]).append(" | ").append(key[1]).append(" | ").append(key[2])
+                    .append(" | ").append(Integer.parseInt(key[3]))
+                    .append(" | ").append(thrpt == null ? "–" : String.format(Locale.ROOT, "%,.0f", perSecond(thrpt)))
+                    .append(" | ").append(sample == null ? "–" : us(sample.percentiles().get("50.0")))
+                    .append(" | ").append(sample == null ? "–" : us(sample.percentiles().get("99.0")))
+                    .append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    private static void renderColdStart(StringBuilder md, List<Map<String, String>> runs) {
+        md.append("### ColdStart: fresh JVM per run, medians, ms since JVM start\n\n");
+        md.append("| mode | model | natives | runs | main entered | model loaded | first score | second score µs |\n");
+        md.append("|---|---|---|---:|---:|---:|---:|---:|\n");
+        Map<String, List<Map<String, String>>> groups = new LinkedHashMap<>();
+        for (Map<String, String> r : runs) {
+            groups.computeIfAbsent(r.get("mode") + "|" + r.get("model") + "|" + r.get("natives"),
+                    k -> new ArrayList<>()).add(r);
+        }
+        for (Map.Entry<String, List<Map<String, String>>> g : groups.entrySet()) {
+            String[] key = g.getKey().split("\\|", -1);
+            List<Map<String, String>> v = g.getValue();
+            md.append("| ").append(key[0]).append(" | ").append(key[1]).append(" | ")
+                    .append(key[2].equals("cache") ? "cached (-Donnxruntime.native.path)" : "from jar")
+                    .append(" | ").append(v.size())
+                    .append(" | ").append(fmt(median(v, "main_ms")))
+                    .append(" | ").append(fmt(median(v, "loaded_ms")))
+                    .append(" | ").append(fmt(median(v, "first_score_ms")))
+                    .append(" | ").append(fmt(median(v, "second_score_us")))
+                    .append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    private static void renderGoals(StringBuilder md, List<Result> rs, List<Map<String, String>> cold) {
+        md.append("### Goals\n\n| goal | measured | met |\n|---|---:|---|\n");
+        goal(md, "tiny: nearline p50 ≤ 1.3 × rawOrtPinned",
+                p(rs, "tiny", "nearline", "50.0") / p(rs, "tiny", "rawOrtPinned", "50.0"), 1.3, true, "×");
+        goal(md, "mlp: nearline p50 ≤ 1.05 × rawOrtPinned",
+                p(rs, "mlp", "nearline", "50.0") / p(rs, "mlp", "rawOrtPinned", "50.0"), 1.05, true, "×");
+        goal(md, "tiny: djl p50 ≥ 2.5 × nearline",
+                p(rs, "tiny", "djl", "50.0") / p(rs, "tiny", "nearline", "50.0"), 2.5, false, "×");
+        goal(md, "tiny: nearline p99 ≤ 1.5 × rawOrtPinned p99",
+                p(rs, "tiny", "nearline", "99.0") / p(rs, "tiny", "rawOrtPinned", "99.0"), 1.5, true, "×");
+        Result avg = find(rs, "tiny", "nearline", "avgt");
+        Double alloc = alloc(avg, find(rs, "tiny", "nearline", "sample"));
+        goal(md, "tiny: nearline allocates ≤ 600 B/record", alloc == null ? Double.NaN : alloc, 600, true, " B");
+        List<Map<String, String>> cached = cold.stream().filter(r -> "nearline".equals(r.get("mode"))
+                && "tiny".equals(r.get("model")) && "cache".equals(r.get("natives"))).collect(Collectors.toList());
+        goal(md, "tiny: first score ≤ 100 ms after JVM start (native cache)",
+                cached.isEmpty() ? Double.NaN : median(cached, "first_score_ms"), 100, true, " ms");
+        md.append('\n');
+    }
+
+    private static void goal(StringBuilder md, String name, double value, double limit, boolean atMost, String unit) {
+        String met = Double.isNaN(value) ? "not measured" : (atMost ? value <= limit : value >= limit) ? "met" : "**missed**";
+        md.append("| ").append(name).append(" | ")
+                .append(Double.isNaN(value) ? "–" : (unit.equals("×") ? String.format(Locale.ROOT, "%.2f×", value)
+                        : fmt(value) + unit))
+                .append(" | ").append(met).append(" |\n");
+    }
+
+    /** Replaces the marked block of {@code readme} with {@code md}, or appends it with markers. */
+    static void updateReadme(Path readme, String md) throws IOException {
+        String text = Files.exists(readme) ? Files.readString(readme, StandardCharsets.UTF_8) : "";
+        String block = BEGIN + "\n" + md.strip() + "\n" + END;
+        int b = text.indexOf(BEGIN);
+        int e = text.indexOf(END);
+        String updated = b >= 0 && e > b ? text.substring(0, b) + block + text.substring(e + END.length())
+                : text + (text.endsWith("\n") || text.isEmpty() ? "" : "\n") + "\n" + block + "\n";
+        Files.writeString(readme, updated, StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static List<Result> select(List<Result> rs, Predicate<Result> p) {
+        return rs.stream().filter(p).collect(Collectors.toList());
+    }
+
+    private static Result find(List<Result> rs, String model, String method, String mode) {
+        for (Result r : rs) {
+            if (r.method().equals(method) && r.mode().equals(mode) && r.param("model").equals(model)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Percentile {@code pct} of the sample-mode result, in µs; NaN when absent. */
+    private static double p(List<Result> rs, String model, String method, String pct) {
+        Result r = find(rs, model, method, "sample");
+        if (r == null || !r.percentiles().containsKey(pct)) {
+            return Double.NaN;
+        }
+        return toMicros(r.percentiles().get(pct), r.unit());
+    }
+
+    private static Double alloc(Result avg, Result sample) {
+        return avg != null && avg.allocPerOp() != null ? avg.allocPerOp() : sample == null ? null : sample.allocPerOp();
+    }
+
+    private static double perSecond(Result thrpt) {
+        String unit = thrpt.unit();
+        double s = thrpt.score();
+        return unit.endsWith("/us") ? s * 1e6 : unit.endsWith("/ms") ? s * 1e3 : unit.endsWith("/ns") ? s * 1e9 : s;
+    }
+
+    private static double toMicros(double v, String unit) {
+        return unit.startsWith("ns") ? v / 1e3 : unit.startsWith("ms") ? v * 1e3 : unit.startsWith("s/") ? v * 1e6 : v;
+    }
+
+    private static int modelOrder(String key) {
+        int i = MODELS.indexOf(key.substring(0, key.indexOf('|')));
+        return i < 0 ? MODELS.size() : i;
+    }
+
+    private static Map<String, String> keyValues(String line) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String part : line.trim().split("\\s+")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                m.put(part.substring(0, eq), part.substring(eq + 1));
+            }
+        }
+        return m;
+    }
+
+    private static double median(List<Map<String, String>> runs, String key) {
+        double[] v = runs.stream().map(r -> r.get(key)).filter(Objects::nonNull).mapToDouble(Double::parseDouble)
+                .sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static String ratio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) ? "–" : String.format(Locale.ROOT, "%.2f×", a / b);
+    }
+
+    private static String us(Double v) {
+        return v == null ? "–" : fmt(v);
+    }
+
+    private static String bytes(Double v) {
+        return v == null ? "–" : String.format(Locale.ROOT, "%,.0f", v);
+    }
+
+    private static String fmt(double v) {
+        if (Double.isNaN(v)) {
+            return "–";
+        }
+        return String.format(Locale.ROOT, v < 10 ? "%.2f" : v < 100 ? "%.1f" : "%,.0f", v);
+    }
+}
