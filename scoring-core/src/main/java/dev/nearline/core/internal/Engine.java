@@ -249,7 +249,11 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             closed = true;
             last = current;
         }
-        for (Runnable r : executor.shutdownNow()) {
+        // shutdown(), not shutdownNow(): records already running must not be interrupted.
+        executor.shutdown();
+        List<Runnable> queued = new ArrayList<>();
+        executor.getQueue().drainTo(queued);
+        for (Runnable r : queued) {
             ((Failable) r).fail(closedError());
         }
         if (batcher != null) {
