@@ -650,9 +650,19 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     }
 
     private long deadlineAfter(Duration timeout) {
-        long nanos = timeout.toNanos();
-        long now = ticker.read();
-        return nanos >= NO_DEADLINE - now ? NO_DEADLINE : now + nanos;
+        long nanos;
+        try {
+            nanos = Math.max(0, timeout.toNanos()); // a negative timeout has passed already, like zero
+        } catch (ArithmeticException e) {
+            nanos = timeout.isNegative() ? 0 : NO_DEADLINE; // beyond 292 years
+        }
+        if (nanos == NO_DEADLINE) {
+            return NO_DEADLINE;
+        }
+        // Tickers read like System.nanoTime(): from any origin, negative or close to Long.MAX_VALUE. Deadlines
+        // are compared by subtraction (checkDeadline), so the sum may wrap but must not be clamped.
+        long deadline = ticker.read() + nanos;
+        return deadline == NO_DEADLINE ? deadline - 1 : deadline;
     }
 
     private void checkDeadline(long deadline, Step step) {
