@@ -359,6 +359,11 @@ public final class OnnxModel implements Model {
         return "OnnxModel[" + name + " on " + device + "]";
     }
 
+    /** The slot pool, once created; for tests of this package. */
+    @Nullable SlotPool slotPool() {
+        return pool.get();
+    }
+
     // ---------------------------------------------------------------- per-record paths
 
     private void checkOpen() {
