@@ -604,6 +604,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             int i = index[k];
             try {
                 Tensors out = outputs != null ? outputs.get(k) : step.predict(inputs.get(k));
+                if (out == null) {
+                    throw new ScoringException(Kind.INTERNAL, "step '" + step.name()
+                            + "': predictBatch returned null for record " + i + " of the batch");
+                }
                 accept(g, i, out, available, last);
             } catch (ScoringException e) {
                 errors[i] = e;
