@@ -1,0 +1,287 @@
+package dev.nearline.keda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nearline.api.Scorer;
+import dev.nearline.core.Ticker;
+import dev.nearline.keda.internal.WorkerEngine;
+import dev.nearline.keda.internal.WorkerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A queue worker: receive loops take locked request messages from a {@link Transport} in batches,
+ * score their records (one {@code scoreAll} call per receive batch, or {@code scoreAsync} per record),
+ * send each reply to the request's ReplyTo with the request's MessageId as CorrelationId, and only then
+ * settle the request: complete on success, dead-letter {@code INVALID_INPUT}, abandon retryable kinds
+ * (on the last delivery, reply with the error and dead-letter). Processing is at-least-once: a request
+ * whose lock is lost may be scored and answered twice, with the same reply MessageId.
+ *
+ * <p>Thread-safe. The worker owns the scorer and the transport: {@link #shutdown()} closes both. Build
+ * one with {@link #builder(Scorer, Transport)}, call {@link #start()}, and call {@link #shutdown()} on
+ * SIGTERM ({@link WorkerMain} does).
+ */
+public final class QueueWorker {
+    private final WorkerEngine engine;
+    private final WorkerMetrics metrics;
+
+    private QueueWorker(WorkerEngine engine, WorkerMetrics metrics) {
+        this.engine = engine;
+        this.metrics = metrics;
+    }
+
+    /**
+     * A builder for a worker that scores with {@code scorer} (records are the requests' {@code record}
+     * JSON values) and talks to the broker through {@code transport}.
+     */
+    public static Builder builder(Scorer<? super JsonNode, ?> scorer, Transport transport) {
+        return new Builder(scorer, transport);
+    }
+
+    /**
+     * Starts the receive loops (and the lock renewer when lock renewal is on).
+     *
+     * @throws IllegalStateException if called twice
+     */
+    public void start() {
+        engine.start();
+    }
+
+    /** Whether the worker should get work: started, not shutting down, and the transport connected. */
+    public boolean isReady() {
+        return engine.isReady();
+    }
+
+    /** Whether the process is healthy: no receive loop died or stalled past the stall timeout. */
+    public boolean isLive() {
+        return engine.isLive();
+    }
+
+    /** Messages received and not yet settled. */
+    public int inFlight() {
+        return engine.inFlight();
+    }
+
+    /** The registry holding the worker's meters ({@code nearline.worker.*}). */
+    public MeterRegistry meterRegistry() {
+        return metrics.registry();
+    }
+
+    /**
+     * The graceful stop that SIGTERM triggers: stops receiving, waits up to the drain timeout for
+     * in-flight messages to be replied to and settled, abandons the rest so that the broker redelivers
+     * them at once, then closes the transport and the scorer. Idempotent and safe from any thread;
+     * concurrent callers wait for the first call.
+     */
+    public ShutdownSummary shutdown() {
+        WorkerEngine.Summary s = engine.shutdown();
+        return new ShutdownSummary(s.drained(), s.abandoned(), s.took());
+    }
+
+    /**
+     * What {@link #shutdown()} did.
+     *
+     * @param drained   messages settled while draining
+     * @param abandoned messages abandoned because the drain timeout passed first
+     * @param took      how long the shutdown took
+     */
+    public record ShutdownSummary(int drained, int abandoned, Duration took) {
+    }
+
+    /**
+     * Options of a {@link QueueWorker}; each settable once. Not thread-safe; use once.
+     */
+    public static final class Builder {
+        private final Scorer<? super JsonNode, ?> scorer;
+        private final Transport transport;
+        private @Nullable String name;
+        private int concurrency = -1;
+        private int maxBatchSize = -1;
+        private @Nullable Duration batchWait;
+        private int maxInFlight = -1;
+        private @Nullable Boolean batching;
+        private int maxDeliveryCount = -1;
+        private @Nullable Duration lockRenewalMargin;
+        private @Nullable Duration drainTimeout;
+        private @Nullable Duration backoff;
+        private @Nullable Duration stallTimeout;
+        private @Nullable MeterRegistry meterRegistry;
+        private @Nullable InstantSource clock;
+        private @Nullable Ticker ticker;
+        private boolean built;
+
+        private Builder(Scorer<? super JsonNode, ?> scorer, Transport transport) {
+            this.scorer = Objects.requireNonNull(scorer, "scorer");
+            this.transport = Objects.requireNonNull(transport, "transport");
+        }
+
+        /** The worker's name, used in logs and thread names. Default {@code worker}. */
+        public Builder name(String name) {
+            this.name = requireUnset(this.name, Objects.requireNonNull(name, "name"), "name");
+            return this;
+        }
+
+        /** Receive loops, each taking one batch at a time. Default 2. */
+        public Builder concurrency(int loops) {
+            this.concurrency = requireUnset(concurrency, requireAtLeast(loops, 1, "concurrency"), "concurrency");
+            return this;
+        }
+
+        /** Most messages one receive call takes (and one {@code scoreAll} call scores). Default 32. */
+        public Builder maxBatchSize(int messages) {
+            this.maxBatchSize = requireUnset(maxBatchSize, requireAtLeast(messages, 1, "maxBatchSize"), "maxBatchSize");
+            return this;
+        }
+
+        /** How long a receive call waits for its first message. Default 1 s. */
+        public Builder batchWait(Duration wait) {
+            this.batchWait = requireUnset(batchWait, requirePositive(wait, "batchWait"), "batchWait");
+            return this;
+        }
+
+        /**
+         * Most messages received and not yet settled, across all loops: bounds the locks a slow model can
+         * hold. Default {@code 2 * concurrency * maxBatchSize}.
+         */
+        public Builder maxInFlight(int messages) {
+            this.maxInFlight = requireUnset(maxInFlight, requireAtLeast(messages, 1, "maxInFlight"), "maxInFlight");
+            return this;
+        }
+
+        /**
+         * Whether the records of one receive batch go to the scorer as one {@code scoreAll} call (true,
+         * the default) or one {@code scoreAsync} call each (false, for pipelines whose engine batches
+         * across calls).
+         */
+        public Builder batching(boolean on) {
+            this.batching = requireUnset(batching, on, "batching");
+            return this;
+        }
+
+        /**
+         * The request entity's MaxDeliveryCount: on that delivery, a retryable failure is answered with an
+         * error reply and dead-lettered instead of abandoned. Default 10, as on Azure Service Bus.
+         */
+        public Builder maxDeliveryCount(int count) {
+            this.maxDeliveryCount = requireUnset(maxDeliveryCount, requireAtLeast(count, 1, "maxDeliveryCount"),
+                    "maxDeliveryCount");
+            return this;
+        }
+
+        /**
+         * Renew the lock of an in-flight message when it expires within this margin;
+         * {@link Duration#ZERO} turns renewal off. Default 10 s.
+         */
+        public Builder lockRenewalMargin(Duration margin) {
+            if (margin.isNegative()) {
+                throw new IllegalArgumentException("lockRenewalMargin must not be negative, got " + margin);
+            }
+            this.lockRenewalMargin = requireUnset(lockRenewalMargin, margin, "lockRenewalMargin");
+            return this;
+        }
+
+        /** How long {@link QueueWorker#shutdown()} waits for in-flight messages. Default 20 s. */
+        public Builder drainTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout must not be negative, got " + timeout);
+            }
+            this.drainTimeout = requireUnset(drainTimeout, timeout, "drainTimeout");
+            return this;
+        }
+
+        /**
+         * How long receiving pauses after an OVERLOADED or UNAVAILABLE outcome or a failed receive.
+         * Default 1 s.
+         */
+        public Builder backoff(Duration pause) {
+            this.backoff = requireUnset(backoff, requirePositive(pause, "backoff"), "backoff");
+            return this;
+        }
+
+        /** A receive loop that makes no progress for this long makes {@link #isLive()} false. Default 2 min. */
+        public Builder stallTimeout(Duration timeout) {
+            this.stallTimeout = requireUnset(stallTimeout, requirePositive(timeout, "stallTimeout"), "stallTimeout");
+            return this;
+        }
+
+        /** Where the worker's meters go. Default: a new {@code SimpleMeterRegistry}. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = requireUnset(meterRegistry, Objects.requireNonNull(registry, "registry"),
+                    "meterRegistry");
+            return this;
+        }
+
+        /** Wall-clock time for deadlines and lock expiry (tests pass a fixed one). Default the system clock. */
+        public Builder clock(InstantSource clock) {
+            this.clock = requireUnset(this.clock, Objects.requireNonNull(clock, "clock"), "clock");
+            return this;
+        }
+
+        /** Time for durations and timings. Default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = requireUnset(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
+            return this;
+        }
+
+        /**
+         * Builds the worker; it does nothing until {@link QueueWorker#start()}.
+         *
+         * @throws IllegalStateException if called twice
+         */
+        public QueueWorker build() {
+            if (built) {
+                throw new IllegalStateException("build() was already called on this builder");
+            }
+            built = true;
+            int loops = concurrency == -1 ? 2 : concurrency;
+            int batch = maxBatchSize == -1 ? 32 : maxBatchSize;
+            WorkerEngine.Options options = new WorkerEngine.Options(
+                    name == null ? "worker" : name, loops, batch,
+                    batchWait == null ? Duration.ofSeconds(1) : batchWait,
+                    maxInFlight == -1 ? 2 * loops * batch : maxInFlight,
+                    batching == null || batching,
+                    maxDeliveryCount == -1 ? 10 : maxDeliveryCount,
+                    lockRenewalMargin == null ? Duration.ofSeconds(10) : lockRenewalMargin,
+                    drainTimeout == null ? Duration.ofSeconds(20) : drainTimeout,
+                    backoff == null ? Duration.ofSeconds(1) : backoff,
+                    stallTimeout == null ? Duration.ofMinutes(2) : stallTimeout);
+            MeterRegistry registry = meterRegistry == null ? new SimpleMeterRegistry() : meterRegistry;
+            WorkerEngine[] ref = new WorkerEngine[1];
+            WorkerMetrics metrics = new WorkerMetrics(registry, () -> ref[0] == null ? 0 : ref[0].inFlight());
+            ref[0] = new WorkerEngine(scorer, transport, options, metrics,
+                    clock == null ? InstantSource.system() : clock, ticker == null ? Ticker.system() : ticker);
+            return new QueueWorker(ref[0], metrics);
+        }
+
+        private static <T> T requireUnset(@Nullable T current, T value, String property) {
+            if (current != null) {
+                throw new IllegalStateException(property + " was already set to " + current);
+            }
+            return value;
+        }
+
+        private static int requireUnset(int current, int value, String property) {
+            if (current != -1) {
+                throw new IllegalStateException(property + " was already set to " + current);
+            }
+            return value;
+        }
+
+        private static int requireAtLeast(int value, int min, String property) {
+            if (value < min) {
+                throw new IllegalArgumentException(property + " must be at least " + min + ", got " + value);
+            }
+            return value;
+        }
+
+        private static Duration requirePositive(Duration d, String property) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(property + " must be positive, got " + d);
+            }
+            return d;
+        }
+    }
+}

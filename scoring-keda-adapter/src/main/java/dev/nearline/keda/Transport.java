@@ -1,0 +1,71 @@
+package dev.nearline.keda;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The broker side of a {@link QueueWorker}: receive locked messages in batches, send replies, settle.
+ * Implementations are thread-safe: several receive loops call {@link #receive} at once, and replies and
+ * settlements are issued from any thread. Azure Service Bus is {@link ServiceBusTransport}; another
+ * broker implements this interface (and says in its docs how its delivery count and locks map).
+ *
+ * <p>Contract: every message returned by {@link #receive} stays locked to this transport until the
+ * worker calls exactly one of {@link #complete}, {@link #abandon} or {@link #deadLetter} for it, or
+ * the lock expires, or the transport is closed, in which case the broker delivers it again
+ * (at-least-once). The asynchronous methods never throw; they return a future that fails instead.
+ * The worker owns the transport and closes it after draining.
+ */
+public interface Transport extends AutoCloseable {
+
+    /**
+     * Waits up to {@code maxWait} for messages and returns at most {@code maxMessages} of them, or an
+     * empty list when none arrived. Messages are locked (peek-lock) when returned.
+     *
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws IllegalStateException if the transport is closed
+     * @throws RuntimeException when the broker cannot be reached; the worker backs off and calls again
+     */
+    List<InboundMessage> receive(int maxMessages, Duration maxWait) throws InterruptedException;
+
+    /** Sends {@code reply}; the future completes once the broker has accepted it. */
+    CompletableFuture<Void> reply(Reply reply);
+
+    /** Removes the message from its queue: it was handled. */
+    CompletableFuture<Void> complete(InboundMessage message);
+
+    /**
+     * Releases the lock so that the broker delivers the message again, counting a delivery; the
+     * broker dead-letters it after its maximum delivery count.
+     */
+    CompletableFuture<Void> abandon(InboundMessage message);
+
+    /**
+     * Moves the message to the dead-letter queue with a machine-readable {@code reason} (a
+     * {@code ScoringException.Kind} name) and a human-readable {@code description}.
+     */
+    CompletableFuture<Void> deadLetter(InboundMessage message, String reason, String description);
+
+    /**
+     * Extends the message's lock and returns the new expiry. The default fails with
+     * {@link UnsupportedOperationException}, for brokers whose locks need no renewal.
+     */
+    default CompletableFuture<Instant> renewLock(InboundMessage message) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                getClass().getSimpleName() + " does not renew locks"));
+    }
+
+    /**
+     * Whether the transport currently has a working link to the broker: true after a receive round
+     * trip succeeded and until a receive fails. Drives the worker's readiness.
+     */
+    boolean isConnected();
+
+    /**
+     * Stops receiving, releases (abandons) messages it received but never handed out, and closes the
+     * broker connection. Messages still locked and unsettled are redelivered by the broker. Idempotent.
+     */
+    @Override
+    void close();
+}

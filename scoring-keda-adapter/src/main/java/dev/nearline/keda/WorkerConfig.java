@@ -1,0 +1,207 @@
+package dev.nearline.keda;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The worker's configuration, read from environment variables by {@link #fromEnvironment(Map)}.
+ * Immutable.
+ *
+ * <table>
+ *   <caption>environment variables</caption>
+ *   <tr><th>variable</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code NEARLINE_PIPELINE}</td><td>required</td><td>path of the pipeline JSON file</td></tr>
+ *   <tr><td>{@code SERVICEBUS_CONNECTION_STRING}</td><td rowspan="2">one of the two</td><td>connection string (SAS)</td></tr>
+ *   <tr><td>{@code SERVICEBUS_NAMESPACE}</td><td>fully qualified namespace; authenticates with
+ *       {@code DefaultAzureCredential} (workload identity)</td></tr>
+ *   <tr><td>{@code NEARLINE_REQUEST_QUEUE}</td><td rowspan="2">one of the two</td><td>request queue</td></tr>
+ *   <tr><td>{@code NEARLINE_TOPIC} + {@code NEARLINE_SUBSCRIPTION}</td><td>request topic subscription</td></tr>
+ *   <tr><td>{@code NEARLINE_TRANSPORT}</td><td>{@code servicebus}</td><td>the broker; only {@code servicebus} so far</td></tr>
+ *   <tr><td>{@code NEARLINE_CONCURRENCY}</td><td>2</td><td>receive loops</td></tr>
+ *   <tr><td>{@code NEARLINE_BATCH_MAX}</td><td>32</td><td>messages per receive (and per {@code scoreAll})</td></tr>
+ *   <tr><td>{@code NEARLINE_BATCH_WAIT_MS}</td><td>1000</td><td>how long a receive waits for its first message</td></tr>
+ *   <tr><td>{@code NEARLINE_MAX_IN_FLIGHT}</td><td>2 × concurrency × batch max</td><td>messages locked and unsettled</td></tr>
+ *   <tr><td>{@code NEARLINE_BATCHING}</td><td>true</td><td>{@code scoreAll} per receive batch, else {@code scoreAsync} per record</td></tr>
+ *   <tr><td>{@code NEARLINE_PREFETCH}</td><td>0</td><td>Service Bus prefetch count</td></tr>
+ *   <tr><td>{@code NEARLINE_MAX_DELIVERY_COUNT}</td><td>10</td><td>the entity's MaxDeliveryCount</td></tr>
+ *   <tr><td>{@code NEARLINE_LOCK_RENEWAL_MARGIN_MS}</td><td>10000</td><td>renew a lock this long before it expires; 0 = off</td></tr>
+ *   <tr><td>{@code NEARLINE_DRAIN_TIMEOUT_MS}</td><td>20000</td><td>how long SIGTERM waits for in-flight messages</td></tr>
+ *   <tr><td>{@code NEARLINE_BACKOFF_MS}</td><td>1000</td><td>pause after OVERLOADED/UNAVAILABLE or a failed receive</td></tr>
+ *   <tr><td>{@code NEARLINE_REPLY_TTL_MS}</td><td>entity default</td><td>time-to-live of replies</td></tr>
+ *   <tr><td>{@code NEARLINE_HTTP_PORT}</td><td>8080</td><td>port of {@code /health/live}, {@code /health/ready}, {@code /metrics}</td></tr>
+ * </table>
+ *
+ * @param pipeline          the pipeline file
+ * @param connectionString  the connection string, or {@code null} when {@code namespace} is set
+ * @param namespace         the fully qualified namespace, or {@code null} when {@code connectionString} is set
+ * @param queue             the request queue, or {@code null} for a topic subscription
+ * @param topic             the request topic, or {@code null} for a queue
+ * @param subscription      the topic's subscription, or {@code null} for a queue
+ * @param concurrency       receive loops
+ * @param batchMax          messages per receive
+ * @param batchWait         receive wait
+ * @param maxInFlight       bound on locked, unsettled messages
+ * @param batching          {@code scoreAll} per batch (true) or {@code scoreAsync} per record
+ * @param prefetch          Service Bus prefetch count
+ * @param maxDeliveryCount  the entity's MaxDeliveryCount
+ * @param lockRenewalMargin renewal margin, zero when off
+ * @param drainTimeout      SIGTERM drain budget
+ * @param backoff           pause after overload or unavailability
+ * @param replyTimeToLive   reply TTL, or {@code null} for the entity default
+ * @param httpPort          port of the health and metrics endpoints
+ */
+public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nullable String namespace,
+                           @Nullable String queue, @Nullable String topic, @Nullable String subscription,
+                           int concurrency, int batchMax, Duration batchWait, int maxInFlight, boolean batching,
+                           int prefetch, int maxDeliveryCount, Duration lockRenewalMargin, Duration drainTimeout,
+                           Duration backoff, @Nullable Duration replyTimeToLive, int httpPort) {
+
+    /** Names of every variable the worker reads, for documentation and manifest checks. */
+    public static final List<String> VARIABLES = List.of("NEARLINE_PIPELINE", "SERVICEBUS_CONNECTION_STRING",
+            "SERVICEBUS_NAMESPACE", "NEARLINE_REQUEST_QUEUE", "NEARLINE_TOPIC", "NEARLINE_SUBSCRIPTION",
+            "NEARLINE_TRANSPORT", "NEARLINE_CONCURRENCY", "NEARLINE_BATCH_MAX", "NEARLINE_BATCH_WAIT_MS",
+            "NEARLINE_MAX_IN_FLIGHT", "NEARLINE_BATCHING", "NEARLINE_PREFETCH", "NEARLINE_MAX_DELIVERY_COUNT",
+            "NEARLINE_LOCK_RENEWAL_MARGIN_MS", "NEARLINE_DRAIN_TIMEOUT_MS", "NEARLINE_BACKOFF_MS",
+            "NEARLINE_REPLY_TTL_MS", "NEARLINE_HTTP_PORT");
+
+    /** Default of {@code NEARLINE_HTTP_PORT}. */
+    public static final int DEFAULT_HTTP_PORT = 8080;
+
+    /** Default of {@code NEARLINE_DRAIN_TIMEOUT_MS}. */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(20);
+
+    /** Checks the combinations. */
+    public WorkerConfig {
+        Objects.requireNonNull(pipeline, "pipeline");
+        if ((connectionString == null) == (namespace == null)) {
+            throw new IllegalArgumentException("exactly one of connectionString and namespace must be set");
+        }
+        if ((queue == null) == (topic == null) || (topic == null) != (subscription == null)) {
+            throw new IllegalArgumentException("set either queue, or topic and subscription");
+        }
+    }
+
+    /**
+     * Reads the configuration from environment variables ({@code System.getenv()} in production).
+     *
+     * @throws IllegalArgumentException naming every missing, conflicting or malformed variable, one per line
+     */
+    public static WorkerConfig fromEnvironment(Map<String, String> env) {
+        Reader r = new Reader(env);
+        String pipeline = r.required("NEARLINE_PIPELINE", "the path of the pipeline JSON file");
+        String transport = r.string("NEARLINE_TRANSPORT", "servicebus");
+        if (!transport.equals("servicebus")) {
+            r.problems.add("NEARLINE_TRANSPORT: unknown transport '" + transport + "'; supported: [servicebus]");
+        }
+        String cs = r.optional("SERVICEBUS_CONNECTION_STRING");
+        String ns = r.optional("SERVICEBUS_NAMESPACE");
+        if (cs == null && ns == null) {
+            r.problems.add("SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE is required (a connection string, "
+                    + "or the fully qualified namespace such as my-ns.servicebus.windows.net for workload identity)");
+        } else if (cs != null && ns != null) {
+            r.problems.add("SERVICEBUS_CONNECTION_STRING and SERVICEBUS_NAMESPACE are both set; set only one");
+        }
+        if (ns != null && (ns.contains("://") || !ns.contains("."))) {
+            r.problems.add("SERVICEBUS_NAMESPACE must be a fully qualified host name such as "
+                    + "my-ns.servicebus.windows.net, got '" + ns + "'");
+        }
+        String queue = r.optional("NEARLINE_REQUEST_QUEUE");
+        String topic = r.optional("NEARLINE_TOPIC");
+        String subscription = r.optional("NEARLINE_SUBSCRIPTION");
+        if (queue == null && topic == null && subscription == null) {
+            r.problems.add("NEARLINE_REQUEST_QUEUE is required (or NEARLINE_TOPIC and NEARLINE_SUBSCRIPTION)");
+        } else if (queue != null && (topic != null || subscription != null)) {
+            r.problems.add("NEARLINE_REQUEST_QUEUE and NEARLINE_TOPIC/NEARLINE_SUBSCRIPTION are both set; set one");
+        } else if (queue == null && (topic == null || subscription == null)) {
+            r.problems.add(topic == null ? "NEARLINE_TOPIC is required with NEARLINE_SUBSCRIPTION"
+                    : "NEARLINE_SUBSCRIPTION is required with NEARLINE_TOPIC");
+        }
+        int concurrency = r.integer("NEARLINE_CONCURRENCY", 2, 1, 1024);
+        int batchMax = r.integer("NEARLINE_BATCH_MAX", 32, 1, 4096);
+        long batchWaitMs = r.integer("NEARLINE_BATCH_WAIT_MS", 1000, 1, 600_000);
+        int maxInFlight = r.integer("NEARLINE_MAX_IN_FLIGHT", 2 * concurrency * batchMax, 1, 1_000_000);
+        boolean batching = r.bool("NEARLINE_BATCHING", true);
+        int prefetch = r.integer("NEARLINE_PREFETCH", 0, 0, 100_000);
+        int maxDeliveryCount = r.integer("NEARLINE_MAX_DELIVERY_COUNT", 10, 1, 2000);
+        long renewMs = r.integer("NEARLINE_LOCK_RENEWAL_MARGIN_MS", 10_000, 0, 300_000);
+        long drainMs = r.integer("NEARLINE_DRAIN_TIMEOUT_MS", (int) DEFAULT_DRAIN_TIMEOUT.toMillis(), 0, 3_600_000);
+        long backoffMs = r.integer("NEARLINE_BACKOFF_MS", 1000, 1, 600_000);
+        String ttl = r.optional("NEARLINE_REPLY_TTL_MS");
+        Duration replyTtl = ttl == null ? null : Duration.ofMillis(r.integer("NEARLINE_REPLY_TTL_MS", 0, 1, Integer.MAX_VALUE));
+        int port = r.integer("NEARLINE_HTTP_PORT", DEFAULT_HTTP_PORT, 0, 65535);
+        if (!r.problems.isEmpty()) {
+            throw new IllegalArgumentException("worker configuration is invalid:\n  " + String.join("\n  ", r.problems));
+        }
+        return new WorkerConfig(Path.of(Objects.requireNonNull(pipeline)), cs, ns, queue, topic, subscription,
+                concurrency, batchMax, Duration.ofMillis(batchWaitMs), maxInFlight, batching, prefetch, maxDeliveryCount,
+                Duration.ofMillis(renewMs), Duration.ofMillis(drainMs), Duration.ofMillis(backoffMs), replyTtl, port);
+    }
+
+    /** Collects problems instead of failing on the first, so one start names every bad variable. */
+    private static final class Reader {
+        private final Map<String, String> env;
+        private final List<String> problems = new ArrayList<>();
+
+        Reader(Map<String, String> env) {
+            this.env = Objects.requireNonNull(env, "env");
+        }
+
+        @Nullable String optional(String name) {
+            String v = env.get(name);
+            return v == null || v.isBlank() ? null : v.trim();
+        }
+
+        @Nullable String required(String name, String what) {
+            String v = optional(name);
+            if (v == null) {
+                problems.add(name + " is required (" + what + ")");
+            }
+            return v;
+        }
+
+        String string(String name, String defaultValue) {
+            String v = optional(name);
+            return v == null ? defaultValue : v;
+        }
+
+        int integer(String name, int defaultValue, int min, int max) {
+            String v = optional(name);
+            if (v == null) {
+                return defaultValue;
+            }
+            try {
+                int n = Integer.parseInt(v);
+                if (n < min || n > max) {
+                    problems.add(name + " must be between " + min + " and " + max + ", got " + n);
+                    return defaultValue;
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                problems.add(name + " must be an integer, got '" + v + "'");
+                return defaultValue;
+            }
+        }
+
+        boolean bool(String name, boolean defaultValue) {
+            String v = optional(name);
+            if (v == null) {
+                return defaultValue;
+            }
+            switch (v.toLowerCase(Locale.ROOT)) {
+                case "true":
+                    return true;
+                case "false":
+                    return false;
+                default:
+                    problems.add(name + " must be true or false, got '" + v + "'");
+                    return defaultValue;
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package dev.nearline.keda;
+
+import com.azure.identity.DefaultAzureCredentialBuilder;
+import dev.nearline.api.Scorer;
+import dev.nearline.core.Pipeline;
+import dev.nearline.keda.internal.HttpEndpoints;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The runnable worker: {@code java -jar worker.jar [pipeline.json]} with the environment variables of
+ * {@link WorkerConfig}. It loads the pipeline, connects to the broker, serves {@code /health/live},
+ * {@code /health/ready} and {@code /metrics}, and works until SIGTERM or SIGINT; then it drains
+ * ({@link QueueWorker#shutdown()}) and exits 0. A bad configuration exits 2 with a message naming each
+ * bad variable; a failed start (pipeline, port) exits 1.
+ */
+public final class WorkerMain {
+    private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+    private WorkerMain() {
+    }
+
+    /**
+     * Runs the worker; the optional argument overrides {@code NEARLINE_PIPELINE}.
+     *
+     * @param args {@code [pipeline.json]}
+     */
+    public static void main(String[] args) {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        if (args.length > 0) {
+            env.put("NEARLINE_PIPELINE", args[0]);
+        }
+        WorkerConfig config;
+        try {
+            config = WorkerConfig.fromEnvironment(env);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Running running;
+        try {
+            running = start(config);
+        } catch (RuntimeException e) {
+            log.error("worker failed to start: {}", e.getMessage(), e);
+            System.exit(1);
+            return;
+        }
+        AtomicBoolean signalled = new AtomicBoolean();
+        Runnable onSignal = () -> {
+            if (signalled.compareAndSet(false, true)) {
+                Thread t = new Thread(() -> {
+                    running.shutdown();
+                    System.exit(0);
+                }, "nearline-shutdown");
+                t.start();
+            }
+        };
+        boolean handled = handleSignal("TERM", onSignal) & handleSignal("INT", onSignal);
+        // Other ways out (System.exit elsewhere, or signals when the handlers could not be installed) still drain.
+        Runtime.getRuntime().addShutdownHook(new Thread(running::shutdown, "nearline-shutdown-hook"));
+        if (!handled) {
+            log.warn("could not install signal handlers; SIGTERM still drains through the shutdown hook but the exit "
+                    + "code is 143");
+        }
+        running.awaitShutdown();
+    }
+
+    /**
+     * Starts a worker from {@code config}: loads the pipeline, builds the Service Bus transport
+     * ({@code DefaultAzureCredential} when the config names a namespace), starts the HTTP endpoints and
+     * the receive loops. The returned handle's {@link Running#shutdown()} is what SIGTERM calls.
+     *
+     * @throws IllegalArgumentException if the pipeline cannot be loaded
+     * @throws java.io.UncheckedIOException if the HTTP port cannot be bound
+     */
+    public static Running start(WorkerConfig config) {
+        Objects.requireNonNull(config, "config");
+        Scorer<Object, Object> scorer = Pipeline.load(config.pipeline());
+        ServiceBusTransport transport;
+        HttpEndpoints http;
+        try {
+            ServiceBusTransport.Builder tb = ServiceBusTransport.builder().prefetch(config.prefetch());
+            String cs = config.connectionString();
+            if (cs != null) {
+                tb.connectionString(cs);
+            } else {
+                tb.namespace(Objects.requireNonNull(config.namespace()), new DefaultAzureCredentialBuilder().build());
+            }
+            String queue = config.queue();
+            if (queue != null) {
+                tb.queue(queue);
+            } else {
+                tb.subscription(Objects.requireNonNull(config.topic()), Objects.requireNonNull(config.subscription()));
+            }
+            if (config.replyTimeToLive() != null) {
+                tb.replyTimeToLive(config.replyTimeToLive());
+            }
+            transport = tb.build();
+        } catch (RuntimeException e) {
+            scorer.close();
+            throw e;
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        QueueWorker worker = QueueWorker.builder(scorer, transport)
+                .concurrency(config.concurrency())
+                .maxBatchSize(config.batchMax())
+                .batchWait(config.batchWait())
+                .maxInFlight(config.maxInFlight())
+                .batching(config.batching())
+                .maxDeliveryCount(config.maxDeliveryCount())
+                .lockRenewalMargin(config.lockRenewalMargin())
+                .drainTimeout(config.drainTimeout())
+                .backoff(config.backoff())
+                .meterRegistry(registry)
+                .build();
+        try {
+            http = HttpEndpoints.start(config.httpPort(), worker::isLive, worker::isReady, registry::scrape);
+        } catch (RuntimeException e) {
+            worker.shutdown();
+            throw e;
+        }
+        worker.start();
+        log.info("worker running: pipeline={} entity={} http port={}", config.pipeline(),
+                config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(), http.port());
+        return new Running(worker, http);
+    }
+
+    /** Installs a handler for a signal through {@code sun.misc.Signal}, reflectively (jdk.unsupported). */
+    private static boolean handleSignal(String name, Runnable action) {
+        try {
+            Class<?> signalClass = Class.forName("sun.misc.Signal");
+            Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
+            Object signal = signalClass.getConstructor(String.class).newInstance(name);
+            InvocationHandler h = (proxy, method, args) -> {
+                if (method.getName().equals("handle")) {
+                    action.run();
+                    return null;
+                }
+                if (method.getName().equals("toString")) {
+                    return "nearline-" + name + "-handler";
+                }
+                if (method.getName().equals("hashCode")) {
+                    return System.identityHashCode(proxy);
+                }
+                if (method.getName().equals("equals")) {
+                    return proxy == args[0];
+                }
+                return null;
+            };
+            Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass}, h);
+            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            log.debug("cannot handle SIG{}: {}", name, e.toString());
+            return false;
+        }
+    }
+
+    /**
+     * A started worker with its HTTP endpoints. Thread-safe; {@link #shutdown()} is idempotent.
+     */
+    public static final class Running {
+        private final QueueWorker worker;
+        private final HttpEndpoints http;
+        private final CountDownLatch stopped = new CountDownLatch(1);
+        private final AtomicBoolean stopping = new AtomicBoolean();
+        private volatile QueueWorker.@org.jspecify.annotations.Nullable ShutdownSummary summary;
+
+        private Running(QueueWorker worker, HttpEndpoints http) {
+            this.worker = worker;
+            this.http = http;
+        }
+
+        /** The worker. */
+        public QueueWorker worker() {
+            return worker;
+        }
+
+        /** The port of the HTTP endpoints. */
+        public int httpPort() {
+            return http.port();
+        }
+
+        /**
+         * What SIGTERM does: readiness turns 503, the worker drains and closes (liveness keeps answering
+         * meanwhile), then the HTTP endpoints stop. Concurrent and later calls wait for the first one.
+         */
+        public QueueWorker.ShutdownSummary shutdown() {
+            if (!stopping.compareAndSet(false, true)) {
+                awaitShutdown();
+                return Objects.requireNonNull(summary);
+            }
+            try {
+                summary = worker.shutdown();
+            } finally {
+                http.close();
+                stopped.countDown();
+            }
+            return Objects.requireNonNull(summary);
+        }
+
+        /** Blocks until {@link #shutdown()} has finished. */
+        public void awaitShutdown() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    stopped.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
