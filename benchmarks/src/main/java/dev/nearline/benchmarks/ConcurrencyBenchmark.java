@@ -1,6 +1,7 @@
 package dev.nearline.benchmarks;
 
 import dev.nearline.api.Scorer;
+import dev.nearline.core.Pipeline;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -27,13 +28,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * must not serialise callers or collapse when callers outnumber cores (this machine class has 2). Past
  * 2 callers records/s should stay flat while latency grows with the queue of runnable threads.
  *
- * <p>The {@code style} and {@code batching} parameters are the axes this suite will grow along: {@code
- * style=async} already scores through {@link Scorer#scoreAsync} and waits for the future;
- * {@code batching=on} is reserved for the micro-batcher and fails at setup until scoring-core has one.
+ * <p>Two more axes, off the default run to keep it short: {@code style=async} scores through
+ * {@link Scorer#scoreAsync} and waits for the future; {@code batching=auto|always} turns on the
+ * micro-batcher (at most {@value NearlinePipeline#MAX_BATCH} records per call, no added delay) with
+ * synchronous calls joining batches when the engine judges it pays ({@code auto}) or always.
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar ConcurrencyBenchmark -rf json -rff concurrency.json
- * java -jar benchmarks/target/benchmarks.jar ConcurrencyBenchmark -p style=sync,async -p model=tiny
+ * java -jar benchmarks/target/benchmarks.jar ConcurrencyBenchmark -p model=mlp -p style=sync,async \
+ *     -p batching=off,auto,always
  * </pre>
  */
 @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
@@ -52,7 +55,10 @@ public class ConcurrencyBenchmark {
     @Param({"sync"})
     public String style;
 
-    /** {@code off}: every record is its own model call. {@code on}: reserved for micro-batching. */
+    /**
+     * {@code off}: every record is its own model call. {@code auto} / {@code always}: micro-batching,
+     * synchronous calls joining batches in {@code Pipeline.BatchMode.AUTO} / {@code ALWAYS}.
+     */
     @Param({"off"})
     public String batching;
 
@@ -63,10 +69,12 @@ public class ConcurrencyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        if (!batching.equals("off")) {
-            throw new IllegalArgumentException("batching=" + batching + " is not available yet: scoring-core has no "
-                    + "micro-batcher; run with batching=off");
-        }
+        Pipeline.BatchMode batchMode = switch (batching) {
+            case "off" -> null;
+            case "auto" -> Pipeline.BatchMode.AUTO;
+            case "always" -> Pipeline.BatchMode.ALWAYS;
+            default -> throw new IllegalArgumentException("batching must be off, auto or always, got " + batching);
+        };
         if (!style.equals("sync") && !style.equals("async")) {
             throw new IllegalArgumentException("style must be sync or async, got " + style);
         }
@@ -74,7 +82,7 @@ public class ConcurrencyBenchmark {
         BenchModel m = BenchModel.of(model);
         record = m.record();
         dir = TempFiles.tempDir("nearline-concurrency-");
-        scorer = NearlinePipeline.scorer(m.write(dir), m);
+        scorer = NearlinePipeline.scorer(NearlinePipeline.onnxModel(m.write(dir)), m, batchMode);
     }
 
     @TearDown(Level.Trial)

@@ -6,6 +6,8 @@ import dev.nearline.api.Tensors;
 import dev.nearline.core.Pipeline;
 import dev.nearline.onnx.OnnxModel;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
 
 /**
  * The Nearline contender: a code-built pipeline that does what the raw baselines do, and no more.
@@ -13,18 +15,43 @@ import java.nio.file.Path;
  * the first element of the first output as a Float.
  */
 final class NearlinePipeline {
+    /** The largest micro-batch when batching is on. */
+    static final int MAX_BATCH = 32;
     private NearlinePipeline() {
     }
 
     /** A scorer over {@code file}; the caller closes it. */
     static Scorer<float[], Float> scorer(Path file, BenchModel model) {
+        return scorer(onnxModel(file), model);
+    }
+
+    /** The ONNX model with the session settings every contender uses. */
+    static OnnxModel onnxModel(Path file) {
+        return OnnxModel.builder(file)
+                .intraOpThreads(Settings.INTRA_OP_THREADS)
+                .interOpThreads(Settings.INTER_OP_THREADS)
+                .build();
+    }
+
+    /** A scorer over {@code onnx}, which it then owns and closes. */
+    static Scorer<float[], Float> scorer(OnnxModel onnx, BenchModel model) {
+        return scorer(onnx, model, null);
+    }
+
+    /**
+     * As {@link #scorer(OnnxModel, BenchModel)}, with micro-batching in {@code batchMode} when it is not
+     * null: up to {@link #MAX_BATCH} records per model call, no waiting for company (a batch is what
+     * queued up during the previous call).
+     */
+    static Scorer<float[], Float> scorer(OnnxModel onnx, BenchModel model, Pipeline.BatchMode batchMode) {
         long[] shape = model.recordShape();
-        return Pipeline.builder((float[] record) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(record, shape)))
-                .name("bench-" + model.name().toLowerCase(java.util.Locale.ROOT))
-                .model(OnnxModel.builder(file)
-                        .intraOpThreads(Settings.INTRA_OP_THREADS)
-                        .interOpThreads(Settings.INTER_OP_THREADS)
-                        .build())
-                .build(out -> out.get(0).floatAt(0));
+        Pipeline.Builder<float[]> builder = Pipeline
+                .builder((float[] record) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(record, shape)))
+                .name("bench-" + model.name().toLowerCase(Locale.ROOT))
+                .model(onnx);
+        if (batchMode != null) {
+            builder.batching(MAX_BATCH, Duration.ZERO, batchMode);
+        }
+        return builder.build(out -> out.get(0).floatAt(0));
     }
 }

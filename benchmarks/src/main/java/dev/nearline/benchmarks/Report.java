@@ -2,6 +2,7 @@ package dev.nearline.benchmarks;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,12 +25,14 @@ import java.util.stream.Collectors;
  * with each goal marked met or missed; records/s and p99 per number of callers; cold-start medians.
  *
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar dev.nearline.benchmarks.Report \
- *     [--machine machine.txt] [--coldstart coldstart.txt] [--readme benchmarks/README.md] results.json...
+ * java -cp benchmarks/target/benchmarks.jar dev.nearline.benchmarks.Report [--title TEXT]
+ *     [--machine machine.txt] [--coldstart coldstart.txt] [--readme benchmarks/README.md]
+ *     [--merged all.json] results.json...
  * </pre>
  *
  * <p>Prints the markdown; with {@code --readme} also replaces the part of that file between
- * {@code <!-- results:begin -->} and {@code <!-- results:end -->}.
+ * {@code <!-- results:begin -->} and {@code <!-- results:end -->}; with {@code --merged} also writes
+ * the results of all the JSON files as one JMH-format JSON array.
  */
 public final class Report {
     static final String BEGIN = "<!-- results:begin -->";
@@ -53,8 +56,12 @@ public final class Report {
         Path coldStart = null;
         Path machine = null;
         Path readme = null;
+        Path merged = null;
+        String title = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--merged" -> merged = Path.of(args[++i]);
+                case "--title" -> title = args[++i];
                 case "--coldstart" -> coldStart = Path.of(args[++i]);
                 case "--machine" -> machine = Path.of(args[++i]);
                 case "--readme" -> readme = Path.of(args[++i]);
@@ -62,10 +69,17 @@ public final class Report {
             }
         }
         List<Result> results = new ArrayList<>();
+        ObjectMapper mapper = new ObjectMapper();
+        ArrayNode all = mapper.createArrayNode();
         for (Path p : json) {
-            results.addAll(read(p));
+            JsonNode root = mapper.readTree(p.toFile());
+            all.addAll((ArrayNode) root);
+            results.addAll(read(root));
         }
-        String md = render(results,
+        if (merged != null) {
+            mapper.writerWithDefaultPrettyPrinter().writeValue(merged.toFile(), all);
+        }
+        String md = (title == null ? "" : title.strip() + "\n\n") + render(results,
                 coldStart == null ? List.of() : Files.readAllLines(coldStart, StandardCharsets.UTF_8),
                 machine == null ? null : Files.readString(machine, StandardCharsets.UTF_8));
         System.out.print(md);
@@ -75,9 +89,8 @@ public final class Report {
         }
     }
 
-    /** Parses a JMH JSON result file. */
-    static List<Result> read(Path file) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(file.toFile());
+    /** Parses the results of a JMH JSON result file. */
+    static List<Result> read(JsonNode root) {
         List<Result> out = new ArrayList<>();
         for (JsonNode r : root) {
             String fqn = r.path("benchmark").asText();
@@ -192,8 +205,9 @@ public final class Report {
 
     private static void renderColdStart(StringBuilder md, List<Map<String, String>> runs) {
         md.append("### ColdStart: fresh JVM per run, medians, ms since JVM start\n\n");
-        md.append("| mode | model | natives | runs | main entered | model loaded | first score | second score µs |\n");
-        md.append("|---|---|---|---:|---:|---:|---:|---:|\n");
+        md.append("| mode | model | natives | runs | main entered | session created | scorer ready | first score "
+                + "| second score µs |\n");
+        md.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
         Map<String, List<Map<String, String>>> groups = new LinkedHashMap<>();
         for (Map<String, String> r : runs) {
             groups.computeIfAbsent(r.get("mode") + "|" + r.get("model") + "|" + r.get("natives"),
@@ -206,6 +220,7 @@ public final class Report {
                     .append(key[2].equals("cache") ? "cached (-Donnxruntime.native.path)" : "from jar")
                     .append(" | ").append(v.size())
                     .append(" | ").append(fmt(median(v, "main_ms")))
+                    .append(" | ").append(fmt(median(v, "model_ms")))
                     .append(" | ").append(fmt(median(v, "loaded_ms")))
                     .append(" | ").append(fmt(median(v, "first_score_ms")))
                     .append(" | ").append(fmt(median(v, "second_score_us")))

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Runs Nearline's benchmark suite and updates the results table in benchmarks/README.md.
+#
+#   benchmarks/run.sh quick   # < 5 min on 2 cores: one fork, short iterations, 5 cold starts each
+#   benchmarks/run.sh full    # for publishing: more forks and iterations (about 25 min on 2 cores)
+#
+# Builds nothing: it runs benchmarks/target/benchmarks.jar, which `mvn -B -q install -DskipTests` at
+# the repository root produces. Writes JMH's JSON and the cold-start lines to benchmarks/results/
+# (timestamped files, plus latest-<mode>.json, latest-<mode>-coldstart.txt, latest-<mode>-machine.txt),
+# prints the summary tables and writes them into benchmarks/README.md between the results markers.
+# Other load on the machine skews every number: the `uptime` before each part is recorded with them.
+# JAVA=/path/to/java overrides the java on the PATH.
+set -euo pipefail
+
+mode=${1:-}
+case "$mode" in
+  quick)
+    overhead_opts=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
+    concurrency_opts=(-f 1 -wi 2 -w 1s -i 3 -r 1s)
+    cold_runs=5
+    ;;
+  full)
+    overhead_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s)
+    concurrency_opts=(-f 2 -wi 3 -w 2s -i 5 -r 2s)
+    cold_runs=11
+    ;;
+  *)
+    echo "usage: $0 quick|full" >&2
+    exit 2
+    ;;
+esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+jar=$here/target/benchmarks.jar
+java=${JAVA:-java}
+if [[ ! -f $jar ]]; then
+  echo "$jar is missing: build it first with 'mvn -B -q install -DskipTests' at the repository root" >&2
+  exit 1
+fi
+
+results=$here/results
+mkdir -p "$results"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+prefix=$results/$stamp-$mode
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+machine=$prefix-machine.txt
+{
+  echo "date:  $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cores: $(nproc)"
+  echo "cpu:   $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+  "$java" -version 2>&1 | sed 's/^/java:  /'
+  echo "run:   benchmarks/run.sh $mode"
+} > "$machine"
+
+note_load() {
+  echo "uptime before $1: $(uptime | sed 's/^ *//')" >> "$machine"
+}
+
+# A failed part prints the end of its log and stops the script.
+run_logged() {
+  local name=$1 log=$2
+  shift 2
+  if ! "$@" > "$log" 2>&1; then
+    echo "$name failed; last lines of $log:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+}
+
+echo "== OverheadBenchmark (avgt + sample, -prof gc; log: $prefix-overhead.log)"
+note_load OverheadBenchmark
+run_logged OverheadBenchmark "$prefix-overhead.log" \
+  "$java" -jar "$jar" OverheadBenchmark "${overhead_opts[@]}" -prof gc -rf json -rff "$work/overhead.json"
+
+echo "== ConcurrencyBenchmark (thrpt + sample; log: $prefix-concurrency.log)"
+note_load ConcurrencyBenchmark
+run_logged ConcurrencyBenchmark "$prefix-concurrency.log" \
+  "$java" -jar "$jar" ConcurrencyBenchmark "${concurrency_opts[@]}" -rf json -rff "$work/concurrency.json"
+
+echo "== ColdStart ($cold_runs fresh JVMs per configuration)"
+models=$work/models
+natives=$here/target/ort-natives
+"$java" -cp "$jar" dev.nearline.benchmarks.ColdStart write-models "$models" > /dev/null
+"$java" -cp "$jar" dev.nearline.benchmarks.ExtractNatives "$natives" > /dev/null
+note_load ColdStart
+cold=$prefix-coldstart.txt
+: > "$cold"
+for ((i = 1; i <= cold_runs; i++)); do
+  for who in nearline raw; do
+    # The launch time is taken as late as bash allows, so JVM boot counts towards the cold start.
+    "$java" -Dnearline.launchMillis="$(date +%s%3N)" -cp "$jar" \
+      dev.nearline.benchmarks.ColdStart "$who" tiny "$models" >> "$cold"
+    "$java" -Dnearline.launchMillis="$(date +%s%3N)" -Donnxruntime.native.path="$natives" -cp "$jar" \
+      dev.nearline.benchmarks.ColdStart "$who" tiny "$models" >> "$cold"
+  done
+done
+echo "uptime after all parts: $(uptime | sed 's/^ *//')" >> "$machine"
+
+echo
+"$java" -cp "$jar" dev.nearline.benchmarks.Report \
+  --title "Produced by \`benchmarks/run.sh $mode\` ($stamp)." \
+  --machine "$machine" --coldstart "$cold" --merged "$prefix.json" \
+  --readme "$here/README.md" \
+  "$work/overhead.json" "$work/concurrency.json"
+
+cp "$prefix.json" "$results/latest-$mode.json"
+cp "$cold" "$results/latest-$mode-coldstart.txt"
+cp "$machine" "$results/latest-$mode-machine.txt"
+echo "results: $prefix.json (also $results/latest-$mode.json)"
