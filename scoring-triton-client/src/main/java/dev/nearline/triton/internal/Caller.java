@@ -40,7 +40,8 @@ public final class Caller {
      *
      * @param target      message prefix naming the model and server
      * @param maxRetries  attempts after the first one; 0 disables retries
-     * @param beforeRetry run before each retry of a server-down failure (gRPC resets its reconnect backoff)
+     * @param beforeRetry run before each retry of a server-down failure and before a circuit breaker
+     *                    probe (gRPC resets its reconnect backoff)
      */
     public Caller(String target, int maxRetries, long initialBackoffNanos, long maxBackoffNanos, CircuitBreaker breaker,
             Ticker ticker, Runnable beforeRetry) {
@@ -95,6 +96,9 @@ public final class Caller {
             if (!breaker.tryAcquire()) {
                 result.completeExceptionally(failure(ScoringException.Kind.UNAVAILABLE, breaker.rejection(), null));
                 return;
+            }
+            if (breaker.state() == CircuitBreaker.State.HALF_OPEN) {
+                beforeRetry.run(); // the probe should find a server that is back, not a stale backoff
             }
             attempts++;
             CompletableFuture<T> f;

@@ -35,6 +35,9 @@ import java.util.concurrent.TimeUnit;
  * {@link #close()}.
  */
 public final class GrpcTransport implements Transport {
+    /** How grpc-java's deframer describes a message over the inbound size limit. */
+    private static final String TOO_LARGE = "gRPC message exceeds maximum size";
+
     private final TransportConfig config;
     private final ManagedChannel channel;
     private final GrpcCodec codec;
@@ -164,6 +167,12 @@ public final class GrpcTransport implements Transport {
             case UNAVAILABLE:
                 return RemoteFailure.unavailable(message, cause);
             case RESOURCE_EXHAUSTED:
+                // grpc-java reports a response over the inbound limit with this status too, raised on
+                // our side: that is no overload, and retrying cannot help.
+                if (status.getDescription() != null && status.getDescription().startsWith(TOO_LARGE)) {
+                    return RemoteFailure.definite(ScoringException.Kind.INTERNAL, message
+                            + " (raise maxMessageSize)", cause);
+                }
                 return RemoteFailure.overloaded(message);
             case DEADLINE_EXCEEDED:
                 return RemoteFailure.timeout("no answer within " + timeout.toMillis() + "ms (" + message + ")", cause);
