@@ -752,9 +752,9 @@ public final class OnnxModel implements Model {
                 if (problem != null) {
                     opts.close();
                     if (!fallback) {
-                        throw new IllegalArgumentException(problem + "; use the onnxruntime_gpu artifact on a machine "
-                                + "with an NVIDIA GPU, CUDA 12 and cuDNN 9 (see the scoring-onnx README), "
-                                + "or set fallbackToCpu");
+                        throw new IllegalArgumentException(problem + "; GPU devices need the onnxruntime_gpu artifact "
+                                + "instead of onnxruntime, an NVIDIA GPU, CUDA 12 and cuDNN 9 (see the scoring-onnx "
+                                + "README), or set fallbackToCpu to run on the CPU");
                     }
                     LOG.warn("{}; model {} falls back to the CPU", problem, file);
                     actual = Device.CPU;

@@ -4,10 +4,11 @@ import ai.onnxruntime.OrtEnvironment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URL;
-import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The process-wide ONNX Runtime environment, and the class-path check that runs before the native
@@ -51,18 +52,15 @@ public final class OrtRuntime {
         List<URL> gpu = resources(loader, GPU_POM);
         List<URL> natives = resources(loader, nativeLibraryResource());
         if ((!cpu.isEmpty() && !gpu.isEmpty()) || natives.size() > 1) {
-            List<String> where = new ArrayList<>();
+            Set<String> where = new LinkedHashSet<>();
             for (URL u : cpu) {
-                where.add(jarOf(u));
+                where.add(origin(u, CPU_POM));
             }
             for (URL u : gpu) {
-                where.add(jarOf(u));
+                where.add(origin(u, GPU_POM));
             }
             for (URL u : natives) {
-                String jar = jarOf(u);
-                if (!where.contains(jar)) {
-                    where.add(jar);
-                }
+                where.add(origin(u, nativeLibraryResource()));
             }
             throw new IllegalStateException("more than one ONNX Runtime on the class path " + where
                     + ": keep exactly one of com.microsoft.onnxruntime:onnxruntime (CPU) and "
@@ -93,9 +91,15 @@ public final class OrtRuntime {
         }
     }
 
-    private static String jarOf(URL url) {
+    /** The jar (or class-path folder) that served {@code resource} at {@code url}. */
+    private static String origin(URL url, String resource) {
         String s = url.toString();
         int bang = s.indexOf("!/");
-        return bang >= 0 ? s.substring(0, bang) : s;
+        if (s.startsWith("jar:") && bang > 0) {
+            s = s.substring("jar:".length(), bang);
+        } else if (s.endsWith(resource)) {
+            s = s.substring(0, s.length() - resource.length());
+        }
+        return s.startsWith("file:") ? s.substring("file:".length()) : s;
     }
 }

@@ -179,6 +179,9 @@ public final class SlotPool implements AutoCloseable {
         DataType[] types = Objects.requireNonNull(outputTypes);
         long[][] shapes = Objects.requireNonNull(outputShapes);
         Buffer[] buffers = Objects.requireNonNull(slot.outBuffers);
+        if (outputNames.length == 1) {
+            return Tensors.of(outputNames[0], copy(types[0], buffers[0], shapes[0]));
+        }
         TensorList out = new TensorList(outputNames.length);
         for (int k = 0; k < outputNames.length; k++) {
             // Tensors never modify their shape array, so every result may share the predicted one.
