@@ -1,0 +1,56 @@
+package dev.nearline.durable.internal;
+
+import com.azure.core.util.BinaryData;
+import com.azure.messaging.servicebus.ServiceBusClientBuilder;
+import com.azure.messaging.servicebus.ServiceBusMessage;
+import com.azure.messaging.servicebus.ServiceBusSenderClient;
+import dev.nearline.durable.Reply;
+import dev.nearline.durable.ReplySender;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Sends replies with the Azure Service Bus SDK: one connection (the builder's shared one) and one
+ * sender per reply queue, created on first use. The Service Bus output binding of Functions cannot set
+ * a message's {@code CorrelationId}, hence the SDK. Thread-safe.
+ */
+public final class ServiceBusReplySender implements ReplySender {
+    private final ServiceBusClientBuilder builder;
+    private final Map<String, ServiceBusSenderClient> senders = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** A sender on the namespace of {@code connectionString}; nothing connects until the first reply. */
+    public ServiceBusReplySender(String connectionString) {
+        this.builder = new ServiceBusClientBuilder().connectionString(connectionString);
+    }
+
+    @Override
+    public void send(Reply reply) {
+        if (closed) {
+            throw new IllegalStateException("reply sender is closed");
+        }
+        senders.computeIfAbsent(reply.to(), q -> builder.sender().queueName(q).buildClient()).sendMessage(toMessage(reply));
+    }
+
+    /** The Service Bus message of {@code reply}, with the properties {@link Reply} describes. */
+    public static ServiceBusMessage toMessage(Reply reply) {
+        ServiceBusMessage m = new ServiceBusMessage(BinaryData.fromString(reply.body()));
+        m.setMessageId(reply.messageId());
+        m.setCorrelationId(reply.correlationId());
+        m.setContentType(Reply.CONTENT_TYPE);
+        m.setSubject(Reply.SUBJECT);
+        if (reply.errorKind() != null) {
+            m.getApplicationProperties().put(Reply.ERROR_KIND_PROPERTY, reply.errorKind().name());
+        }
+        return m;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (ServiceBusSenderClient s : senders.values()) {
+            s.close();
+        }
+        senders.clear();
+    }
+}
