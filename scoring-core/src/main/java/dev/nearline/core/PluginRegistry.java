@@ -146,9 +146,11 @@ public final class PluginRegistry {
                     P p = it.next();
                     byClass.putIfAbsent(p.getClass().getName(), p);
                 } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
-                    // One broken jar must not hide the other providers.
-                    broken.add(e.getMessage());
-                    log.warn("skipping a {} provider that failed to load: {}", what, e.toString());
+                    // One broken jar must not hide the other providers. ServiceLoader's message names the class;
+                    // the cause says why it failed (the exception its constructor threw).
+                    String why = e.getCause() == null ? e.getMessage() : e.getMessage() + " (" + e.getCause() + ")";
+                    broken.add(why);
+                    log.warn("skipping a {} provider that failed to load: {}", what, why);
                 }
             }
         }
@@ -161,6 +163,10 @@ public final class PluginRegistry {
                 type = typeOf.apply(p);
             } catch (RuntimeException e) {
                 broken.add(p.getClass().getName() + ": type() failed: " + e);
+                continue;
+            }
+            if (type == null) {
+                broken.add(p.getClass().getName() + ": type() returned null");
                 continue;
             }
             byType.computeIfAbsent(type, t -> new ArrayList<>()).add(p);
