@@ -1,0 +1,134 @@
+package dev.nearline.durable;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.durable.internal.Json;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Service Bus trigger body with the binding arrays the host passes for a batch, a real ONNX
+ * pipeline, and replies recorded instead of sent (no Service Bus here). The host's settlement follows
+ * from returning (complete) or throwing (abandon, then redelivery or dead-letter).
+ */
+class ServiceBusScoringTest {
+    @TempDir
+    Path dir;
+
+    private final RecordingReplySender replies = new RecordingReplySender();
+    private final List<NearlineFunctions> opened = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(NearlineFunctions::close);
+    }
+
+    private NearlineFunctions onnx() {
+        NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(
+                TestPipelines.env(TestPipelines.tinyPipeline(dir), dir.resolve("payloads")))).replySender(replies).build();
+        opened.add(f);
+        return f;
+    }
+
+    private NearlineFunctions fake() {
+        NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(
+                TestPipelines.env(dir.resolve("unused.json"), dir.resolve("payloads"))))
+                .scorer(TestPipelines::fake).replySender(replies).build();
+        opened.add(f);
+        return f;
+    }
+
+    @Test
+    void score_validMessages_repliesOkToReplyToWithCorrelationId() throws IOException {
+        NearlineFunctions f = onnx();
+        String[] bodies = {Json.write(TestPipelines.record(1)), Json.write(TestPipelines.record(2))};
+
+        f.serviceBus().score(bodies, new String[] {"m-1", "m-2"}, new String[] {"replies-a", "replies-b"}, new RecordingContext("inv"));
+
+        assertThat(replies.sent).hasSize(2);
+        Reply first = replies.sent.get(0);
+        assertThat(first.to()).isEqualTo("replies-a");
+        assertThat(first.correlationId()).isEqualTo("m-1");
+        assertThat(first.messageId()).isEqualTo("r:m-1");
+        assertThat(first.errorKind()).isNull();
+        JsonNode body = Json.MAPPER.readTree(first.body());
+        assertThat(body.get("status").asText()).isEqualTo("OK");
+        assertThat(body.get("output").get("score").asDouble()).isBetween(0.0, 1.0);
+        assertThat(replies.sent.get(1).to()).isEqualTo("replies-b");
+    }
+
+    @Test
+    void score_invalidRecordAndMalformedJson_repliesErrorAndReturnsNormally() throws IOException {
+        NearlineFunctions f = onnx();
+        String[] bodies = {Json.write(TestPipelines.badRecord(1)), "{oops", Json.write(TestPipelines.record(3))};
+
+        f.serviceBus().score(bodies, new String[] {"m-1", "m-2", "m-3"}, new String[] {"rq", "rq", "rq"}, new RecordingContext("inv"));
+
+        assertThat(replies.sent).extracting(Reply::correlationId).containsExactly("m-1", "m-2", "m-3");
+        assertThat(replies.sent).extracting(Reply::errorKind).containsExactly(Kind.INVALID_INPUT, Kind.INVALID_INPUT, null);
+        JsonNode error = Json.MAPPER.readTree(replies.sent.get(0).body()).get("error");
+        assertThat(error.get("kind").asText()).isEqualTo("INVALID_INPUT");
+        assertThat(error.get("message").asText()).contains("f7");
+        assertThat(Json.MAPPER.readTree(replies.sent.get(1).body()).get("error").get("message").asText())
+                .startsWith("message body is not valid JSON");
+    }
+
+    @Test
+    void score_retryableFailure_repliesToTheOthersThenThrowsSoTheHostAbandons() {
+        NearlineFunctions f = fake();
+        String[] bodies = {"{\"x\": 1}", "{\"fail\": \"UNAVAILABLE\"}", "{\"fail\": \"INVALID_INPUT\"}"};
+
+        assertThatThrownBy(() -> f.serviceBus().score(bodies, new String[] {"m-1", "m-2", "m-3"},
+                new String[] {"rq", "rq", "rq"}, new RecordingContext("inv")))
+                .isInstanceOfSatisfying(ScoringException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(Kind.UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("1 of 3");
+                });
+
+        assertThat(replies.sent).extracting(Reply::correlationId).containsExactly("m-1", "m-3");
+    }
+
+    @Test
+    void score_noReplyTo_scoresWithoutReplying() {
+        NearlineFunctions f = fake();
+        f.serviceBus().score(new String[] {"{\"x\": 1}", "{\"x\": 2}"}, new String[] {"m-1", "m-2"}, new String[] {null, ""},
+                new RecordingContext("inv"));
+        f.serviceBus().score(new String[] {"{\"x\": 3}"}, new String[] {"m-3"}, null, new RecordingContext("inv"));
+        assertThat(replies.sent).isEmpty();
+    }
+
+    @Test
+    void score_missingMessageId_isCompletedWithoutReply() {
+        NearlineFunctions f = fake();
+        RecordingContext context = new RecordingContext("inv");
+        f.serviceBus().score(new String[] {"{\"x\": 1}"}, new String[] {null}, new String[] {"rq"}, context);
+        assertThat(replies.sent).isEmpty();
+        assertThat(context.lines()).anySatisfy(l -> assertThat(l).contains("no MessageId"));
+    }
+
+    @Test
+    void score_misalignedArrays_failsWithIllegalArgument() {
+        NearlineFunctions f = fake();
+        assertThatThrownBy(() -> f.serviceBus().score(new String[] {"{}"}, new String[0], null, new RecordingContext("inv")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 bodies, 0 message ids");
+    }
+
+    @Test
+    void score_noConnectionAndNoSender_failsNamingTheSetting() {
+        NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(Map.of()))
+                .scorer(TestPipelines::fake).build();
+        opened.add(f);
+        assertThatThrownBy(() -> f.serviceBus().score(new String[] {"{\"x\": 1}"}, new String[] {"m-1"}, new String[] {"rq"},
+                new RecordingContext("inv"))).isInstanceOf(IllegalStateException.class).hasMessageContaining("ServiceBusConnection");
+    }
+}
