@@ -1,6 +1,7 @@
 package dev.nearline.benchmarks;
 
 import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
@@ -19,6 +20,15 @@ import java.nio.file.Path;
  */
 final class Djl {
     private Djl() {
+    }
+
+    /**
+     * Starts DJL's ONNX Runtime engine. It creates ONNX Runtime's process-wide environment itself (with
+     * global thread pools that the sessions here do not use) and fails if one exists already, so in a
+     * JVM that runs DJL this must come before any other ONNX Runtime use. Idempotent.
+     */
+    static void startEngine() {
+        Engine.getEngine("OnnxRuntime");
     }
 
     /** Loads {@code file} with the thread settings every contender uses. */

@@ -86,10 +86,9 @@ public class OverheadBenchmark {
         inputName = BenchModel.INPUT;
         outputName = m.output;
         outputs = m.outputs;
+        Djl.startEngine(); // first: see its doc
         dir = TempFiles.tempDir("nearline-overhead-");
         Path file = m.write(dir);
-        // DJL insists on creating ONNX Runtime's process-wide environment itself (with global thread
-        // pools, which the sessions here do not use) and fails if one exists, so it goes first.
         djlModel = Djl.load(file, m);
         raw = new RawOrt(file);
         scorer = NearlinePipeline.scorer(file, m);
