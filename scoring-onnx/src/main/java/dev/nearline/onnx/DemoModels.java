@@ -34,11 +34,27 @@ public final class DemoModels {
             throw new IllegalArgumentException("features must be >= 1, got " + features);
         }
         SplittableRandom random = new SplittableRandom(seed);
+        float[] weights = uniform(random, features, 1.0 / Math.sqrt(features));
+        return logistic(out, weights, uniform(random, 1, 0.1)[0]);
+    }
+
+    /**
+     * Writes the logistic regression of {@link #logistic(Path, int, long)} with the given weights
+     * (one per feature) and bias instead of random ones, for a model whose scores mean something.
+     * Creates missing parent folders and returns {@code out}.
+     *
+     * @throws UncheckedIOException if the file cannot be written
+     */
+    public static Path logistic(Path out, float[] weights, float bias) {
+        int features = weights.length;
+        if (features < 1) {
+            throw new IllegalArgumentException("weights must not be empty");
+        }
         OnnxModelWriter w = new OnnxModelWriter("logistic")
                 .input("input", OnnxModelWriter.FLOAT, -1, features)
                 .output("score", OnnxModelWriter.FLOAT, -1, 1)
-                .initializer("weight", uniform(random, features, 1.0 / Math.sqrt(features)), features, 1)
-                .initializer("bias", uniform(random, 1, 0.1), 1)
+                .initializer("weight", weights.clone(), features, 1)
+                .initializer("bias", new float[] {bias}, 1)
                 .node("MatMul", new String[] {"input", "weight"}, new String[] {"logit_raw"})
                 .node("Add", new String[] {"logit_raw", "bias"}, new String[] {"logit"})
                 .node("Sigmoid", new String[] {"logit"}, new String[] {"score"});

@@ -62,6 +62,16 @@ class DemoModelsTest {
     }
 
     @Test
+    void logistic_givenWeights_scoresWithThem() {
+        Path file = DemoModels.logistic(dir.resolve("fraud.onnx"), new float[] {2f, -1f}, 0.5f);
+        try (OnnxModel model = OnnxModel.builder(file).intraOpThreads(1).build()) {
+            Tensor score = model.predict(Tensors.of("input", Tensor.ofFloats(new float[] {1f, 3f}, 1, 2))).require("score");
+
+            assertThat(score.floatAt(0)).isCloseTo((float) (1 / (1 + Math.exp(-(2 - 3 + 0.5)))), within(1e-6f));
+        }
+    }
+
+    @Test
     void mlp_returnsProbabilitiesThatSumToOne() {
         try (OnnxModel model = OnnxModel.builder(DemoModels.mlp(dir.resolve("mlp.onnx"), 1)).intraOpThreads(1).build()) {
             assertThat(model.signature().inputs()).containsExactly(TensorSpec.of("input", DataType.FP32, -1, 256));
