@@ -105,6 +105,9 @@ public final class ServiceBusTransport implements Transport {
 
     @Override
     public CompletableFuture<Void> reply(Reply reply) {
+        if (closed.get()) {
+            return closedFuture();
+        }
         ServiceBusMessage m = new ServiceBusMessage(BinaryData.fromBytes(reply.body()))
                 .setMessageId(reply.messageId())
                 .setCorrelationId(reply.correlationId())
@@ -143,6 +146,9 @@ public final class ServiceBusTransport implements Transport {
 
     @Override
     public CompletableFuture<Instant> renewLock(InboundMessage message) {
+        if (closed.get()) {
+            return closedFuture();
+        }
         try {
             return receiver.renewMessageLock(native_(message)).map(OffsetDateTime::toInstant).toFuture();
         } catch (RuntimeException e) {
@@ -247,7 +253,14 @@ public final class ServiceBusTransport implements Transport {
         return senders.computeIfAbsent(to, name -> clients.sender().queueName(name).buildAsyncClient());
     }
 
-    private static CompletableFuture<Void> settle(java.util.function.Supplier<CompletableFuture<Void>> call) {
+    private <T> CompletableFuture<T> closedFuture() {
+        return CompletableFuture.failedFuture(new IllegalStateException("transport for '" + entity + "' is closed"));
+    }
+
+    private CompletableFuture<Void> settle(java.util.function.Supplier<CompletableFuture<Void>> call) {
+        if (closed.get()) {
+            return closedFuture();
+        }
         try {
             return call.get();
         } catch (RuntimeException e) {

@@ -279,7 +279,10 @@ public final class WorkerEngine {
         long t0 = ticker.read();
         CompletableFuture<?> f;
         try {
-            f = scorer.scoreAsync(Objects.requireNonNull(w.request).record());
+            Envelope.Request request = Objects.requireNonNull(w.request);
+            Instant deadline = request.deadline();
+            f = deadline == null ? scorer.scoreAsync(request.record())
+                    : scorer.scoreAsync(request.record(), Duration.between(clock.instant(), deadline));
         } catch (RuntimeException e) {
             finish(w, null, asScoringException(e), 0);
             return;

@@ -1,0 +1,364 @@
+package dev.nearline.keda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.azure.messaging.servicebus.ServiceBusMessage;
+import com.azure.messaging.servicebus.ServiceBusReceivedMessage;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nearline.api.Outcome;
+import dev.nearline.api.Scorer;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.core.Pipeline;
+import dev.nearline.keda.standin.ServiceBusStandIn;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The worker's whole behaviour through the real Service Bus SDK against the embedded-Artemis stand-in,
+ * scoring the {@code tiny} ONNX model from a JSON pipeline file. Each test uses its own request queue.
+ */
+class QueueWorkerServiceBusTest {
+    private static final String REPLIES = "-replies";
+    @TempDir
+    static Path dir;
+    private static ServiceBusStandIn standIn;
+    private static Path pipeline;
+    private static Scorer<Object, Object> reference;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // Stand-in delivery counts start at 0: one more attempt than the worker's maxDeliveryCount (3).
+        ServiceBusStandIn.Builder b = ServiceBusStandIn.builder();
+        for (String q : List.of("bulk", "poison", "crash", "drain", "drain-timeout", "retry", "expired", "async")) {
+            b.queue(q, 4).queue(q + REPLIES, 4);
+        }
+        standIn = b.start();
+        pipeline = TinyPipeline.write(dir);
+        reference = Pipeline.load(pipeline);
+    }
+
+    @AfterAll
+    static void stop() {
+        reference.close();
+        standIn.close();
+    }
+
+    private static ServiceBusTransport transport(String queue) {
+        return ServiceBusTransport.builder().connectionString(standIn.connectionString()).queue(queue)
+                .replyTimeToLive(Duration.ofMinutes(10)).build();
+    }
+
+    private static QueueWorker.Builder worker(Scorer<? super JsonNode, ?> scorer, Transport transport) {
+        return QueueWorker.builder(scorer, transport).concurrency(2).maxBatchSize(32).batchWait(Duration.ofMillis(200))
+                .maxDeliveryCount(3).lockRenewalMargin(Duration.ZERO).backoff(Duration.ofMillis(100));
+    }
+
+    private static double expectedScore(int i) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> out = (Map<String, Object>) reference.score(TinyPipeline.tree(TinyPipeline.record(i)));
+        return ((Number) out.get("score")).doubleValue();
+    }
+
+    private static JsonNode body(ServiceBusReceivedMessage m) {
+        return TinyPipeline.tree(m.getBody().toString());
+    }
+
+    private static List<ServiceBusMessage> requests(Requester requester, String prefix, int n) {
+        return IntStream.range(0, n).mapToObj(i -> requester.request(prefix + i, TinyPipeline.record(i))).toList();
+    }
+
+    /** Replies by CorrelationId; asserts that duplicates (at-least-once) carry the same answer. */
+    private static Map<String, JsonNode> byCorrelationId(List<ServiceBusReceivedMessage> replies) {
+        Map<String, JsonNode> out = new HashMap<>();
+        for (ServiceBusReceivedMessage r : replies) {
+            JsonNode output = body(r).get("output");
+            JsonNode previous = out.putIfAbsent(r.getCorrelationId(), output);
+            if (previous != null) {
+                assertThat(output).as("a second reply to %s must give the same answer", r.getCorrelationId())
+                        .isEqualTo(previous);
+            }
+        }
+        return out;
+    }
+
+    private static void assertScores(Map<String, JsonNode> outputs, String prefix, int n) {
+        for (int i = 0; i < n; i++) {
+            JsonNode out = outputs.get(prefix + i);
+            assertThat(out).as("reply to %s%d", prefix, i).isNotNull();
+            assertThat(out.get("score").doubleValue()).as("score of %s%d", prefix, i).isEqualTo(expectedScore(i));
+        }
+    }
+
+    @Test
+    void worker_tenThousandRequests_answersEachOnceWithTheInProcessScore() throws Exception {
+        int n = 10_000;
+        try (Requester requester = new Requester(standIn.connectionString(), "bulk", "bulk" + REPLIES)) {
+            requester.send(requests(requester, "b", n));
+            QueueWorker worker = worker(Pipeline.load(pipeline), transport("bulk")).build();
+            worker.start();
+            List<ServiceBusReceivedMessage> replies = requester.replies(n, Duration.ofMinutes(3));
+            QueueWorker.ShutdownSummary summary = worker.shutdown();
+
+            assertThat(replies).hasSize(n);
+            assertThat(replies).allSatisfy(r -> {
+                assertThat(r.getMessageId()).isEqualTo("r:" + r.getCorrelationId());
+                assertThat(r.getApplicationProperties()).containsEntry("nearline-status", "OK");
+                assertThat(body(r).get("status").asText()).isEqualTo("OK");
+            });
+            Map<String, JsonNode> outputs = byCorrelationId(replies);
+            assertThat(outputs).hasSize(n);
+            assertScores(outputs, "b", n);
+            assertThat(requester.replies(1, Duration.ofMillis(500))).as("no extra replies").isEmpty();
+            assertThat(standIn.messageCount("bulk")).as("every request completed").isZero();
+            assertThat(worker.meterRegistry().counter("nearline.worker.messages.settled", "outcome", "complete",
+                    "kind", "OK").count()).isEqualTo(n);
+            assertThat(summary.abandoned()).isZero();
+        }
+    }
+
+    @Test
+    void worker_poisonRequests_deadLettersThemWithReasonAndAnswersWithTheError() throws Exception {
+        try (Requester requester = new Requester(standIn.connectionString(), "poison", "poison" + REPLIES)) {
+            RecordingTransport transport = new RecordingTransport(transport("poison"));
+            requester.send(List.of(
+                    requester.raw("bad-json", "{\"record\": {\"f0\": 1"),
+                    requester.raw("no-record", "{\"rec\": {}}"),
+                    requester.request("bad-field", "{\"f0\": \"abc\"}"),
+                    requester.raw(null, "{\"record\": {}}"),
+                    requester.request("good", TinyPipeline.record(0))));
+            QueueWorker worker = worker(Pipeline.load(pipeline), transport).build();
+            worker.start();
+
+            List<ServiceBusReceivedMessage> replies = requester.replies(4, Duration.ofSeconds(30));
+            List<ServiceBusReceivedMessage> dead = requester.deadLetters(4, Duration.ofSeconds(30));
+            worker.shutdown();
+
+            assertThat(dead).hasSize(4);
+            assertThat(dead).extracting(ServiceBusReceivedMessage::getMessageId)
+                    .contains("bad-json", "no-record", "bad-field");
+            assertThat(transport.deadLetterReasons).hasSize(4).allSatisfy((id, reason) ->
+                    assertThat(reason).isEqualTo("INVALID_INPUT"));
+            assertThat(transport.deadLetterDescriptions.get("bad-json")).contains("not valid JSON");
+            assertThat(transport.deadLetterDescriptions.get("no-record")).contains("no 'record'");
+            assertThat(transport.deadLetterDescriptions.get("bad-field")).contains("f0");
+            assertThat(transport.deadLetterDescriptions.get("")).contains("no MessageId");
+            Map<String, ServiceBusReceivedMessage> byId = new HashMap<>();
+            replies.forEach(r -> byId.put(r.getCorrelationId(), r));
+            assertThat(byId).containsOnlyKeys("bad-json", "no-record", "bad-field", "good");
+            for (String id : List.of("bad-json", "no-record", "bad-field")) {
+                assertThat(byId.get(id).getApplicationProperties()).containsEntry("nearline-error-kind", "INVALID_INPUT");
+                assertThat(body(byId.get(id)).at("/error/kind").asText()).isEqualTo("INVALID_INPUT");
+            }
+            assertThat(body(byId.get("good")).at("/output/score").doubleValue()).isEqualTo(expectedScore(0));
+        }
+    }
+
+    @Test
+    void worker_stoppedAbruptlyMidBatch_secondWorkerAnswersEveryRequest() throws Exception {
+        int n = 300;
+        try (Requester requester = new Requester(standIn.connectionString(), "crash", "crash" + REPLIES)) {
+            requester.send(requests(requester, "c", n));
+            GatedScorer<Object, Object> stuck = new GatedScorer<>(Pipeline.load(pipeline));
+            ServiceBusTransport crashing = transport("crash");
+            QueueWorker first = worker(stuck, crashing).build();
+            first.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> stuck.arrived() > 0);
+            int held = first.inFlight();
+
+            crashing.close(); // the process dies: the connection drops with messages locked and unsettled
+            QueueWorker second = worker(Pipeline.load(pipeline), transport("crash")).build();
+            second.start();
+            List<ServiceBusReceivedMessage> replies = requester.replies(n, Duration.ofMinutes(2));
+            stuck.open(); // the dead worker's scoring returns; its replies and settlements go nowhere
+            second.shutdown();
+            first.shutdown();
+
+            assertThat(held).isPositive();
+            Map<String, JsonNode> outputs = byCorrelationId(replies);
+            assertThat(outputs).hasSize(n);
+            assertScores(outputs, "c", n);
+            assertThat(standIn.messageCount("crash")).isZero();
+            assertThat(requester.deadLetters(1, Duration.ofMillis(300))).isEmpty();
+        }
+    }
+
+    @Test
+    void shutdown_withMessagesInFlight_settlesThemAllWithinTheDrainTimeout() throws Exception {
+        int n = 200;
+        try (Requester requester = new Requester(standIn.connectionString(), "drain", "drain" + REPLIES)) {
+            requester.send(requests(requester, "d", n));
+            GatedScorer<Object, Object> slow = new GatedScorer<>(Pipeline.load(pipeline));
+            RecordingTransport transport = new RecordingTransport(transport("drain"));
+            QueueWorker worker = worker(slow, transport).drainTimeout(Duration.ofSeconds(10)).build();
+            worker.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> slow.arrived() > 0);
+
+            CompletableFuture<QueueWorker.ShutdownSummary> stopping = CompletableFuture.supplyAsync(worker::shutdown);
+            await().atMost(Duration.ofSeconds(5)).until(() -> !worker.isReady());
+            int inFlight = worker.inFlight();
+            slow.open();
+            QueueWorker.ShutdownSummary summary = stopping.get();
+
+            assertThat(inFlight).isPositive();
+            assertThat(summary.abandoned()).isZero();
+            assertThat(summary.drained()).isEqualTo(inFlight);
+            assertThat(summary.took()).isLessThan(Duration.ofSeconds(10));
+            assertThat(worker.inFlight()).isZero();
+            assertThat(transport.completes.size()).isEqualTo(inFlight);
+            List<ServiceBusReceivedMessage> drainedReplies = requester.replies(inFlight, Duration.ofSeconds(30));
+            assertThat(byCorrelationId(drainedReplies)).hasSize(inFlight).containsOnlyKeys(transport.completes.keySet());
+            // nothing lost: the rest waits in the queue, and a new worker answers it
+            assertThat(standIn.messageCount("drain")).isEqualTo(n - inFlight);
+            QueueWorker next = worker(Pipeline.load(pipeline), transport("drain")).build();
+            next.start();
+            List<ServiceBusReceivedMessage> rest = requester.replies(n - inFlight, Duration.ofMinutes(1));
+            next.shutdown();
+            List<ServiceBusReceivedMessage> all = new ArrayList<>(drainedReplies);
+            all.addAll(rest);
+            Map<String, JsonNode> outputs = byCorrelationId(all);
+            assertThat(outputs).hasSize(n);
+            assertScores(outputs, "d", n);
+        }
+    }
+
+    @Test
+    void shutdown_drainTimeoutPassesFirst_abandonsLeftoversForRedelivery() throws Exception {
+        int n = 40;
+        try (Requester requester = new Requester(standIn.connectionString(), "drain-timeout", "drain-timeout" + REPLIES)) {
+            requester.send(requests(requester, "t", n));
+            GatedScorer<Object, Object> stuck = new GatedScorer<>(Pipeline.load(pipeline));
+            QueueWorker worker = worker(stuck, transport("drain-timeout")).drainTimeout(Duration.ofMillis(500)).build();
+            worker.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> stuck.arrived() > 0);
+            int inFlight = worker.inFlight();
+
+            QueueWorker.ShutdownSummary summary = worker.shutdown();
+            stuck.open();
+
+            assertThat(summary.abandoned()).isEqualTo(inFlight);
+            assertThat(summary.took()).isLessThan(Duration.ofSeconds(5));
+            QueueWorker next = worker(Pipeline.load(pipeline), transport("drain-timeout")).build();
+            next.start();
+            List<ServiceBusReceivedMessage> replies = requester.replies(n, Duration.ofMinutes(1));
+            next.shutdown();
+            Map<String, JsonNode> outputs = byCorrelationId(replies);
+            assertThat(outputs).hasSize(n);
+            assertScores(outputs, "t", n);
+        }
+    }
+
+    @Test
+    void worker_retryableFailure_abandonsThenRepliesAndDeadLettersOnTheLastDelivery() throws Exception {
+        try (Requester requester = new Requester(standIn.connectionString(), "retry", "retry" + REPLIES)) {
+            RecordingTransport transport = new RecordingTransport(transport("retry"));
+            Scorer<Object, Object> down = new FailingScorer(Kind.UNAVAILABLE, "triton at http://triton:8000 is down");
+            requester.send(requester.request("u1", TinyPipeline.record(1)));
+            QueueWorker worker = worker(down, transport).build();
+            worker.start();
+
+            List<ServiceBusReceivedMessage> replies = requester.replies(1, Duration.ofSeconds(30));
+            List<ServiceBusReceivedMessage> dead = requester.deadLetters(1, Duration.ofSeconds(30));
+            worker.shutdown();
+
+            // stand-in deliveries 0, 1, 2 are abandoned; delivery 3 is the last for maxDeliveryCount 3
+            assertThat(transport.abandons).containsEntry("u1", 3);
+            assertThat(transport.deadLetterReasons).containsEntry("u1", "UNAVAILABLE");
+            assertThat(dead).extracting(ServiceBusReceivedMessage::getMessageId).containsExactly("u1");
+            assertThat(replies).hasSize(1);
+            assertThat(replies.get(0).getApplicationProperties()).containsEntry("nearline-error-kind", "UNAVAILABLE");
+            assertThat(body(replies.get(0)).at("/error/message").asText()).contains("triton");
+        }
+    }
+
+    @Test
+    void worker_requestPastItsDeadline_repliesDeadlineExceededAndCompletes() throws Exception {
+        try (Requester requester = new Requester(standIn.connectionString(), "expired", "expired" + REPLIES)) {
+            long past = Instant.now().minusSeconds(60).toEpochMilli();
+            long future = Instant.now().plusSeconds(600).toEpochMilli();
+            requester.send(List.of(
+                    requester.raw("late", "{\"record\":" + TinyPipeline.record(3) + ",\"deadlineMs\":" + past + "}"),
+                    requester.raw("on-time", "{\"record\":" + TinyPipeline.record(4) + ",\"deadlineMs\":" + future + "}")));
+            QueueWorker worker = worker(Pipeline.load(pipeline), transport("expired")).build();
+            worker.start();
+
+            List<ServiceBusReceivedMessage> replies = requester.replies(2, Duration.ofSeconds(30));
+            worker.shutdown();
+
+            Map<String, JsonNode> bodies = new HashMap<>();
+            replies.forEach(r -> bodies.put(r.getCorrelationId(), body(r)));
+            assertThat(bodies.get("late").at("/error/kind").asText()).isEqualTo("DEADLINE_EXCEEDED");
+            assertThat(bodies.get("on-time").at("/output/score").doubleValue()).isEqualTo(expectedScore(4));
+            assertThat(standIn.messageCount("expired")).isZero();
+            assertThat(requester.deadLetters(1, Duration.ofMillis(300))).isEmpty();
+        }
+    }
+
+    @Test
+    void worker_batchingOff_scoresEachRecordThroughScoreAsync() throws Exception {
+        int n = 500;
+        try (Requester requester = new Requester(standIn.connectionString(), "async", "async" + REPLIES)) {
+            requester.send(requests(requester, "a", n));
+            QueueWorker worker = worker(Pipeline.load(pipeline), transport("async")).batching(false).build();
+            worker.start();
+            List<ServiceBusReceivedMessage> replies = requester.replies(n, Duration.ofMinutes(1));
+            worker.shutdown();
+
+            Map<String, JsonNode> outputs = byCorrelationId(replies);
+            assertThat(outputs).hasSize(n);
+            assertScores(outputs, "a", n);
+        }
+    }
+
+    /** A scorer whose every record fails with one kind. */
+    static final class FailingScorer implements Scorer<Object, Object> {
+        private final Kind kind;
+        private final String message;
+
+        FailingScorer(Kind kind, String message) {
+            this.kind = kind;
+            this.message = message;
+        }
+
+        @Override
+        public Object score(Object record) {
+            throw new ScoringException(kind, message);
+        }
+
+        @Override
+        public Object score(Object record, Duration timeout) {
+            throw new ScoringException(kind, message);
+        }
+
+        @Override
+        public CompletableFuture<Object> scoreAsync(Object record) {
+            return CompletableFuture.failedFuture(new ScoringException(kind, message));
+        }
+
+        @Override
+        public CompletableFuture<Object> scoreAsync(Object record, Duration timeout) {
+            return scoreAsync(record);
+        }
+
+        @Override
+        public List<Outcome<Object>> scoreAll(List<?> records) {
+            return records.stream().map(r -> Outcome.<Object>failure(new ScoringException(kind, message))).toList();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
