@@ -130,41 +130,53 @@ public final class PipelineLoader {
 
         Duration timeout = top.duration("timeout", null);
         if (timeout != null) {
-            builder.timeout(timeout);
+            option(top, "timeout", () -> builder.timeout(timeout));
         }
         if (listener != ScoringListener.NONE) {
             builder.listener(listener);
         }
         if (top.has("maxInFlight")) {
-            builder.maxInFlight(top.integer("maxInFlight"));
+            option(top, "maxInFlight", () -> builder.maxInFlight(top.integer("maxInFlight")));
         }
         if (top.has("warmup")) {
-            builder.warmup(top.integer("warmup"));
+            option(top, "warmup", () -> builder.warmup(top.integer("warmup")));
         }
         Settings batching = top.optionalObject("batching");
         if (batching != null) {
             int maxBatchSize = batching.integer("maxBatchSize", 32);
             Duration delay = batching.duration("maxQueueDelay", Duration.ofMillis(1));
             String sync = batching.choice("sync", "auto", "auto", "always", "never");
-            builder.batching(maxBatchSize, delay == null ? Duration.ofMillis(1) : delay,
-                    Pipeline.BatchMode.valueOf(sync.toUpperCase(java.util.Locale.ROOT)));
+            option(top, "batching", () -> builder.batching(maxBatchSize, delay == null ? Duration.ofMillis(1) : delay,
+                    Pipeline.BatchMode.valueOf(sync.toUpperCase(java.util.Locale.ROOT))));
         }
         Duration grace = top.duration("closeGracePeriod", null);
         if (grace != null) {
-            builder.closeGracePeriod(grace);
+            option(top, "closeGracePeriod", () -> builder.closeGracePeriod(grace));
         }
         Settings async = top.optionalObject("async");
         if (async != null) {
             if (async.has("threads")) {
-                builder.asyncThreads(async.integer("threads"));
+                option(async, "threads", () -> builder.asyncThreads(async.integer("threads")));
             }
             if (async.has("queueCapacity")) {
-                builder.asyncQueueCapacity(async.integer("queueCapacity"));
+                option(async, "queueCapacity", () -> builder.asyncQueueCapacity(async.integer("queueCapacity")));
             }
             ((JsonSettings) async).markRead("threads", "queueCapacity");
         }
         top.checkAllRead();
         return builder.build(post);
+    }
+
+    /** Sets a builder option read from {@code key}; a value the builder rejects is reported at the key's path. */
+    private static void option(Settings s, String key, Runnable set) {
+        try {
+            set.run();
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("$")) {
+                throw e;
+            }
+            throw s.error(key, e.getMessage());
+        }
     }
 
     private static String type(Settings s) {

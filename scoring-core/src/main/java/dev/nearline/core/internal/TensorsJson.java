@@ -99,12 +99,31 @@ public final class TensorsJson {
             default:
                 break;
         }
-        double[] v = new double[n];
         for (int i = 0; i < n; i++) {
             if (!data.get(i).isNumber()) {
                 throw ScoringException.invalidInput(where + " element " + i + " expects a number, got "
                         + JsonSettings.describe(data.get(i)));
             }
+        }
+        if (!type.isFloatingPoint()) {
+            // Read integers as longs, not through a double, which would round INT64 values beyond 2^53.
+            long[] l = new long[n];
+            for (int i = 0; i < n; i++) {
+                JsonNode e = data.get(i);
+                double d = e.doubleValue();
+                if (e.isIntegralNumber() && e.canConvertToLong()) {
+                    l[i] = e.longValue();
+                } else if (!e.isIntegralNumber() && d == Math.rint(d) && Math.abs(d) < 0x1p63) {
+                    l[i] = (long) d;
+                } else {
+                    throw ScoringException.invalidInput(where + " element " + i + " expects an integer within INT64, got "
+                            + e.asText());
+                }
+            }
+            return narrow(where, type, l, shape);
+        }
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
             v[i] = data.get(i).doubleValue();
         }
         switch (type) {
@@ -125,16 +144,8 @@ public final class TensorsJson {
                 }
                 return type == DataType.FP16 ? Tensor.ofFloat16(s, shape) : Tensor.ofBFloat16(s, shape);
             }
-            default: {
-                long[] l = new long[n];
-                for (int i = 0; i < n; i++) {
-                    if (v[i] != Math.rint(v[i])) {
-                        throw ScoringException.invalidInput(where + " element " + i + " expects an integer, got " + v[i]);
-                    }
-                    l[i] = (long) v[i];
-                }
-                return narrow(where, type, l, shape);
-            }
+            default:
+                throw new AssertionError(type);
         }
     }
 
