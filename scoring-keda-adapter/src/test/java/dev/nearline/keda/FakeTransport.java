@@ -1,0 +1,116 @@
+package dev.nearline.keda;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An in-memory {@link Transport} for what the Service Bus stand-in cannot do (lock renewal, sessions)
+ * and for failure injection. Not a broker: abandoned messages are queued again with a higher delivery
+ * count, and nothing expires. Thread-safe.
+ */
+final class FakeTransport implements Transport {
+    private final LinkedBlockingQueue<InboundMessage> queue = new LinkedBlockingQueue<>();
+    final List<Reply> replies = new CopyOnWriteArrayList<>();
+    final Map<String, Integer> completed = new ConcurrentHashMap<>();
+    final Map<String, Integer> abandoned = new ConcurrentHashMap<>();
+    final Map<String, String> deadLettered = new ConcurrentHashMap<>();
+    final Map<String, Integer> renewals = new ConcurrentHashMap<>();
+    final AtomicInteger locked = new AtomicInteger();
+    final AtomicInteger maxLocked = new AtomicInteger();
+    volatile boolean failReplies;
+    volatile boolean failCompletes;
+    volatile Function<InboundMessage, CompletableFuture<Instant>> renew =
+            m -> CompletableFuture.failedFuture(new UnsupportedOperationException("no renewal"));
+    private volatile boolean closed;
+
+    /** Queues a request with the worker's envelope around {@code recordJson}. */
+    void offer(String id, String recordJson, @Nullable String replyToSessionId, @Nullable Instant lockedUntil) {
+        byte[] body = ("{\"record\":" + recordJson + "}").getBytes(StandardCharsets.UTF_8);
+        queue.add(new InboundMessage(id, "replies", replyToSessionId, body, 1, Instant.now(), lockedUntil, Map.of(),
+                new Object()));
+    }
+
+    @Override
+    public List<InboundMessage> receive(int maxMessages, Duration maxWait) throws InterruptedException {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+        InboundMessage first = queue.poll(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+        if (first == null) {
+            return List.of();
+        }
+        List<InboundMessage> out = new java.util.ArrayList<>();
+        out.add(first);
+        queue.drainTo(out, maxMessages - 1);
+        int now = locked.addAndGet(out.size());
+        maxLocked.accumulateAndGet(now, Math::max);
+        return out;
+    }
+
+    @Override
+    public CompletableFuture<Void> reply(Reply reply) {
+        if (failReplies) {
+            return CompletableFuture.failedFuture(new IllegalStateException("reply entity unavailable"));
+        }
+        replies.add(reply);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletableFuture<Void> complete(InboundMessage message) {
+        if (failCompletes) {
+            locked.decrementAndGet();
+            return CompletableFuture.failedFuture(new IllegalStateException("MESSAGE_LOCK_LOST"));
+        }
+        return settled(completed, message);
+    }
+
+    @Override
+    public CompletableFuture<Void> abandon(InboundMessage message) {
+        CompletableFuture<Void> f = settled(abandoned, message);
+        InboundMessage m = message;
+        queue.add(new InboundMessage(m.messageId(), m.replyTo(), m.replyToSessionId(), m.body(), m.deliveryCount() + 1,
+                m.enqueuedTime(), m.lockedUntil(), m.properties(), new Object()));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<Void> deadLetter(InboundMessage message, String reason, String description) {
+        deadLettered.put(message.messageId(), reason);
+        locked.decrementAndGet();
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletableFuture<Instant> renewLock(InboundMessage message) {
+        renewals.merge(message.messageId(), 1, Integer::sum);
+        return renew.apply(message);
+    }
+
+    @Override
+    public boolean isConnected() {
+        return !closed;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private CompletableFuture<Void> settled(Map<String, Integer> into, InboundMessage message) {
+        into.merge(message.messageId(), 1, Integer::sum);
+        locked.decrementAndGet();
+        return CompletableFuture.completedFuture(null);
+    }
+}
