@@ -124,6 +124,11 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
                     throw ScoringException.invalidInput("field '" + f.name + "' is " + x
                             + "; this pipeline expects finite numbers (set allowNaN to accept NaN)");
                 }
+                if (!allowNaN && !fp64 && Math.abs(x) > Float.MAX_VALUE) {
+                    // It would reach the model as an FP32 infinity.
+                    throw ScoringException.invalidInput("field '" + f.name + "' is " + x
+                            + ", beyond the FP32 range; this pipeline expects finite numbers");
+                }
                 row[f.offset] = x;
             } else {
                 encodeCategory(f, v, row);
