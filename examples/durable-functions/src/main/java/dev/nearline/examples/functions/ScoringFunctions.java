@@ -1,0 +1,94 @@
+package dev.nearline.examples.functions;
+
+import com.microsoft.azure.functions.ExecutionContext;
+import com.microsoft.azure.functions.HttpMethod;
+import com.microsoft.azure.functions.HttpRequestMessage;
+import com.microsoft.azure.functions.HttpResponseMessage;
+import com.microsoft.azure.functions.annotation.AuthorizationLevel;
+import com.microsoft.azure.functions.annotation.BindingName;
+import com.microsoft.azure.functions.annotation.Cardinality;
+import com.microsoft.azure.functions.annotation.FunctionName;
+import com.microsoft.azure.functions.annotation.HttpTrigger;
+import com.microsoft.azure.functions.annotation.ServiceBusQueueTrigger;
+import com.microsoft.azure.functions.annotation.WarmupTrigger;
+import com.microsoft.durabletask.TaskOrchestrationContext;
+import com.microsoft.durabletask.azurefunctions.DurableActivityTrigger;
+import com.microsoft.durabletask.azurefunctions.DurableClientContext;
+import com.microsoft.durabletask.azurefunctions.DurableClientInput;
+import com.microsoft.durabletask.azurefunctions.DurableOrchestrationTrigger;
+import dev.nearline.durable.BatchReport;
+import dev.nearline.durable.DurableBatchScoring;
+import dev.nearline.durable.NearlineFunctions;
+import java.util.Optional;
+
+/**
+ * The app's functions. Each is one line that hands the host's objects to Nearline; the scorer, built
+ * once per worker process from the app setting {@code NEARLINE_PIPELINE}, lives in
+ * {@link NearlineFunctions#shared()}, not here (the worker creates an instance of this class per
+ * invocation).
+ */
+public class ScoringFunctions {
+
+    /** {@code POST /api/score}: one JSON record in, its score out. */
+    @FunctionName("Score")
+    public HttpResponseMessage score(
+            @HttpTrigger(name = "req", methods = {HttpMethod.POST}, route = "score", authLevel = AuthorizationLevel.FUNCTION)
+            HttpRequestMessage<Optional<String>> request,
+            ExecutionContext context) {
+        return NearlineFunctions.shared().http().score(request, context);
+    }
+
+    /** {@code POST /api/batches}: starts a durable batch job; 202 with the status URLs. */
+    @FunctionName("StartBatch")
+    public HttpResponseMessage startBatch(
+            @HttpTrigger(name = "req", methods = {HttpMethod.POST}, route = "batches", authLevel = AuthorizationLevel.FUNCTION)
+            HttpRequestMessage<Optional<String>> request,
+            @DurableClientInput(name = "durableContext") DurableClientContext durableContext,
+            ExecutionContext context) {
+        return NearlineFunctions.shared().batch().start(request, durableContext, context);
+    }
+
+    /** {@code GET /api/batches/{id}/results}: a finished job's per-record results as JSON lines. */
+    @FunctionName("BatchResults")
+    public HttpResponseMessage batchResults(
+            @HttpTrigger(name = "req", methods = {HttpMethod.GET}, route = "batches/{id}/results",
+                    authLevel = AuthorizationLevel.FUNCTION)
+            HttpRequestMessage<Optional<String>> request,
+            @BindingName("id") String id,
+            ExecutionContext context) {
+        return NearlineFunctions.shared().batch().results(request, id, context);
+    }
+
+    /** The batch orchestrator: fans chunks out to {@link #scoreChunk} and adds up the results. */
+    @FunctionName(DurableBatchScoring.ORCHESTRATOR)
+    public BatchReport scoreBatch(@DurableOrchestrationTrigger(name = "ctx") TaskOrchestrationContext ctx) {
+        return NearlineFunctions.shared().batch().orchestrate(ctx);
+    }
+
+    /** The batch activity: scores one chunk of records. */
+    @FunctionName(DurableBatchScoring.ACTIVITY)
+    public String scoreChunk(@DurableActivityTrigger(name = "chunk") String chunk, ExecutionContext context) {
+        return NearlineFunctions.shared().batch().scoreChunk(chunk, context);
+    }
+
+    /**
+     * Scores request messages from the queue named by app setting {@code NEARLINE_REQUEST_QUEUE} and
+     * replies to each message's {@code ReplyTo}; for Functions on AKS scaled by KEDA.
+     */
+    @FunctionName("ScoreQueue")
+    public void scoreQueue(
+            @ServiceBusQueueTrigger(name = "messages", queueName = "%NEARLINE_REQUEST_QUEUE%", connection = "ServiceBusConnection",
+                    cardinality = Cardinality.MANY)
+            String[] messages,
+            @BindingName("MessageIdArray") String[] messageIds,
+            @BindingName("ReplyToArray") String[] replyTos,
+            ExecutionContext context) {
+        NearlineFunctions.shared().serviceBus().score(messages, messageIds, replyTos, context);
+    }
+
+    /** Loads the pipeline when an instance is added (Premium and Flex Consumption plans). */
+    @FunctionName("Warmup")
+    public void warmup(@WarmupTrigger(name = "warmupContext") Object warmupContext, ExecutionContext context) {
+        NearlineFunctions.shared().warmUp();
+    }
+}
