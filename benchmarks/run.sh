@@ -52,6 +52,9 @@ machine=$prefix-machine.txt
   echo "cpu:   $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
   "$java" -version 2>&1 | sed 's/^/java:  /'
   echo "run:   benchmarks/run.sh $mode"
+  # benchmarks.jar bundles the scoring-* jars of the last install; the checkout's commit says roughly which.
+  echo "repo:  $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$here/.." status --porcelain 2>/dev/null | grep -q . && echo ' (uncommitted changes present)')"
+  echo "jar:   $(date -u -r "$jar" '+%Y-%m-%d %H:%M UTC')"
 } > "$machine"
 
 note_load() {
