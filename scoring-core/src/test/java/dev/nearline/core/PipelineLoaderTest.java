@@ -38,7 +38,7 @@ class PipelineLoaderTest {
               ]},
               "steps": [{"name": "linear", "type": "fake-linear", "weights": [0.01, -0.02, 1, 2], "bias": 0.5}],
               "postprocessor": {"type": "score", "threshold": 1.0, "labels": ["ok", "fraud"]},
-              "timeout": "5s"
+              "timeout": "30s"
             }
             """;
 
@@ -244,7 +244,7 @@ class PipelineLoaderTest {
 
     @Test
     void load_allEngineOptions_accepted() {
-        String json = FRAUD.replace("\"timeout\": \"5s\"", """
+        String json = FRAUD.replace("\"timeout\": \"30s\"", """
                 "timeout": "PT10S", "closeGracePeriod": "250us", "async": {"threads": 2, "queueCapacity": 4}
                 """);
         try (Scorer<Object, Object> scorer = fromJson(json)) {
@@ -288,7 +288,7 @@ class PipelineLoaderTest {
 
     @Test
     void load_misspeltKeyInUnknownSection_failsWithItsPath() {
-        assertThat(loadError(FRAUD.replace("\"timeout\": \"5s\"", "\"async\": {\"thread\": 2}")))
+        assertThat(loadError(FRAUD.replace("\"timeout\": \"30s\"", "\"async\": {\"thread\": 2}")))
                 .contains("$.async.thread: unknown key");
         assertThat(loadError(FRAUD.replace("{\"name\": \"amount\"}", "{\"name\": \"amount\", \"defualt\": 1}")))
                 .contains("$.preprocessor.fields[0].defualt: unknown key");
@@ -329,14 +329,14 @@ class PipelineLoaderTest {
 
     @Test
     void load_badDuration_failsWithItsPath() {
-        assertThat(loadError(FRAUD.replace("5s", "5 parsecs")))
+        assertThat(loadError(FRAUD.replace("30s", "5 parsecs")))
                 .contains("$.timeout: expected a duration", "\"5 parsecs\"");
     }
 
     @Test
     void load_optionRejectedByBuilder_failsWithItsPath() {
-        assertThat(loadError(FRAUD.replace("5s", "0ms"))).contains("$.timeout:", "positive");
-        assertThat(loadError(FRAUD.replace("\"timeout\": \"5s\"", "\"async\": {\"threads\": 0}")))
+        assertThat(loadError(FRAUD.replace("30s", "0ms"))).contains("$.timeout:", "positive");
+        assertThat(loadError(FRAUD.replace("\"timeout\": \"30s\"", "\"async\": {\"threads\": 0}")))
                 .contains("$.async.threads:", "at least 1");
     }
 

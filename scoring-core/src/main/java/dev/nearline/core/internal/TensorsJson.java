@@ -55,10 +55,11 @@ public final class TensorsJson {
             }
             long[] shape = new long[shapeNode.size()];
             for (int d = 0; d < shape.length; d++) {
-                if (!shapeNode.get(d).canConvertToLong() || shapeNode.get(d).longValue() < 0) {
-                    throw ScoringException.invalidInput(where + " has an invalid dimension " + shapeNode.get(d));
+                JsonNode dim = shapeNode.get(d);
+                if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.longValue() < 0) {
+                    throw ScoringException.invalidInput(where + " has an invalid dimension " + dim);
                 }
-                shape[d] = shapeNode.get(d).longValue();
+                shape[d] = dim.longValue();
             }
             int n;
             try {

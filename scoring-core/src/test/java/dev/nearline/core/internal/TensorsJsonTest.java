@@ -85,6 +85,8 @@ class TensorsJsonTest {
         assertThat(invalidInput(() -> parse(one("FP32", "[1, 2]", "[1]"))).getMessage())
                 .contains("input 't'", "[1, 2]", "needs 2 values, got 1");
         assertThat(invalidInput(() -> parse(one("FP32", "[-1]", "[]"))).getMessage()).contains("invalid dimension -1");
+        assertThat(invalidInput(() -> parse(one("FP32", "[1.5]", "[1]"))).getMessage()).contains("invalid dimension 1.5");
+        assertThat(invalidInput(() -> parse(one("FP32", "[\"1\"]", "[1]"))).getMessage()).contains("invalid dimension");
         assertThat(invalidInput(() -> parse(one("FP32", "[4, 4611686018427387904]", "[]"))).getMessage())
                 .contains("input 't'");
         assertThat(invalidInput(() -> parse(one("FP32", "1", "[1]"))).getMessage()).contains("'shape' array");
