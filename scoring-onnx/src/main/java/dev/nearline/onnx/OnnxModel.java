@@ -17,6 +17,7 @@ import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.onnx.internal.BatchBuffers;
 import dev.nearline.onnx.internal.Batches;
 import dev.nearline.onnx.internal.OrtErrors;
 import dev.nearline.onnx.internal.OrtRuntime;
@@ -117,10 +118,15 @@ public final class OnnxModel implements Model {
     private final String[] outputNames;
     private final @Nullable Set<String> requestedOutputs;
     private final @Nullable TensorInfo[] outputTensorInfo;
+    /** Per output: its data type when it is a tensor, else null (computed once: the lookup builds strings). */
+    private final @Nullable DataType[] outputTypes;
     private final Set<String> sharedOutputs;
     private final boolean poolable;
     private final boolean batchable;
     private final AtomicReference<@Nullable SlotPool> pool = new AtomicReference<>();
+    private final BatchBuffers batchBuffers;
+    private final long @Nullable [][] batchOutputShapes;
+    private volatile boolean batchPinning = true;
     private volatile boolean closed;
 
     private OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
@@ -194,6 +200,11 @@ public final class OnnxModel implements Model {
         }
         this.outputNames = outNames.toArray(new String[0]);
         this.outputTensorInfo = outInfo.toArray(new TensorInfo[0]);
+        this.outputTypes = new DataType[outputTensorInfo.length];
+        for (int k = 0; k < outputTensorInfo.length; k++) {
+            TensorInfo t = outputTensorInfo[k];
+            outputTypes[k] = t == null ? null : OrtTypes.dataType(t);
+        }
         this.requestedOutputs = outNames.size() == outputs.size() ? null : new LinkedHashSet<>(outNames);
         this.sharedOutputs = Set.copyOf(shared);
         this.signature = new ModelSignature(inSpecs, outSpecs);
@@ -205,12 +216,12 @@ public final class OnnxModel implements Model {
             allBatchable &= shape != null && shape.length > 0 && shape[0] == -1;
         }
         this.batchable = allBatchable;
-        if (poolable) {
-            long[][] shapes = shapesFromSignature();
-            if (shapes != null) {
-                pool.set(newPool(shapes));
-            }
+        long[][] fixedShapes = poolable ? shapesFromSignature() : null;
+        if (fixedShapes != null) {
+            pool.set(newPool(fixedShapes));
         }
+        this.batchBuffers = new BatchBuffers(inputSpecs.length, outputNames.length, poolCapacity(0));
+        this.batchOutputShapes = batchable && fixedShapes != null ? batchOutputShapes() : null;
     }
 
     /**
@@ -241,8 +252,15 @@ public final class OnnxModel implements Model {
     @Override
     public Tensors predict(Tensors inputs) {
         checkOpen();
-        validate(inputs);
-        SlotPool p = poolFor(inputs);
+        SlotPool p = pool.get();
+        if (p == null || !fitsPool(p, inputs)) {
+            // not the pooled shape (or no pool yet): full validation, then maybe create the pool
+            validate(inputs);
+            p = poolable && p == null ? latchPool(inputs) : null;
+            if (p != null && !fitsPool(p, inputs)) {
+                p = null;
+            }
+        }
         if (p != null) {
             SlotPool.Slot slot;
             try {
@@ -276,57 +294,61 @@ public final class OnnxModel implements Model {
             return predictEach(batch);
         }
         long[] rows = new long[batch.size()];
+        long total = 0;
+        Tensors first = batch.get(0);
+        for (int i = 0; i < inputSpecs.length; i++) {
+            Tensor t = first.get(inputNames[i]);
+            if (t == null || inputSpecs[i].mismatch(t) != null) {
+                return predictEach(batch); // reports the bad record precisely
+            }
+        }
         for (int r = 0; r < batch.size(); r++) {
             Tensors record = batch.get(r);
             for (int i = 0; i < inputSpecs.length; i++) {
                 Tensor t = record.get(inputNames[i]);
-                if (t == null || inputSpecs[i].mismatch(t) != null) {
-                    return predictEach(batch); // reports the bad record precisely
+                // same type and dimensions after the first (dynamic) one as the validated first record
+                if (t == null || t.type() != inputSpecs[i].type() || !sameTrailingDims(t, first.require(inputNames[i]))) {
+                    return predictEach(batch);
                 }
                 if (i == 0) {
                     rows[r] = t.dim(0);
                 } else if (t.dim(0) != rows[r]) {
                     return predictEach(batch);
                 }
-                if (r > 0 && !sameTrailingDims(t, batch.get(0).require(inputNames[i]))) {
-                    return predictEach(batch);
+            }
+            total += rows[r];
+        }
+        BatchBuffers.Lease lease = batchBuffers.acquire();
+        OnnxTensor[] created = new OnnxTensor[inputNames.length + outputNames.length];
+        try {
+            Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+            for (int i = 0; i < inputNames.length; i++) {
+                created[i] = concat(lease, i, batch, total);
+                feed.put(inputNames[i], created[i]);
+            }
+            SlotPool p = pool.get();
+            if (batchOutputShapes != null && batchPinning && p != null && p.pinned()) {
+                List<Tensors> result = runBatchPinned(lease, feed, created, batch.size(), rows, total);
+                if (result != null) {
+                    return result;
                 }
             }
-        }
-        Tensors merged = mergeRecords(batch);
-        long total = 0;
-        for (long n : rows) {
-            total += n;
-        }
-        TensorList outputs = runPlainOutputs(merged);
-        List<TensorList> split = new ArrayList<>(batch.size());
-        for (int r = 0; r < batch.size(); r++) {
-            split.add(new TensorList(outputs.size()));
-        }
-        for (int k = 0; k < outputs.size(); k++) {
-            Tensor t = outputs.get(k);
-            String output = outputs.name(k);
-            if (sharedOutputs.contains(output)) {
-                for (TensorList l : split) {
-                    l.add(output, t);
+            TensorList outputs;
+            try (OrtSession.Result r = run(feed)) {
+                outputs = read(r);
+            }
+            List<Tensors> split = splitRows(outputs, rows, total);
+            return split != null ? split : predictEach(batch);
+        } catch (OrtException e) {
+            throw OrtErrors.runFailure(name, e);
+        } finally {
+            for (OnnxTensor t : created) {
+                if (t != null) {
+                    t.close();
                 }
-                continue;
             }
-            if (t.rank() == 0 || t.dim(0) != total) {
-                return predictEach(batch);
-            }
-            Object values = t.type() == DataType.BYTES ? t.toStringArray() : t.buffer();
-            long start = 0;
-            for (int r = 0; r < batch.size(); r++) {
-                split.get(r).add(output, Batches.rows(t, values, start, rows[r]));
-                start += rows[r];
-            }
+            batchBuffers.release(lease);
         }
-        List<Tensors> result = new ArrayList<>(batch.size());
-        for (TensorList l : split) {
-            result.add(l.toTensors());
-        }
-        return result;
     }
 
     /**
@@ -390,23 +412,18 @@ public final class OnnxModel implements Model {
         }
     }
 
-    private @Nullable SlotPool poolFor(Tensors inputs) {
-        if (!poolable) {
-            return null;
-        }
-        SlotPool p = pool.get();
-        if (p == null) {
-            p = latchPool(inputs);
-            if (p == null) {
-                return null;
-            }
-        }
+    /**
+     * Whether every input is present with its declared type and exactly the pool's shape, which
+     * conforms to the signature: the whole validation a pooled record needs, and allocation-free.
+     */
+    private boolean fitsPool(SlotPool p, Tensors inputs) {
         for (int i = 0; i < inputNames.length; i++) {
-            if (!p.matches(i, Objects.requireNonNull(inputs.get(inputNames[i])))) {
-                return null;
+            Tensor t = inputs.get(inputNames[i]);
+            if (t == null || t.type() != inputSpecs[i].type() || !p.matches(i, t)) {
+                return false;
             }
         }
-        return p;
+        return true;
     }
 
     /** Creates the pool for the shapes of the first record when the signature does not fix them. */
@@ -509,16 +526,146 @@ public final class OnnxModel implements Model {
         return out;
     }
 
-    private Tensors mergeRecords(List<Tensors> batch) {
-        TensorList merged = new TensorList(inputNames.length);
-        for (String input : inputNames) {
+    /** Input {@code i} of all records, one after the other along the first axis, in the lease's buffer. */
+    private OnnxTensor concat(BatchBuffers.Lease lease, int i, List<Tensors> batch, long total) throws OrtException {
+        Tensor first = batch.get(0).require(inputNames[i]);
+        long[] shape = first.shape();
+        shape[0] = total;
+        DataType type = first.type();
+        if (type == DataType.BYTES) {
             List<Tensor> parts = new ArrayList<>(batch.size());
             for (Tensors record : batch) {
-                parts.add(record.require(input));
+                parts.add(record.require(inputNames[i]));
             }
-            merged.add(input, Batches.concat(parts));
+            return OnnxTensor.createTensor(env, Batches.concat(parts).toStringArray(), shape);
         }
-        return merged.toTensors();
+        Buffer buffer = lease.input(i, type, Tensor.elementCount(shape));
+        int at = 0;
+        for (Tensors record : batch) {
+            Tensor t = record.require(inputNames[i]);
+            t.copyTo(buffer, at);
+            at += t.size();
+        }
+        return OrtTypes.createTensor(env, type, buffer, shape);
+    }
+
+    /**
+     * Runs a batch with outputs written into the lease's buffers, then copies each record's rows out;
+     * null when pinning failed where an unpinned run works (pinning then stops for batches).
+     */
+    private @Nullable List<Tensors> runBatchPinned(BatchBuffers.Lease lease, Map<String, OnnxTensor> feed,
+            OnnxTensor[] created, int records, long[] rows, long total) throws OrtException {
+        long[][] declared = Objects.requireNonNull(batchOutputShapes);
+        Buffer[] views = new Buffer[outputNames.length];
+        Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
+        for (int k = 0; k < outputNames.length; k++) {
+            long[] shape = declared[k].clone();
+            shape[0] = total;
+            DataType type = outputSpecType(k);
+            views[k] = lease.output(k, type, Tensor.elementCount(shape));
+            created[inputNames.length + k] = OrtTypes.createTensor(env, type, views[k], shape);
+            pinned.put(outputNames[k], created[inputNames.length + k]);
+        }
+        try {
+            session.run(feed, pinned).close();
+        } catch (OrtException e) {
+            try (OrtSession.Result r = run(feed)) {
+                r.size(); // the unpinned run works, so the batch shapes were not the declared ones
+            }
+            batchPinning = false;
+            LOG.debug("model '{}': pinned batch outputs failed ({}), using per-call outputs", name,
+                    OrtErrors.oneLine(e.getMessage()));
+            return null;
+        }
+        if (outputNames.length == 1) {
+            return splitPinnedSingle(views[0], declared[0], rows);
+        }
+        List<TensorList> split = new ArrayList<>(records);
+        for (int r = 0; r < records; r++) {
+            split.add(new TensorList(outputNames.length));
+        }
+        for (int k = 0; k < outputNames.length; k++) {
+            long[] oneRow = declared[k].clone();
+            oneRow[0] = 1;
+            int rowSize = Tensor.elementCount(oneRow);
+            DataType type = outputSpecType(k);
+            Object all = Batches.toArray(type, views[k], views[k].capacity());
+            long start = 0;
+            for (int r = 0; r < records; r++) {
+                long[] shape = oneRow;
+                if (rows[r] != 1) {
+                    shape = oneRow.clone();
+                    shape[0] = rows[r];
+                }
+                // every one-row record shares one shape array: tensors never modify it
+                split.get(r).add(outputNames[k], Batches.slice(type, all, (int) (start * rowSize),
+                        (int) (rows[r] * rowSize), shape));
+                start += rows[r];
+            }
+        }
+        List<Tensors> result = new ArrayList<>(records);
+        for (TensorList l : split) {
+            result.add(l.toTensors());
+        }
+        return result;
+    }
+
+    /** {@link #runBatchPinned}'s split for the common single-output model, without per-record lists. */
+    private List<Tensors> splitPinnedSingle(Buffer view, long[] declared, long[] rows) {
+        DataType type = outputSpecType(0);
+        long[] oneRow = declared.clone();
+        oneRow[0] = 1;
+        int rowSize = Tensor.elementCount(oneRow);
+        Object all = Batches.toArray(type, view, view.capacity());
+        // one bulk read of native memory, then cheap array copies per record
+        List<Tensors> result = new ArrayList<>(rows.length);
+        long start = 0;
+        for (long n : rows) {
+            long[] shape = oneRow;
+            if (n != 1) {
+                shape = oneRow.clone();
+                shape[0] = n;
+            }
+            result.add(Tensors.of(outputNames[0], Batches.slice(type, all, (int) (start * rowSize), (int) (n * rowSize), shape)));
+            start += n;
+        }
+        return result;
+    }
+
+    /** Each record's rows of every output; null when an output is not split by rows. */
+    private @Nullable List<Tensors> splitRows(TensorList outputs, long[] rows, long total) {
+        List<TensorList> split = new ArrayList<>(rows.length);
+        for (int r = 0; r < rows.length; r++) {
+            split.add(new TensorList(outputs.size()));
+        }
+        for (int k = 0; k < outputs.size(); k++) {
+            Tensor t = outputs.get(k);
+            String output = outputs.name(k);
+            if (sharedOutputs.contains(output)) {
+                for (TensorList l : split) {
+                    l.add(output, t);
+                }
+                continue;
+            }
+            if (t.rank() == 0 || t.dim(0) != total) {
+                return null;
+            }
+            Object values = t.type() == DataType.BYTES ? t.toStringArray() : t.buffer();
+            long start = 0;
+            for (int r = 0; r < rows.length; r++) {
+                split.get(r).add(output, Batches.rows(t, values, start, rows[r]));
+                start += rows[r];
+            }
+        }
+        List<Tensors> result = new ArrayList<>(rows.length);
+        for (TensorList l : split) {
+            result.add(l.toTensors());
+        }
+        return result;
+    }
+
+    private DataType outputSpecType(int k) {
+        return Objects.requireNonNull(outputTypes[k]);
     }
 
     private static boolean sameTrailingDims(Tensor a, Tensor b) {
@@ -564,17 +711,50 @@ public final class OnnxModel implements Model {
             bytes += (long) Tensor.elementCount(inputShapes[i]) * inputTypes[i].byteSize();
         }
         long[][] outputShapes = predictOutputShapes(inputShapes);
-        DataType[] outputTypes = null;
+        DataType[] pinnedTypes = null;
         if (outputShapes != null) {
-            outputTypes = new DataType[outputNames.length];
+            pinnedTypes = new DataType[outputNames.length];
             for (int k = 0; k < outputNames.length; k++) {
-                outputTypes[k] = Objects.requireNonNull(OrtTypes.dataType(Objects.requireNonNull(outputTensorInfo[k])));
-                bytes += (long) Tensor.elementCount(outputShapes[k]) * outputTypes[k].byteSize();
+                pinnedTypes[k] = outputSpecType(k);
+                bytes += (long) Tensor.elementCount(outputShapes[k]) * pinnedTypes[k].byteSize();
             }
         }
+        return new SlotPool(env, inputNames, inputTypes, inputShapes, outputNames, pinnedTypes, outputShapes,
+                poolCapacity(bytes));
+    }
+
+    /** Slots (or batch leases) to keep: two per processor, at most 64, within {@link #POOL_BYTES}. */
+    private static int poolCapacity(long bytesPerSlot) {
         int cap = Math.min(64, Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
-        cap = (int) Math.max(1, Math.min(cap, POOL_BYTES / Math.max(1, bytes)));
-        return new SlotPool(env, inputNames, inputTypes, inputShapes, outputNames, outputTypes, outputShapes, cap);
+        return (int) Math.max(1, Math.min(cap, POOL_BYTES / Math.max(1, bytesPerSlot)));
+    }
+
+    /**
+     * Declared output shapes when every output is a fixed-width tensor with a dynamic first axis and
+     * fixed other dimensions, so that batched outputs can be pinned; null otherwise.
+     */
+    private long @Nullable [][] batchOutputShapes() {
+        if (requestedOutputs != null) {
+            return null;
+        }
+        long[][] shapes = new long[outputNames.length][];
+        for (int k = 0; k < outputNames.length; k++) {
+            TensorInfo info = outputTensorInfo[k];
+            if (info == null || !OrtTypes.isFeedable(info) || OrtTypes.dataType(info) == DataType.BYTES) {
+                return null;
+            }
+            long[] s = info.getShape();
+            if (s.length == 0 || s[0] != -1) {
+                return null;
+            }
+            for (int d = 1; d < s.length; d++) {
+                if (s[d] <= 0) {
+                    return null;
+                }
+            }
+            shapes[k] = s;
+        }
+        return shapes;
     }
 
     /**

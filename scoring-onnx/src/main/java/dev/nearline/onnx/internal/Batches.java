@@ -69,40 +69,132 @@ public final class Batches {
         if (type == DataType.BYTES) {
             return Tensor.ofStrings(Arrays.copyOfRange((String[]) values, from, from + n), shape);
         }
-        Buffer b = (Buffer) values;
+        return copy(type, (Buffer) values, from, n, shape);
+    }
+
+    /**
+     * A heap tensor of {@code type} and {@code shape} holding elements {@code [offset, offset + count)}
+     * of {@code from}, a buffer of the class {@link Tensor} documents for {@code type}. The tensor
+     * keeps {@code shape}, which callers may therefore share between tensors they never modify.
+     */
+    public static Tensor copy(DataType type, Buffer from, int offset, int count, long[] shape) {
         switch (type) {
             case FP32: {
-                float[] a = new float[n];
-                ((FloatBuffer) b).get(from, a);
+                float[] a = new float[count];
+                ((FloatBuffer) from).get(offset, a);
                 return Tensor.ofFloats(a, shape);
             }
             case FP64: {
-                double[] a = new double[n];
-                ((DoubleBuffer) b).get(from, a);
+                double[] a = new double[count];
+                ((DoubleBuffer) from).get(offset, a);
                 return Tensor.ofDoubles(a, shape);
             }
             case INT64: {
-                long[] a = new long[n];
-                ((LongBuffer) b).get(from, a);
+                long[] a = new long[count];
+                ((LongBuffer) from).get(offset, a);
                 return Tensor.ofLongs(a, shape);
             }
             case INT32: {
-                int[] a = new int[n];
-                ((IntBuffer) b).get(from, a);
+                int[] a = new int[count];
+                ((IntBuffer) from).get(offset, a);
                 return Tensor.ofInts(a, shape);
             }
             case INT16:
+                return Tensor.ofShorts(shorts(from, offset, count), shape);
             case FP16:
-            case BF16: {
-                short[] a = new short[n];
-                ((ShortBuffer) b).get(from, a);
-                return Tensor.of(type, ShortBuffer.wrap(a), shape);
-            }
-            default: {
-                byte[] a = new byte[n];
-                ((ByteBuffer) b).get(from, a);
-                return Tensor.of(type, ByteBuffer.wrap(a), shape);
-            }
+                return Tensor.ofFloat16(shorts(from, offset, count), shape);
+            case BF16:
+                return Tensor.ofBFloat16(shorts(from, offset, count), shape);
+            case INT8:
+                return Tensor.ofInt8(bytes(from, offset, count), shape);
+            case UINT8:
+                return Tensor.ofUint8(bytes(from, offset, count), shape);
+            case BOOL:
+                return Tensor.of(DataType.BOOL, ByteBuffer.wrap(bytes(from, offset, count)), shape);
+            default:
+                throw new IllegalArgumentException(type + " tensors hold strings");
         }
+    }
+
+    /**
+     * The first {@code count} elements of {@code from} in a new primitive array ({@code float[]} for
+     * FP32, {@code short[]} for the 16-bit types, {@code byte[]} for the 8-bit ones, and so on): one
+     * bulk copy out of a native buffer, which {@link #slice} then cuts per record more cheaply than
+     * many small reads of native memory.
+     */
+    public static Object toArray(DataType type, Buffer from, int count) {
+        switch (type) {
+            case FP32: {
+                float[] a = new float[count];
+                ((FloatBuffer) from).get(0, a);
+                return a;
+            }
+            case FP64: {
+                double[] a = new double[count];
+                ((DoubleBuffer) from).get(0, a);
+                return a;
+            }
+            case INT64: {
+                long[] a = new long[count];
+                ((LongBuffer) from).get(0, a);
+                return a;
+            }
+            case INT32: {
+                int[] a = new int[count];
+                ((IntBuffer) from).get(0, a);
+                return a;
+            }
+            case INT16:
+            case FP16:
+            case BF16:
+                return shorts(from, 0, count);
+            case INT8:
+            case UINT8:
+            case BOOL:
+                return bytes(from, 0, count);
+            default:
+                throw new IllegalArgumentException(type + " tensors hold strings");
+        }
+    }
+
+    /** A tensor of elements {@code [from, from + count)} of an array made by {@link #toArray}, copied. */
+    public static Tensor slice(DataType type, Object array, int from, int count, long[] shape) {
+        int to = from + count;
+        switch (type) {
+            case FP32:
+                return Tensor.ofFloats(Arrays.copyOfRange((float[]) array, from, to), shape);
+            case FP64:
+                return Tensor.ofDoubles(Arrays.copyOfRange((double[]) array, from, to), shape);
+            case INT64:
+                return Tensor.ofLongs(Arrays.copyOfRange((long[]) array, from, to), shape);
+            case INT32:
+                return Tensor.ofInts(Arrays.copyOfRange((int[]) array, from, to), shape);
+            case INT16:
+                return Tensor.ofShorts(Arrays.copyOfRange((short[]) array, from, to), shape);
+            case FP16:
+                return Tensor.ofFloat16(Arrays.copyOfRange((short[]) array, from, to), shape);
+            case BF16:
+                return Tensor.ofBFloat16(Arrays.copyOfRange((short[]) array, from, to), shape);
+            case INT8:
+                return Tensor.ofInt8(Arrays.copyOfRange((byte[]) array, from, to), shape);
+            case UINT8:
+                return Tensor.ofUint8(Arrays.copyOfRange((byte[]) array, from, to), shape);
+            case BOOL:
+                return Tensor.of(DataType.BOOL, ByteBuffer.wrap(Arrays.copyOfRange((byte[]) array, from, to)), shape);
+            default:
+                throw new IllegalArgumentException(type + " tensors hold strings");
+        }
+    }
+
+    private static short[] shorts(Buffer from, int offset, int count) {
+        short[] a = new short[count];
+        ((ShortBuffer) from).get(offset, a);
+        return a;
+    }
+
+    private static byte[] bytes(Buffer from, int offset, int count) {
+        byte[] a = new byte[count];
+        ((ByteBuffer) from).get(offset, a);
+        return a;
     }
 }

@@ -192,7 +192,11 @@ public final class OrtTypes {
      * {@link Tensor} documents for it.
      */
     public static Buffer allocateDirect(DataType type, int count) {
-        ByteBuffer bytes = ByteBuffer.allocateDirect(count * type.byteSize()).order(ByteOrder.nativeOrder());
+        return typedView(ByteBuffer.allocateDirect(count * type.byteSize()).order(ByteOrder.nativeOrder()), type);
+    }
+
+    /** The typed view of {@code bytes} (its remaining bytes, in its byte order) that holds elements of {@code type}. */
+    public static Buffer typedView(ByteBuffer bytes, DataType type) {
         switch (type) {
             case BOOL:
             case UINT8:

@@ -191,46 +191,7 @@ public final class SlotPool implements AutoCloseable {
     }
 
     private static Tensor copy(DataType type, Buffer from, long[] shape) {
-        int n = from.capacity();
-        switch (type) {
-            case FP32: {
-                float[] a = new float[n];
-                ((FloatBuffer) from).get(0, a);
-                return Tensor.ofFloats(a, shape);
-            }
-            case FP64: {
-                double[] a = new double[n];
-                ((DoubleBuffer) from).get(0, a);
-                return Tensor.ofDoubles(a, shape);
-            }
-            case INT64: {
-                long[] a = new long[n];
-                ((LongBuffer) from).get(0, a);
-                return Tensor.ofLongs(a, shape);
-            }
-            case INT32: {
-                int[] a = new int[n];
-                ((IntBuffer) from).get(0, a);
-                return Tensor.ofInts(a, shape);
-            }
-            case INT16:
-            case FP16:
-            case BF16: {
-                short[] a = new short[n];
-                ((ShortBuffer) from).get(0, a);
-                return type == DataType.INT16 ? Tensor.ofShorts(a, shape)
-                        : type == DataType.FP16 ? Tensor.ofFloat16(a, shape) : Tensor.ofBFloat16(a, shape);
-            }
-            case BOOL:
-            case UINT8:
-            case INT8: {
-                byte[] a = new byte[n];
-                ((ByteBuffer) from).get(0, a);
-                return Tensor.of(type, ByteBuffer.wrap(a), shape);
-            }
-            default:
-                throw new AssertionError(type);
-        }
+        return Batches.copy(type, from, 0, from.capacity(), shape);
     }
 
     /** Closes every slot's native tensors. Must not run concurrently with other calls. */
