@@ -163,6 +163,10 @@ public final class PipelineLoader {
             }
             ((JsonSettings) async).markRead("threads", "queueCapacity");
         }
+        Settings monitoring = top.optionalObject("monitoring");
+        if (monitoring != null) {
+            builder.monitor(dev.nearline.core.DriftMonitor.fromSettings(monitoring));
+        }
         top.checkAllRead();
         return builder.build(post);
     }

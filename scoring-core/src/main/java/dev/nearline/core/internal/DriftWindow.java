@@ -1,0 +1,376 @@
+package dev.nearline.core.internal;
+
+import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The state behind {@code DriftMonitor}: the last {@code capacity} rows of {@code columns} values in a
+ * ring, and per column how many window values fall in each bin of its reference, kept up to date as rows
+ * enter and leave, so that the population stability index is a short sum over bins. Columns without an
+ * explicit reference get one from the first {@code captureRows} rows (quantile bins).
+ *
+ * <p>Every column always has bins: one bin (no edges) while its reference is being captured, plus a last
+ * slot that counts NaN values. So {@link #add} runs the same branch-free steps for every value: decrement
+ * the evicted value's slot, find the new value's bin, increment it.
+ *
+ * <p>Not thread-safe: the monitor calls every method while holding its own lock. {@link #add} allocates
+ * nothing except once, on the row that completes the captured reference.
+ */
+public final class DriftWindow {
+    /** Stand-in for an empty bin, on either side, so that PSI stays finite (as Evidently does). */
+    static final double EPSILON = 1e-4;
+    /** Bins per column at most (a bin index is stored in a byte per value, next to the NaN slot). */
+    public static final int MAX_BINS = 126;
+
+    private final int columns;
+    private final int capacity;
+    private final float[] values;
+    /** Per value, its slot in {@code counts[column]}. */
+    private final byte[] slots;
+    /** Per column, edges rounded up to floats, so that {@code v >= edge} holds for a float as for the double. */
+    private final float[][] floatEdges;
+    /** Per column, window values per bin, then the NaN count. */
+    private final int[][] counts;
+    private final boolean[] ready;
+    private final double[][] edges;
+    private final double[][] proportions;
+    private final double[][] expected;
+    private final double[][] logExpected;
+    private final int captureBins;
+    private final int captureRows;
+    private float @Nullable [] capture;
+    private int captured;
+    private int next;
+    private int size;
+
+    /**
+     * An empty window.
+     *
+     * @param references per column, {@code {edges, proportions}} of an explicit reference (already
+     *     validated, proportions summing to 1), or null to capture one
+     * @throws IllegalArgumentException when the arrays would exceed the largest Java array
+     */
+    public DriftWindow(int capacity, int captureRows, int captureBins, double[] @Nullable [][] references) {
+        this.columns = references.length;
+        this.capacity = capacity;
+        this.captureRows = captureRows;
+        this.captureBins = captureBins;
+        long cells = (long) capacity * columns;
+        if (cells > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a window of " + capacity + " records of " + columns
+                    + " values is too large; use a smaller window");
+        }
+        boolean anyCaptured = false;
+        for (double[][] ref : references) {
+            anyCaptured |= ref == null;
+        }
+        if (anyCaptured && (long) captureRows * columns > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("capturing a reference of " + captureRows + " records of " + columns
+                    + " values is too large; capture fewer records");
+        }
+        this.values = new float[(int) cells];
+        this.slots = new byte[(int) cells];
+        this.floatEdges = new float[columns][];
+        this.counts = new int[columns][];
+        this.ready = new boolean[columns];
+        this.edges = new double[columns][];
+        this.proportions = new double[columns][];
+        this.expected = new double[columns][];
+        this.logExpected = new double[columns][];
+        for (int c = 0; c < columns; c++) {
+            double[][] ref = references[c];
+            if (ref == null) {
+                floatEdges[c] = new float[0];
+                counts[c] = new int[2];
+            } else {
+                install(c, ref[0], ref[1]);
+            }
+        }
+        this.capture = anyCaptured ? new float[captureRows * columns] : null;
+    }
+
+    /** Values per row. */
+    public int columns() {
+        return columns;
+    }
+
+    /** Rows in the window now (at most the capacity). */
+    public int size() {
+        return size;
+    }
+
+    /** Whether the window holds {@code capacity} rows. */
+    public boolean isFull() {
+        return size == capacity;
+    }
+
+    /**
+     * Adds one row (the first {@link #columns()} values of {@code row}), evicting the oldest when full.
+     *
+     * @return whether this row completed the captured reference
+     */
+    public boolean add(float[] row) {
+        int base = next * columns;
+        boolean evict = size == capacity;
+        for (int c = 0; c < columns; c++) {
+            int i = base + c;
+            float v = row[c];
+            int[] cc = counts[c];
+            if (evict) {
+                cc[slots[i]]--;
+            }
+            values[i] = v;
+            int s = v == v ? bin(floatEdges[c], v) : cc.length - 1;
+            slots[i] = (byte) s;
+            cc[s]++;
+        }
+        if (++next == capacity) {
+            next = 0;
+        }
+        if (!evict) {
+            size++;
+        }
+        float[] cap = capture;
+        if (cap != null) {
+            System.arraycopy(row, 0, cap, captured * columns, columns);
+            if (++captured == captureRows) {
+                finishCapture(cap);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The population stability index of column {@code c} against its reference; NaN without one or without values. */
+    public double psi(int c) {
+        return ready[c] ? psi(counts[c], expected[c], logExpected[c]) : Double.NaN;
+    }
+
+    /** A copy of what a snapshot needs; cheap enough to take under the monitor's lock (mostly one array copy). */
+    public Copy copy() {
+        int[][] countsCopy = new int[columns][];
+        for (int c = 0; c < columns; c++) {
+            countsCopy[c] = counts[c].clone();
+        }
+        return new Copy(this, Arrays.copyOf(values, size * columns), countsCopy);
+    }
+
+    /** The window as copied by {@link #copy()}; computing its statistics does not need the lock. */
+    public static final class Copy {
+        private final int columns;
+        private final int size;
+        private final float[] values;
+        private final int[][] counts;
+        private final boolean[] ready;
+        private final double[][] edges;
+        private final double[][] proportions;
+        private final double[][] expected;
+        private final double[][] logExpected;
+
+        Copy(DriftWindow w, float[] values, int[][] counts) {
+            this.columns = w.columns;
+            this.size = w.size;
+            this.values = values;
+            this.counts = counts;
+            // The per-column arrays are replaced, never modified, once installed: sharing them is safe.
+            this.ready = w.ready.clone();
+            this.edges = w.edges.clone();
+            this.proportions = w.proportions.clone();
+            this.expected = w.expected.clone();
+            this.logExpected = w.logExpected.clone();
+        }
+
+        /** Rows in the window. */
+        public int size() {
+            return size;
+        }
+
+        /** NaN values of column {@code c}. */
+        public int missing(int c) {
+            return counts[c][counts[c].length - 1];
+        }
+
+        /** The non-NaN values of column {@code c}, sorted ascending (a new array). */
+        public float[] sorted(int c) {
+            float[] out = new float[size - missing(c)];
+            int n = 0;
+            for (int r = 0; r < size; r++) {
+                float v = values[r * columns + c];
+                if (v == v) {
+                    out[n++] = v;
+                }
+            }
+            Arrays.sort(out);
+            return out;
+        }
+
+        /** PSI of column {@code c}; NaN while its reference is being captured or without values. */
+        public double psi(int c) {
+            return ready[c] ? DriftWindow.psi(counts[c], expected[c], logExpected[c]) : Double.NaN;
+        }
+
+        /** The reference bin edges of column {@code c}, or null while capturing (shared: do not modify). */
+        public double @Nullable [] edges(int c) {
+            return ready[c] ? edges[c] : null;
+        }
+
+        /** The reference proportions of column {@code c}, or null while capturing (shared: do not modify). */
+        public double @Nullable [] proportions(int c) {
+            return ready[c] ? proportions[c] : null;
+        }
+    }
+
+    // ------------------------------------------------------------------ math
+
+    /**
+     * The bin of {@code v} (not NaN): how many of the ascending {@code edges} are less than or equal to it.
+     * Branch-free binary search: quantile bins make the outcome of each comparison a coin flip, which a
+     * branch would mispredict half the time.
+     */
+    static int bin(float[] edges, float v) {
+        int n = edges.length;
+        if (n == 0) {
+            return 0;
+        }
+        int base = 0;
+        while (n > 1) {
+            int half = n >>> 1;
+            base = edges[base + half - 1] <= v ? base + half : base;
+            n -= half;
+        }
+        return base + (edges[base] <= v ? 1 : 0);
+    }
+
+    /** The smallest float at or above {@code d}: for a float {@code v}, {@code v >= d} exactly when {@code v >= f}. */
+    static float ceilToFloat(double d) {
+        float f = (float) d;
+        return f < d ? Math.nextUp(f) : f;
+    }
+
+    /**
+     * PSI = sum over bins of (a - e) * ln(a / e), with a and e the actual and expected proportions, each at
+     * least {@link #EPSILON}; NaN values are left out. NaN when there are no other values.
+     */
+    static double psi(int[] counts, double[] expected, double[] logExpected) {
+        int bins = counts.length - 1;
+        long total = 0;
+        for (int b = 0; b < bins; b++) {
+            total += counts[b];
+        }
+        if (total == 0) {
+            return Double.NaN;
+        }
+        double inv = 1.0 / total;
+        double sum = 0;
+        for (int b = 0; b < bins; b++) {
+            double a = Math.max(counts[b] * inv, EPSILON);
+            sum += (a - expected[b]) * (Math.log(a) - logExpected[b]);
+        }
+        return sum;
+    }
+
+    /**
+     * Bin edges for {@code sorted} (ascending, no NaN): the values at ranks {@code k * n / bins} for
+     * {@code k = 1 .. bins - 1} as interior edges, duplicates dropped (so a column with few distinct values
+     * gets one bin per value), plus an edge at the smallest value and one just above the largest, so that
+     * values outside the reference range land in bins the reference left empty and count as drift.
+     */
+    static double[] quantileEdges(float[] sorted, int bins) {
+        int n = sorted.length;
+        if (n == 0) {
+            return new double[0];
+        }
+        double max = sorted[n - 1];
+        double[] out = new double[bins + 1];
+        int k = 0;
+        out[k++] = sorted[0];
+        for (int q = 1; q < bins; q++) {
+            double e = sorted[(int) ((long) q * n / bins)];
+            if (e > out[k - 1]) {
+                out[k++] = e;
+            }
+        }
+        // The next double above a float is below the next float, so "v >= edge" means "v > max" for floats.
+        double above = Math.nextUp(max);
+        if (above > out[k - 1]) {
+            out[k++] = above;
+        }
+        return Arrays.copyOf(out, k);
+    }
+
+    /** The proportion of {@code sorted} in each bin of {@code edges}; equal shares when there are no values. */
+    static double[] proportions(float[] sorted, double[] edges) {
+        double[] p = new double[edges.length + 1];
+        if (sorted.length == 0) {
+            Arrays.fill(p, 1.0 / p.length);
+            return p;
+        }
+        float[] fe = toFloatEdges(edges);
+        for (float v : sorted) {
+            p[bin(fe, v)]++;
+        }
+        for (int b = 0; b < p.length; b++) {
+            p[b] /= sorted.length;
+        }
+        return p;
+    }
+
+    private static float[] toFloatEdges(double[] edges) {
+        float[] fe = new float[edges.length];
+        for (int i = 0; i < fe.length; i++) {
+            fe[i] = ceilToFloat(edges[i]);
+        }
+        return fe;
+    }
+
+    private void finishCapture(float[] cap) {
+        capture = null;
+        float[] column = new float[captured];
+        for (int c = 0; c < columns; c++) {
+            if (ready[c]) {
+                continue;
+            }
+            int n = 0;
+            for (int r = 0; r < captured; r++) {
+                float v = cap[r * columns + c];
+                if (v == v) {
+                    column[n++] = v;
+                }
+            }
+            float[] sorted = Arrays.copyOf(column, n);
+            Arrays.sort(sorted);
+            double[] e = quantileEdges(sorted, captureBins);
+            install(c, e, proportions(sorted, e));
+            // Re-bin the values already in the window, so the counts cover the whole window from now on.
+            float[] fe = floatEdges[c];
+            int[] cc = counts[c];
+            for (int r = 0; r < size; r++) {
+                int i = r * columns + c;
+                float v = values[i];
+                int s = v == v ? bin(fe, v) : cc.length - 1;
+                slots[i] = (byte) s;
+                cc[s]++;
+            }
+        }
+    }
+
+    private void install(int c, double[] e, double[] p) {
+        if (p.length > MAX_BINS || p.length != e.length + 1) {
+            throw new IllegalArgumentException("a reference needs edges.length + 1 proportions and at most " + MAX_BINS
+                    + " bins, got " + e.length + " edges and " + p.length + " proportions");
+        }
+        double[] floored = new double[p.length];
+        double[] log = new double[p.length];
+        for (int b = 0; b < p.length; b++) {
+            floored[b] = Math.max(p[b], EPSILON);
+            log[b] = Math.log(floored[b]);
+        }
+        edges[c] = e;
+        proportions[c] = p;
+        expected[c] = floored;
+        logExpected[c] = log;
+        floatEdges[c] = toFloatEdges(e);
+        counts[c] = new int[p.length + 1];
+        ready[c] = true;
+    }
+}
