@@ -276,7 +276,7 @@ public final class TritonModel implements Model {
             inFlight.release();
             throw e;
         }
-        CompletableFuture<List<Tensors>> result = caller.call(deadline, call::send);
+        CompletableFuture<List<Tensors>> result = caller.call(deadline, call);
         result.whenComplete((outputs, error) -> inFlight.release());
         return result;
     }

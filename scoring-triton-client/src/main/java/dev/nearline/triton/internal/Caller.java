@@ -8,7 +8,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +62,7 @@ public final class Caller {
      * Calls {@code attempt} (given the time left) until it succeeds, fails for good, or the deadline
      * ({@link Ticker#nanos()} based) passes.
      */
-    public <T> CompletableFuture<T> call(long deadlineNanos, Function<Duration, CompletableFuture<T>> attempt) {
+    public <T> CompletableFuture<T> call(long deadlineNanos, Attempt<T> attempt) {
         CompletableFuture<T> result = new CompletableFuture<>();
         new Run<>(deadlineNanos, attempt, result).attempt();
         return result;
@@ -76,11 +75,14 @@ public final class Caller {
 
     private final class Run<T> {
         private final long deadlineNanos;
-        private final Function<Duration, CompletableFuture<T>> attemptFn;
+        private final Attempt<T> attemptFn;
         private final CompletableFuture<T> result;
         private int attempts;
 
-        Run(long deadlineNanos, Function<Duration, CompletableFuture<T>> attemptFn, CompletableFuture<T> result) {
+        private boolean afterServerDown;
+        private @Nullable RemoteFailure lastServerDown;
+
+        Run(long deadlineNanos, Attempt<T> attemptFn, CompletableFuture<T> result) {
             this.deadlineNanos = deadlineNanos;
             this.attemptFn = attemptFn;
             this.result = result;
@@ -99,11 +101,12 @@ public final class Caller {
             }
             if (breaker.state() == CircuitBreaker.State.HALF_OPEN) {
                 beforeRetry.run(); // the probe should find a server that is back, not a stale backoff
+                afterServerDown = true;
             }
             attempts++;
             CompletableFuture<T> f;
             try {
-                f = attemptFn.apply(Duration.ofNanos(remaining))
+                f = attemptFn.start(Duration.ofNanos(remaining), afterServerDown)
                         .orTimeout(remaining + BACKSTOP_GRACE_NANOS, TimeUnit.NANOSECONDS);
             } catch (RuntimeException e) {
                 f = CompletableFuture.failedFuture(e);
@@ -129,6 +132,14 @@ public final class Caller {
                 return;
             }
             RemoteFailure rf = (RemoteFailure) e;
+            if (rf.kind() == ScoringException.Kind.DEADLINE_EXCEEDED && afterServerDown && lastServerDown != null) {
+                // This attempt waited for a connection to a server found down and the deadline came
+                // first: the server is still down, which is what the caller needs to hear.
+                rf = RemoteFailure.unavailable(lastServerDown.getMessage() + "; still no connection at the deadline",
+                        lastServerDown.getCause());
+            } else if (rf.serverDown() && rf.kind() != ScoringException.Kind.DEADLINE_EXCEEDED) {
+                lastServerDown = rf;
+            }
             if (rf.serverDown()) {
                 breaker.onFailure(rf.getMessage());
             } else {
@@ -139,7 +150,8 @@ public final class Caller {
                 if (ticker.nanos() + backoff < deadlineNanos) {
                     LOG.debug("{}: attempt {} failed ({}), retrying in {}us", target, attempts, rf.getMessage(),
                             TimeUnit.NANOSECONDS.toMicros(backoff));
-                    if (rf.serverDown()) {
+                    afterServerDown = rf.serverDown();
+                    if (afterServerDown) {
                         beforeRetry.run();
                     }
                     CompletableFuture.delayedExecutor(backoff, TimeUnit.NANOSECONDS).execute(this::attempt);
@@ -157,6 +169,20 @@ public final class Caller {
             }
             return failure(ScoringException.Kind.INTERNAL, "unexpected client error: " + e, e);
         }
+    }
+
+    /** One attempt of a remote call. */
+    @FunctionalInterface
+    public interface Attempt<T> {
+        /**
+         * Starts the attempt.
+         *
+         * @param timeout         the time left before the deadline
+         * @param afterServerDown true for a retry after the server was found down and for a circuit
+         *                        breaker probe: the attempt should wait (within the timeout) for a
+         *                        connection rather than fail on the last connection error
+         */
+        CompletableFuture<T> start(Duration timeout, boolean afterServerDown);
     }
 
     /** Exponential backoff capped at the maximum, with "equal jitter": half fixed, half random. */

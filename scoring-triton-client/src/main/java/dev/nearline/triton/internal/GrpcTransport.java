@@ -26,19 +26,21 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * KServe v2 over gRPC with grpc-java on the Netty transport: one channel (HTTP/2, multiplexed)
  * per model, asynchronous unary calls, inputs and outputs as raw contents. The channel's inbound
- * message limit is raised from grpc-java's 4 MiB default to the configured maximum. Closed by
- * {@link #close()}.
+ * message limit is raised from grpc-java's 4 MiB default to the configured maximum. Responses are
+ * handled on a small daemon executor of its own; {@link #close()} shuts channel and executor down.
  */
 public final class GrpcTransport implements Transport {
     /** How grpc-java's deframer describes a message over the inbound size limit. */
     private static final String TOO_LARGE = "gRPC message exceeds maximum size";
 
     private final TransportConfig config;
+    private final ExecutorService executor;
     private final ManagedChannel channel;
     private final GrpcCodec codec;
 
@@ -53,12 +55,14 @@ public final class GrpcTransport implements Transport {
         } else {
             credentials = TlsChannelCredentials.newBuilder().trustManager(Tls.trustManagers(config.trustStore())).build();
         }
+        this.executor = DaemonThreads.cachedPool("nearline-triton-grpc");
         NettyChannelBuilder b = NettyChannelBuilder.forAddress(config.baseUrl().getHost(), config.baseUrl().getPort(),
                         credentials)
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.connectTimeout().toMillis())))
-                .userAgent("nearline-triton");
+                .userAgent("nearline-triton")
+                .executor(executor);
         if (!config.headers().isEmpty()) {
             Metadata headers = new Metadata();
             for (Map.Entry<String, String> h : config.headers().entrySet()) {
@@ -72,27 +76,29 @@ public final class GrpcTransport implements Transport {
     }
 
     @Override
-    public CompletableFuture<ServerMetadata> serverMetadata(Duration timeout) {
-        return unary(GrpcInferenceService.SERVER_METADATA, ServerMetadataRequest.getDefaultInstance(), timeout)
+    public CompletableFuture<ServerMetadata> serverMetadata(Duration timeout, boolean waitForConnection) {
+        return unary(GrpcInferenceService.SERVER_METADATA, ServerMetadataRequest.getDefaultInstance(), timeout,
+                waitForConnection)
                 .thenApply(r -> new ServerMetadata(r.getName(), r.getVersion(), r.getExtensionsList()));
     }
 
     @Override
-    public CompletableFuture<ModelSignature> modelMetadata(Duration timeout) {
+    public CompletableFuture<ModelSignature> modelMetadata(Duration timeout, boolean waitForConnection) {
         ModelMetadataRequest request = ModelMetadataRequest.newBuilder()
                 .setName(config.model()).setVersion(config.version()).build();
-        return unary(GrpcInferenceService.MODEL_METADATA, request, timeout).thenApply(GrpcCodec::signature);
+        return unary(GrpcInferenceService.MODEL_METADATA, request, timeout, waitForConnection)
+                .thenApply(GrpcCodec::signature);
     }
 
     @Override
     public CompletableFuture<Boolean> serverLive(Duration timeout) {
-        return unary(GrpcInferenceService.SERVER_LIVE, ServerLiveRequest.getDefaultInstance(), timeout)
+        return unary(GrpcInferenceService.SERVER_LIVE, ServerLiveRequest.getDefaultInstance(), timeout, false)
                 .thenApply(r -> r.getLive());
     }
 
     @Override
     public CompletableFuture<Boolean> serverReady(Duration timeout) {
-        return unary(GrpcInferenceService.SERVER_READY, ServerReadyRequest.getDefaultInstance(), timeout)
+        return unary(GrpcInferenceService.SERVER_READY, ServerReadyRequest.getDefaultInstance(), timeout, false)
                 .thenApply(r -> r.getReady());
     }
 
@@ -100,13 +106,13 @@ public final class GrpcTransport implements Transport {
     public CompletableFuture<Boolean> modelReady(Duration timeout) {
         ModelReadyRequest request = ModelReadyRequest.newBuilder()
                 .setName(config.model()).setVersion(config.version()).build();
-        return unary(GrpcInferenceService.MODEL_READY, request, timeout).thenApply(r -> r.getReady());
+        return unary(GrpcInferenceService.MODEL_READY, request, timeout, false).thenApply(r -> r.getReady());
     }
 
     @Override
     public InferCall prepare(String id, RequestLayout layout, boolean binary) {
         ModelInferRequest request = codec.encode(id, layout);
-        return timeout -> unary(GrpcInferenceService.MODEL_INFER, request, timeout)
+        return (timeout, waitForConnection) -> unary(GrpcInferenceService.MODEL_INFER, request, timeout, waitForConnection)
                 .thenApply(response -> codec.decode(response, layout, id));
     }
 
@@ -124,14 +130,23 @@ public final class GrpcTransport implements Transport {
             channel.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            executor.shutdownNow();
         }
     }
 
-    private <Q, R> CompletableFuture<R> unary(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
+    /**
+     * One unary call. Without {@code waitForConnection} a call on a channel whose last connection
+     * attempt failed fails at once (grpc-java's default); with it, the call waits for the reconnect
+     * that {@link #resetConnectBackoff()} started, within its deadline.
+     */
+    private <Q, R> CompletableFuture<R> unary(MethodDescriptor<Q, R> method, Q request, Duration timeout,
+            boolean waitForConnection) {
         CompletableFuture<R> result = new CompletableFuture<>();
         ClientCall<Q, R> call;
         try {
-            call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS));
+            CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            call = channel.newCall(method, waitForConnection ? options.withWaitForReady() : options);
         } catch (RuntimeException e) {
             result.completeExceptionally(RemoteFailure.definite(ScoringException.Kind.UNAVAILABLE,
                     "cannot start a gRPC call (" + e + ")", e));

@@ -16,9 +16,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -28,8 +25,6 @@ import java.util.function.Function;
  * down by {@link #close()}.
  */
 public final class RestTransport implements Transport {
-    private static final AtomicInteger CLIENTS = new AtomicInteger();
-
     private final TransportConfig config;
     private final ExecutorService executor;
     private final HttpClient client;
@@ -42,14 +37,7 @@ public final class RestTransport implements Transport {
     /** A transport for {@code config}; opens no connection yet. */
     public RestTransport(TransportConfig config) {
         this.config = config;
-        int id = CLIENTS.incrementAndGet();
-        AtomicInteger threads = new AtomicInteger();
-        ThreadFactory factory = r -> {
-            Thread t = new Thread(r, "nearline-triton-http-" + id + "-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        this.executor = Executors.newCachedThreadPool(factory);
+        this.executor = DaemonThreads.cachedPool("nearline-triton-http");
         HttpClient.Builder b = HttpClient.newBuilder()
                 .version(config.httpVersion())
                 .connectTimeout(config.connectTimeout())
@@ -74,12 +62,12 @@ public final class RestTransport implements Transport {
     }
 
     @Override
-    public CompletableFuture<ServerMetadata> serverMetadata(Duration timeout) {
+    public CompletableFuture<ServerMetadata> serverMetadata(Duration timeout, boolean waitForConnection) {
         return get(serverBase, timeout, RestCodec::serverMetadata);
     }
 
     @Override
-    public CompletableFuture<ModelSignature> modelMetadata(Duration timeout) {
+    public CompletableFuture<ModelSignature> modelMetadata(Duration timeout, boolean waitForConnection) {
         return get(modelBase, timeout, RestCodec::modelMetadata);
     }
 
@@ -102,7 +90,8 @@ public final class RestTransport implements Transport {
     public InferCall prepare(String id, RequestLayout layout, boolean binary) {
         RestCodec codec = binary ? binaryCodec : jsonCodec;
         RestCodec.Encoded encoded = codec.encode(id, layout);
-        return timeout -> {
+        // Each attempt opens or reuses a connection as it goes: there is no stale state to wait out.
+        return (timeout, waitForConnection) -> {
             HttpRequest.Builder b = request(inferUri, timeout)
                     .header("Content-Type", encoded.contentType())
                     .POST(HttpRequest.BodyPublishers.ofByteArray(encoded.body()));

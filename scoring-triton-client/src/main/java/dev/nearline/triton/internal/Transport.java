@@ -14,11 +14,16 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface Transport extends AutoCloseable {
 
-    /** Server name, version and extensions. */
-    CompletableFuture<ServerMetadata> serverMetadata(Duration timeout);
+    /**
+     * Server name, version and extensions.
+     *
+     * @param waitForConnection wait (within the timeout) for a connection instead of failing on the
+     *                          last connection error; see {@link Caller.Attempt}
+     */
+    CompletableFuture<ServerMetadata> serverMetadata(Duration timeout, boolean waitForConnection);
 
-    /** The model's inputs and outputs. */
-    CompletableFuture<ModelSignature> modelMetadata(Duration timeout);
+    /** The model's inputs and outputs; {@code waitForConnection} as for {@link #serverMetadata}. */
+    CompletableFuture<ModelSignature> modelMetadata(Duration timeout, boolean waitForConnection);
 
     /** Whether the server is live; a non-success status is false, an unreachable server fails. */
     CompletableFuture<Boolean> serverLive(Duration timeout);
@@ -45,10 +50,15 @@ public interface Transport extends AutoCloseable {
     @Override
     void close();
 
-    /** An encoded request, sendable more than once. */
+    /** An encoded request, sendable more than once; an attempt for the {@link Caller}. */
     @FunctionalInterface
-    interface InferCall {
-        /** Sends the request; the response's outputs for each record of the layout. */
-        CompletableFuture<List<Tensors>> send(Duration timeout);
+    interface InferCall extends Caller.Attempt<List<Tensors>> {
+        /**
+         * Sends the request; completes with the response's outputs for each record of the layout.
+         *
+         * @param waitForConnection as for {@link Transport#serverMetadata}
+         */
+        @Override
+        CompletableFuture<List<Tensors>> start(Duration timeout, boolean waitForConnection);
     }
 }

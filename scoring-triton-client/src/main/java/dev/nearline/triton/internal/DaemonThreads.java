@@ -1,0 +1,27 @@
+package dev.nearline.triton.internal;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Named daemon thread pools for the transports, one per transport, shut down when it closes. */
+final class DaemonThreads {
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    private DaemonThreads() {
+    }
+
+    /**
+     * A cached pool of daemon threads named {@code <prefix>-<pool>-<thread>}. Its tasks are short
+     * (completing futures, decoding responses); no thread waits for a response.
+     */
+    static ExecutorService cachedPool(String prefix) {
+        int pool = POOLS.incrementAndGet();
+        AtomicInteger threads = new AtomicInteger();
+        return Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, prefix + "-" + pool + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+}
