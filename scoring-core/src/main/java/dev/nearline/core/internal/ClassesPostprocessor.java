@@ -37,6 +37,9 @@ public final class ClassesPostprocessor implements Postprocessor<Object> {
         String output = s.string("output", null);
         List<String> labels = s.has("labels") ? s.strings("labels") : null;
         s.strings("labels", List.of());
+        if (labels != null && new java.util.HashSet<>(labels).size() != labels.size()) {
+            throw s.error("labels", "labels must be unique, got " + labels);
+        }
         int topK = s.integer("topK", 0);
         if (topK < 0) {
             throw s.error("topK", "expected a count >= 0, got " + topK);
@@ -104,8 +107,12 @@ public final class ClassesPostprocessor implements Postprocessor<Object> {
             return labels.toArray(names);
         }
         Tensor keys = outputs.get(name + ".keys");
+        if (keys != null && keys.size() != n) {
+            throw new IllegalArgumentException("output '" + name + "' has " + n + " classes but '" + name + ".keys' has "
+                    + keys.size() + " keys");
+        }
         for (int i = 0; i < n; i++) {
-            if (keys != null && keys.size() == n) {
+            if (keys != null) {
                 names[i] = keys.type() == DataType.BYTES ? keys.stringAt(i) : Long.toString(keys.longAt(i));
             } else {
                 names[i] = Integer.toString(i);

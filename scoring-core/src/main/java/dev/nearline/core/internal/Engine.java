@@ -464,7 +464,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         } catch (ScoringException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ScoringException(Kind.INVALID_INPUT, "transform '" + step.name() + "' rejected the record: "
+            throw new ScoringException(Kind.INTERNAL, "transform '" + step.name() + "' failed: "
                     + e.getMessage(), e);
         }
         if (out == null) {

@@ -305,7 +305,14 @@ public final class JsonSettings implements Settings {
         read.add(key);
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
-            throw new IllegalArgumentException(path + "." + key + ": required key is missing");
+            List<String> unread = new ArrayList<>();
+            node.fieldNames().forEachRemaining(k -> {
+                if (!read.contains(k)) {
+                    unread.add(k);
+                }
+            });
+            throw new IllegalArgumentException(path + "." + key + ": required key is missing"
+                    + (unread.isEmpty() ? "" : " (keys not understood here: " + unread + ")"));
         }
         return v;
     }

@@ -87,9 +87,17 @@ final class Records {
         return String.valueOf(value);
     }
 
+    /** Decimal numbers as JSON writes them, plus NaN and Infinity; no hex, no Java suffixes. */
+    private static final java.util.regex.Pattern NUMBER =
+            java.util.regex.Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?|[+-]?(NaN|Infinity)");
+
     private static double parse(String field, String text) {
+        String t = text.trim();
+        if (!NUMBER.matcher(t).matches()) {
+            throw notNumber(field, "string \"" + clip(text) + "\"");
+        }
         try {
-            return Double.parseDouble(text.trim());
+            return Double.parseDouble(t);
         } catch (NumberFormatException e) {
             throw notNumber(field, "string \"" + clip(text) + "\"");
         }

@@ -74,10 +74,12 @@ class ClassesPostprocessorTest {
     }
 
     @Test
-    void postprocess_keysOfWrongLength_fallBackToIndices() {
+    void postprocess_keysOfWrongLength_failsNamingBothCounts() {
         Tensors outputs = Tensors.of("probabilities", PROBS, "probabilities.keys", Tensor.ofLongs(new long[] {7}, 1));
 
-        assertThat(classes(create("{}"), outputs).get("label")).isEqualTo("1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> classes(create("{}"), outputs))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has 4 classes but 'probabilities.keys' has 1 keys");
     }
 
     @Test
