@@ -59,7 +59,7 @@ public final class ColdStart {
             return;
         }
         BenchModel model = BenchModel.of(args[1]);
-        Path file = Path.of(args[2]).resolve(model.fileName());
+        Path file = Path.of(args[2]).resolve(model.fileName);
         float[] record = model.record();
         long[] t = args[0].equals("nearline") ? nearline(file, model, record) : raw(file, model, record);
 

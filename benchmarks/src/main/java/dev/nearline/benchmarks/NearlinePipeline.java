@@ -7,7 +7,6 @@ import dev.nearline.core.Pipeline;
 import dev.nearline.onnx.OnnxModel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 
 /**
  * The Nearline contender: a code-built pipeline that does what the raw baselines do, and no more.
@@ -47,7 +46,7 @@ final class NearlinePipeline {
         long[] shape = model.recordShape();
         Pipeline.Builder<float[]> builder = Pipeline
                 .builder((float[] record) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(record, shape)))
-                .name("bench-" + model.name().toLowerCase(Locale.ROOT))
+                .name(model.label)
                 .model(onnx);
         if (batchMode != null) {
             builder.batching(MAX_BATCH, Duration.ZERO, batchMode);
