@@ -38,6 +38,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -75,6 +76,8 @@ public final class OnnxModel implements Model {
     /** Upper bound on the native memory held by one model's slot pool. */
     private static final long POOL_BYTES = 64L << 20;
     private static final String LOCALE_ERROR = "Failed to construct locale";
+    /** Models built and not yet closed in this class loader; tests check it returns to its start value. */
+    private static final AtomicInteger OPEN = new AtomicInteger();
 
     /** Where a model runs. */
     public enum Device {
@@ -222,6 +225,7 @@ public final class OnnxModel implements Model {
         }
         this.batchBuffers = new BatchBuffers(inputSpecs.length, outputNames.length, poolCapacity(0));
         this.batchOutputShapes = batchable && fixedShapes != null ? batchOutputShapes() : null;
+        OPEN.incrementAndGet();
     }
 
     /**
@@ -362,6 +366,7 @@ public final class OnnxModel implements Model {
             return;
         }
         closed = true;
+        OPEN.decrementAndGet();
         SlotPool p = pool.getAndSet(null);
         if (p != null) {
             p.close();
@@ -379,6 +384,11 @@ public final class OnnxModel implements Model {
     @Override
     public String toString() {
         return "OnnxModel[" + name + " on " + device + "]";
+    }
+
+    /** Models built and not yet closed; for the leak check of this package's tests. */
+    static int openModels() {
+        return OPEN.get();
     }
 
     /** The slot pool, once created; for tests of this package. */

@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link OnnxModel#predictBatch} gives what {@link OnnxModel#predict} gives per record. */
+@ExtendWith(ModelLeakCheck.class)
 class OnnxModelBatchTest {
     @TempDir
     Path dir;

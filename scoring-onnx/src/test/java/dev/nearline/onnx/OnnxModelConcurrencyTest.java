@@ -13,9 +13,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Many threads on one model: the pooled, pinned path gives exactly the single-threaded results. */
+@ExtendWith(ModelLeakCheck.class)
 class OnnxModelConcurrencyTest {
     private static final int THREADS = 8;
     private static final int CALLS = 2000;

@@ -12,9 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Loading, failure modes, devices and closing. */
+@ExtendWith(ModelLeakCheck.class)
 class OnnxModelLifecycleTest {
     @TempDir
     Path dir;

@@ -15,9 +15,11 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The {@code onnx} model provider: discovery and settings. */
+@ExtendWith(ModelLeakCheck.class)
 class OnnxModelProviderTest {
     private static final String PATH = "$.steps[0]";
 

@@ -17,12 +17,14 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every data type in and out, exactly, on every input path (pooled, pinned, per call, zero-copy). */
+@ExtendWith(ModelLeakCheck.class)
 class OnnxModelTypesTest {
     @TempDir
     Path dir;
