@@ -1,8 +1,9 @@
 package dev.nearline.keda;
 
 import com.azure.identity.DefaultAzureCredentialBuilder;
-import dev.nearline.api.Scorer;
+import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.Pipeline;
+import dev.nearline.core.micrometer.MicrometerListener;
 import dev.nearline.keda.internal.HttpEndpoints;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -85,7 +86,11 @@ public final class WorkerMain {
      */
     public static Running start(WorkerConfig config) {
         Objects.requireNonNull(config, "config");
-        Scorer<Object, Object> scorer = Pipeline.load(config.pipeline());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // The engine's own meters (nearline_request_*, nearline_compute_*, ...) next to the worker's.
+        MicrometerListener scoring = new MicrometerListener(registry, pipelineName(config.pipeline()));
+        ManagedScorer<Object, Object> scorer = Pipeline.load(config.pipeline(), scoring);
+        scoring.bindGauges(scorer);
         ServiceBusTransport transport;
         HttpEndpoints http;
         try {
@@ -110,7 +115,6 @@ public final class WorkerMain {
             scorer.close();
             throw e;
         }
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         QueueWorker worker = QueueWorker.builder(scorer, transport)
                 .concurrency(config.concurrency())
                 .maxBatchSize(config.batchMax())
@@ -133,6 +137,12 @@ public final class WorkerMain {
         log.info("worker running: pipeline={} entity={} http port={}", config.pipeline(),
                 config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(), http.port());
         return new Running(worker, http);
+    }
+
+    /** The pipeline file's name without {@code .json}, the {@code pipeline} tag of the engine's meters. */
+    private static String pipelineName(java.nio.file.Path file) {
+        String name = String.valueOf(file.getFileName());
+        return name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
     }
 
     /** Installs a handler for a signal through {@code sun.misc.Signal}, reflectively (jdk.unsupported). */
