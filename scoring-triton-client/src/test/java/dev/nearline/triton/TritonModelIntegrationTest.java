@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.nearline.api.DataType;
-import dev.nearline.api.ModelSignature;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
@@ -18,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -42,6 +42,10 @@ class TritonModelIntegrationTest {
             "ort_types_string", "ort_types_float16", "onnx_node_cast_FLOAT_to_FLOAT16", "onnx_node_cast_FLOAT16_to_FLOAT",
             "onnx_node_cast_FLOAT_to_BFLOAT16", "onnx_node_cast_BFLOAT16_to_FLOAT", "onnx_node_string_concat_utf8",
             "ort_types_uint16");
+
+    /** Models with FP16 or BF16 tensors, which have no JSON form. */
+    static final Set<String> HALF_PRECISION = Set.of("ort_types_float16", "onnx_node_cast_FLOAT_to_FLOAT16",
+            "onnx_node_cast_FLOAT16_to_FLOAT", "onnx_node_cast_FLOAT_to_BFLOAT16", "onnx_node_cast_BFLOAT16_to_FLOAT");
 
     static KServeTestServer server;
     static Map<String, OrtBackend> backends;
@@ -82,12 +86,6 @@ class TritonModelIntegrationTest {
         }
     }
 
-    static boolean halfPrecision(ModelSignature s) {
-        List<TensorSpec> all = new ArrayList<>(s.inputs());
-        all.addAll(s.outputs());
-        return all.stream().anyMatch(t -> t.type() == DataType.FP16 || t.type() == DataType.BF16);
-    }
-
     static Stream<Arguments> modesAndModels() {
         List<Arguments> cases = new ArrayList<>();
         for (Mode mode : Mode.values()) {
@@ -95,9 +93,7 @@ class TritonModelIntegrationTest {
                 if (model.equals("ort_types_uint16")) {
                     continue; // not a Nearline datatype: see build_uint16Model_failsNamingTheDatatype
                 }
-                boolean half = model.contains("16") && (model.contains("FLOAT16") || model.contains("float16")
-                        || model.contains("BFLOAT16"));
-                if (mode == Mode.REST_JSON && half) {
+                if (mode == Mode.REST_JSON && HALF_PRECISION.contains(model)) {
                     continue; // FP16/BF16 have no JSON form: see build_halfPrecisionOverJson_failsClearly
                 }
                 cases.add(Arguments.of(mode, model));
@@ -293,6 +289,28 @@ class TritonModelIntegrationTest {
             model.predict(Records.of(model.signature(), 1, 0));
             assertThat(server.contentTypes().subList(before, server.contentTypes().size()))
                     .containsExactly("application/octet-stream");
+        }
+    }
+
+    @Test
+    void predict_sequentialRestRequests_reuseOneConnection() {
+        try (TritonModel model = builder(server, Mode.REST_BINARY, "tribuo_iris_lr").build()) {
+            int before = server.clientPorts().size();
+            for (int i = 0; i < 5; i++) {
+                model.predict(Records.of(model.signature(), 1, i));
+            }
+            List<Integer> ports = server.clientPorts();
+            assertThat(ports.subList(before, ports.size())).hasSize(5).containsOnly(ports.get(before));
+        }
+    }
+
+    @Test
+    void predict_http2AgainstHttp11Server_fallsBackAndWorks() throws Exception {
+        try (TritonModel model = builder(server, Mode.REST_BINARY, "tribuo_iris_lr")
+                .httpVersion(java.net.http.HttpClient.Version.HTTP_2).build()) {
+            Tensors record = Records.of(model.signature(), 2, 0);
+            assertThat(model.predict(record)).isEqualTo(backends.get("tribuo_iris_lr").runDirect(record));
+            assertThat(model.predict(record)).isEqualTo(backends.get("tribuo_iris_lr").runDirect(record));
         }
     }
 

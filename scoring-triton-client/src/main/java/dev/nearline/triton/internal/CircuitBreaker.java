@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * success closes it, its failure opens it again. Time comes from the injected {@link Ticker}.
  *
  * <p>Thread-safe. Every {@link #tryAcquire()} that returns true must be followed by exactly one of
- * {@link #onSuccess()}, {@link #onFailure(String)} or {@link #onAbandoned()}.
+ * {@link #onSuccess()} or {@link #onFailure(String)}, or a HALF_OPEN breaker never lets another
+ * probe through.
  */
 public final class CircuitBreaker {
     private static final Logger LOG = LoggerFactory.getLogger(CircuitBreaker.class);
@@ -108,13 +109,6 @@ public final class CircuitBreaker {
             open("the probe failed");
         } else if (state == State.CLOSED && ++consecutiveFailures >= failureThreshold) {
             open(consecutiveFailures + " consecutive failures");
-        }
-    }
-
-    /** The acquired call ended without telling anything about the server (it was never sent). */
-    public synchronized void onAbandoned() {
-        if (state == State.HALF_OPEN) {
-            probeInFlight = false;
         }
     }
 

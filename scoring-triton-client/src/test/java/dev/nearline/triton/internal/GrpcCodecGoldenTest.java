@@ -36,7 +36,7 @@ class GrpcCodecGoldenTest {
     }
 
     @Test
-    void methodNames_matchTheV2Service() {
+    void methodDescriptors_v2Service_haveTritonFullNames() {
         assertThat(GrpcInferenceService.MODEL_INFER.getFullMethodName())
                 .isEqualTo("inference.GRPCInferenceService/ModelInfer");
         assertThat(GrpcInferenceService.MODEL_METADATA.getFullMethodName())

@@ -67,6 +67,7 @@ public final class KServeTestServer implements AutoCloseable {
     private final AtomicInteger inferCount = new AtomicInteger();
     private final List<String> contentTypes = Collections.synchronizedList(new ArrayList<>());
     private final List<Map<String, String>> headers = Collections.synchronizedList(new ArrayList<>());
+    private final List<Integer> clientPorts = Collections.synchronizedList(new ArrayList<>());
     private final @Nullable SSLContext tls;
     private final KeyManager @Nullable [] keyManagers;
     private final ExecutorService httpExecutor;
@@ -121,6 +122,13 @@ public final class KServeTestServer implements AutoCloseable {
     public List<String> contentTypes() {
         synchronized (contentTypes) {
             return new ArrayList<>(contentTypes);
+        }
+    }
+
+    /** The client's TCP port of each REST inference request: equal ports mean a reused connection. */
+    public List<Integer> clientPorts() {
+        synchronized (clientPorts) {
+            return new ArrayList<>(clientPorts);
         }
     }
 
@@ -267,6 +275,7 @@ public final class KServeTestServer implements AutoCloseable {
         inferCount.incrementAndGet();
         String headerLength = ex.getRequestHeaders().getFirst(HEADER_LENGTH);
         contentTypes.add(String.valueOf(ex.getRequestHeaders().getFirst("Content-Type")));
+        clientPorts.add(ex.getRemoteAddress().getPort());
         Map<String, String> seen = new LinkedHashMap<>();
         for (String h : List.of("Authorization", "X-Api-Key")) {
             String v = ex.getRequestHeaders().getFirst(h);
