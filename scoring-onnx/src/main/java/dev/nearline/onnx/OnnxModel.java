@@ -5,7 +5,6 @@ import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.SequenceInfo;
 import ai.onnxruntime.TensorInfo;
@@ -23,13 +22,13 @@ import dev.nearline.onnx.internal.OrtErrors;
 import dev.nearline.onnx.internal.OrtRuntime;
 import dev.nearline.onnx.internal.OrtTypes;
 import dev.nearline.onnx.internal.OutputReader;
+import dev.nearline.onnx.internal.SessionFactory;
 import dev.nearline.onnx.internal.SlotPool;
 import dev.nearline.onnx.internal.TensorList;
 import java.nio.Buffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -75,7 +74,6 @@ public final class OnnxModel implements Model {
     private static final Logger LOG = LoggerFactory.getLogger(OnnxModel.class);
     /** Upper bound on the native memory held by one model's slot pool. */
     private static final long POOL_BYTES = 64L << 20;
-    private static final String LOCALE_ERROR = "Failed to construct locale";
     /** Models built and not yet closed in this class loader; tests check it returns to its start value. */
     private static final AtomicInteger OPEN = new AtomicInteger();
 
@@ -332,17 +330,9 @@ public final class OnnxModel implements Model {
             }
             SlotPool p = pool.get();
             if (batchOutputShapes != null && batchPinning && p != null && p.pinned()) {
-                List<Tensors> result = runBatchPinned(lease, feed, created, batch.size(), rows, total);
-                if (result != null) {
-                    return result;
-                }
+                return runBatchPinned(lease, feed, created, batch, rows, total);
             }
-            TensorList outputs;
-            try (OrtSession.Result r = run(feed)) {
-                outputs = read(r);
-            }
-            List<Tensors> split = splitRows(outputs, rows, total);
-            return split != null ? split : predictEach(batch);
+            return runBatchUnpinned(feed, batch, rows, total);
         } catch (OrtException e) {
             throw OrtErrors.runFailure(name, e);
         } finally {
@@ -374,7 +364,7 @@ public final class OnnxModel implements Model {
         try {
             session.close();
         } catch (OrtException e) {
-            LOG.warn("model '{}': closing the ONNX Runtime session failed: {}", name, OrtErrors.oneLine(e.getMessage()));
+            LOG.warn("model '{}': closing the ONNX Runtime session failed: {}", name, OrtErrors.message(e));
         } finally {
             options.close();
         }
@@ -471,7 +461,7 @@ public final class OnnxModel implements Model {
                 Tensors result = runSlot(p, slot);
                 p.disablePinning();
                 LOG.debug("model '{}': pinned outputs failed ({}), using per-call outputs", name,
-                        OrtErrors.oneLine(e.getMessage()));
+                        OrtErrors.message(e));
                 return result;
             }
         }
@@ -559,12 +549,24 @@ public final class OnnxModel implements Model {
         return OrtTypes.createTensor(env, type, buffer, shape);
     }
 
+    private List<Tensors> runBatchUnpinned(Map<String, OnnxTensor> feed, List<Tensors> batch, long[] rows, long total)
+            throws OrtException {
+        TensorList outputs;
+        try (OrtSession.Result r = run(feed)) {
+            outputs = read(r);
+        }
+        List<Tensors> split = splitRows(outputs, rows, total);
+        return split != null ? split : predictEach(batch);
+    }
+
     /**
-     * Runs a batch with outputs written into the lease's buffers, then copies each record's rows out;
-     * null when pinning failed where an unpinned run works (pinning then stops for batches).
+     * Runs a batch with outputs written into the lease's buffers, then copies each record's rows out.
+     * If the pinned run fails where an unpinned one works, the declared output shapes were wrong for
+     * batches and pinning stops for batches.
      */
-    private @Nullable List<Tensors> runBatchPinned(BatchBuffers.Lease lease, Map<String, OnnxTensor> feed,
-            OnnxTensor[] created, int records, long[] rows, long total) throws OrtException {
+    private List<Tensors> runBatchPinned(BatchBuffers.Lease lease, Map<String, OnnxTensor> feed,
+            OnnxTensor[] created, List<Tensors> batch, long[] rows, long total) throws OrtException {
+        int records = batch.size();
         long[][] declared = Objects.requireNonNull(batchOutputShapes);
         Buffer[] views = new Buffer[outputNames.length];
         Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
@@ -579,13 +581,11 @@ public final class OnnxModel implements Model {
         try {
             session.run(feed, pinned).close();
         } catch (OrtException e) {
-            try (OrtSession.Result r = run(feed)) {
-                r.size(); // the unpinned run works, so the batch shapes were not the declared ones
-            }
+            List<Tensors> result = runBatchUnpinned(feed, batch, rows, total); // throws if the batch is bad
             batchPinning = false;
             LOG.debug("model '{}': pinned batch outputs failed ({}), using per-call outputs", name,
-                    OrtErrors.oneLine(e.getMessage()));
-            return null;
+                    OrtErrors.message(e));
+            return result;
         }
         if (outputNames.length == 1) {
             return splitPinnedSingle(views[0], declared[0], rows);
@@ -926,6 +926,9 @@ public final class OnnxModel implements Model {
          */
         public OnnxModel build() {
             Path file = modelFile.toAbsolutePath();
+            if (Files.isDirectory(file)) {
+                throw new IllegalArgumentException("ONNX model path is a folder, expected a model file: " + file);
+            }
             if (!Files.isRegularFile(file)) {
                 throw new IllegalArgumentException("ONNX model file not found: " + file);
             }
@@ -933,112 +936,23 @@ public final class OnnxModel implements Model {
                 throw new IllegalArgumentException("ONNX model file is not readable: " + file);
             }
             OrtEnvironment env = OrtRuntime.environment();
-            Device wanted = device == null ? Device.CPU : device;
-            boolean fallback = Boolean.TRUE.equals(fallbackToCpu);
-            Device actual = wanted;
-            OrtSession.SessionOptions opts = newOptions();
-            if (wanted != Device.CPU) {
-                String problem = addProvider(opts, wanted);
-                if (problem != null) {
-                    opts.close();
-                    if (!fallback) {
-                        throw new IllegalArgumentException(problem + "; GPU devices need the onnxruntime_gpu artifact "
-                                + "instead of onnxruntime, an NVIDIA GPU, CUDA 12 and cuDNN 9 (see the scoring-onnx "
-                                + "README), or set fallbackToCpu to run on the CPU");
-                    }
-                    LOG.warn("{}; model {} falls back to the CPU", problem, file);
-                    actual = Device.CPU;
-                    opts = newOptions();
-                }
-            }
-            OrtSession session;
+            SessionFactory factory = new SessionFactory(env, file, optimization == null ? GraphOptimization.ALL : optimization,
+                    executionMode, intraOpThreads, interOpThreads, allowSpinning);
+            SessionFactory.Opened opened = factory.open(device == null ? Device.CPU : device, deviceId,
+                    Boolean.TRUE.equals(fallbackToCpu));
             try {
-                session = env.createSession(file.toString(), opts);
-            } catch (OrtException e) {
-                opts.close();
-                if (actual == Device.CPU || !fallback) {
-                    throw loadFailure(file, e);
-                }
-                LOG.warn("model {} failed to load on {} ({}); falling back to the CPU", file, actual,
-                        OrtErrors.oneLine(e.getMessage()));
-                actual = Device.CPU;
-                opts = newOptions();
-                try {
-                    session = env.createSession(file.toString(), opts);
-                } catch (OrtException again) {
-                    opts.close();
-                    throw loadFailure(file, again);
-                }
-            }
-            try {
-                return new OnnxModel(modelFile.toString(), env, session, opts, actual);
+                return new OnnxModel(modelFile.toString(), env, opened.session(), opened.options(), opened.device());
             } catch (OrtException | RuntimeException e) {
                 try {
-                    session.close();
+                    opened.session().close();
                 } catch (OrtException suppressed) {
                     e.addSuppressed(suppressed);
                 }
-                opts.close();
+                opened.options().close();
                 if (e instanceof OrtException) {
-                    throw loadFailure(file, (OrtException) e);
+                    throw SessionFactory.loadFailure(file, (OrtException) e);
                 }
                 throw (RuntimeException) e;
-            }
-        }
-
-        private OrtSession.SessionOptions newOptions() {
-            OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-            try {
-                GraphOptimization level = optimization == null ? GraphOptimization.ALL : optimization;
-                o.setOptimizationLevel(level == GraphOptimization.NONE ? OrtSession.SessionOptions.OptLevel.NO_OPT
-                        : level == GraphOptimization.BASIC ? OrtSession.SessionOptions.OptLevel.BASIC_OPT
-                        : level == GraphOptimization.EXTENDED ? OrtSession.SessionOptions.OptLevel.EXTENDED_OPT
-                        : OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                if (executionMode != null) {
-                    o.setExecutionMode(executionMode == ExecutionMode.PARALLEL
-                            ? OrtSession.SessionOptions.ExecutionMode.PARALLEL
-                            : OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-                }
-                if (intraOpThreads > 0) {
-                    o.setIntraOpNumThreads(intraOpThreads);
-                }
-                if (interOpThreads > 0) {
-                    o.setInterOpNumThreads(interOpThreads);
-                }
-                if (allowSpinning != null) {
-                    String value = allowSpinning ? "1" : "0";
-                    o.addConfigEntry("session.intra_op.allow_spinning", value);
-                    o.addConfigEntry("session.inter_op.allow_spinning", value);
-                }
-                return o;
-            } catch (OrtException e) {
-                o.close();
-                throw new IllegalArgumentException("invalid ONNX Runtime session options for " + modelFile + ": "
-                        + OrtErrors.oneLine(e.getMessage()), e);
-            }
-        }
-
-        /** Registers the GPU provider; returns why it is unavailable, or null on success. */
-        private @Nullable String addProvider(OrtSession.SessionOptions opts, Device wanted) {
-            EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
-            OrtProvider needed = wanted == Device.CUDA ? OrtProvider.CUDA : OrtProvider.TENSOR_RT;
-            String what = "device " + wanted.name().toLowerCase(Locale.ROOT) + ":" + deviceId;
-            if (!available.contains(needed)) {
-                return what + " requested but this ONNX Runtime build has no " + needed.getName()
-                        + " (available: " + available + ")";
-            }
-            try {
-                if (wanted == Device.TENSORRT) {
-                    opts.addTensorrt(deviceId);
-                    if (available.contains(OrtProvider.CUDA)) {
-                        opts.addCUDA(deviceId);
-                    }
-                } else {
-                    opts.addCUDA(deviceId);
-                }
-                return null;
-            } catch (OrtException e) {
-                return what + " could not be initialised: " + OrtErrors.oneLine(e.getMessage());
             }
         }
 
@@ -1049,28 +963,6 @@ public final class OnnxModel implements Model {
             device(gpu);
             this.deviceId = id;
             return this;
-        }
-
-        private static RuntimeException loadFailure(Path file, OrtException e) {
-            String message = OrtErrors.oneLine(e.getMessage());
-            if (message.contains(LOCALE_ERROR)) {
-                return new IllegalStateException("ONNX model " + file + " needs the OS locale en_US.UTF-8 (its "
-                        + "StringNormalizer operator uses it), which is not installed; install it, for example on "
-                        + "Debian/Ubuntu: apt-get install -y locales && sed -i 's/^# *en_US.UTF-8/en_US.UTF-8/' "
-                        + "/etc/locale.gen && locale-gen (Ubuntu: locale-gen en_US.UTF-8)", e);
-            }
-            switch (e.getCode()) {
-                case ORT_INVALID_PROTOBUF:
-                case ORT_NO_MODEL:
-                case ORT_INVALID_GRAPH:
-                case ORT_NOT_IMPLEMENTED:
-                case ORT_FAIL:
-                case ORT_INVALID_ARGUMENT:
-                case ORT_NO_SUCHFILE:
-                    return new IllegalArgumentException("cannot load ONNX model " + file + ": " + message, e);
-                default:
-                    return new IllegalStateException("ONNX Runtime failed to load model " + file + ": " + message, e);
-            }
         }
 
         private static void requireUnset(boolean unset, String property) {

@@ -3,6 +3,7 @@ package dev.nearline.onnx.internal;
 import ai.onnxruntime.OrtException;
 import dev.nearline.api.ScoringException;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns ONNX Runtime failures into Nearline's exceptions: input-value problems become
@@ -22,7 +23,7 @@ public final class OrtErrors {
 
     /** The exception for a failed {@code run} of {@code model}. */
     public static ScoringException runFailure(String model, OrtException e) {
-        String message = oneLine(e.getMessage());
+        String message = message(e);
         if (isInputProblem(e, message)) {
             return new ScoringException(ScoringException.Kind.INVALID_INPUT,
                     "model '" + model + "' rejected the input: " + message, e);
@@ -45,8 +46,13 @@ public final class OrtErrors {
         return false;
     }
 
+    /** ONNX Runtime's message on one line, without the Java wrapper's "Error code - X - message:" prefix. */
+    public static String message(OrtException e) {
+        return oneLine(e.getMessage()).replaceFirst("^Error code - \\w+ - message: ", "");
+    }
+
     /** {@code text} with line breaks and runs of white space collapsed to single spaces. */
-    public static String oneLine(@org.jspecify.annotations.Nullable String text) {
+    public static String oneLine(@Nullable String text) {
         if (text == null) {
             return "(no message)";
         }
