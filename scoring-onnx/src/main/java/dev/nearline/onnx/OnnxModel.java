@@ -152,7 +152,8 @@ public final class OnnxModel implements Model {
             } else {
                 problems.add("input '" + input + "' is " + OrtTypes.describe(info)
                         + ", which ONNX Runtime's Java API cannot create");
-                inSpecs.add(new TensorSpec(input, reportedType(info), null));
+                long[] declared = info instanceof TensorInfo ? ((TensorInfo) info).getShape() : null;
+                inSpecs.add(new TensorSpec(input, reportedType(info), declared == null || declared.length == 0 ? null : declared));
             }
         }
         this.inputSpecs = inSpecs.toArray(new TensorSpec[0]);
