@@ -129,8 +129,8 @@ public final class DurableBatchScoring {
             BatchJob job = new BatchJob(jobId, records.size(), chunkSize, chunks, settings.maxParallelChunks(),
                     settings.chunkMaxAttempts(), settings.chunkFirstRetry().toMillis(), settings.chunkMaxRetry().toMillis(),
                     settings.maxReportedErrors());
+            PayloadStore store = runtime.payloadStore();
             try {
-                PayloadStore store = runtime.payloadStore();
                 for (int c = 0; c < chunks; c++) {
                     ArrayNode slice = Json.MAPPER.createArrayNode();
                     for (int i = c * chunkSize, end = Math.min(records.size(), (c + 1) * chunkSize); i < end; i++) {
@@ -139,9 +139,15 @@ public final class DurableBatchScoring {
                     store.write(BatchJob.recordsKey(jobId, c), Json.write(slice).getBytes(StandardCharsets.UTF_8));
                 }
                 store.write(jobId + "/job.json", Json.write(job).getBytes(StandardCharsets.UTF_8));
+            } catch (UncheckedIOException e) {
+                return unavailable(request, context, "cannot store the records of batch " + jobId + " in " + store + ": "
+                        + e.getMessage(), e, cid);
+            }
+            try {
                 scheduler.schedule(ORCHESTRATOR, job, jobId);
-            } catch (UncheckedIOException | IllegalStateException e) {
-                // IllegalStateException: the durable client could not reach the host's Durable extension.
+            } catch (RuntimeException e) {
+                // The durable client talks gRPC to the host's Durable extension; any failure there is transient
+                // from the caller's point of view.
                 return unavailable(request, context, "cannot start batch " + jobId + ": " + e.getMessage(), e, cid);
             }
             context.getLogger().info("[correlationId=" + cid + "] started batch " + jobId + ": " + records.size()

@@ -10,6 +10,7 @@ import dev.nearline.durable.internal.Correlation;
 import dev.nearline.durable.internal.Json;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.logging.Level;
 import org.jspecify.annotations.Nullable;
 
@@ -58,7 +59,8 @@ public final class ServiceBusScoring {
                     + messageIds.length + " message ids, " + (replyTos == null ? 0 : replyTos.length) + " reply-tos");
         }
         int n = bodies.length;
-        List<Outcome<Object>> outcomes = new ArrayList<>(n);
+        // Filled in two passes: parse failures now, scored records after scoreAll.
+        List<@Nullable Outcome<Object>> outcomes = new ArrayList<>(n);
         List<JsonNode> records = new ArrayList<>(n);
         List<Integer> recordPositions = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -87,7 +89,7 @@ public final class ServiceBusScoring {
         ScoringException retry = null;
         int retryable = 0;
         for (int i = 0; i < n; i++) {
-            Outcome<Object> o = outcomes.get(i);
+            Outcome<Object> o = Objects.requireNonNull(outcomes.get(i), "outcome");
             String messageId = isBlank(messageIds[i]) ? null : messageIds[i];
             String replyTo = replyTos == null || isBlank(replyTos[i]) ? null : replyTos[i];
             try (Correlation c = Correlation.of(messageId == null ? "" : messageId, context.getInvocationId())) {

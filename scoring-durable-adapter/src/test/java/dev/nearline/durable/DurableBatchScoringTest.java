@@ -171,6 +171,18 @@ class DurableBatchScoringTest {
     }
 
     @Test
+    void start_durableBackendDown_returns503WithRetryAfter() {
+        NearlineFunctions f = onnx(Map.of(FunctionsSettings.RETRY_AFTER_SECONDS, "5"));
+        HttpResponseMessage response = f.batch().start(FakeHttpRequest.post("/api/batches", array(3, i -> false)),
+                new RecordingContext("inv"), (n, j, i) -> {
+                    throw new IllegalStateException("UNAVAILABLE: io exception talking to 127.0.0.1:17071");
+                }, id -> null);
+        assertThat(response.getStatusCode()).isEqualTo(503);
+        assertThat(response.getHeader("Retry-After")).isEqualTo("5");
+        assertThat((String) response.getBody()).contains("\"kind\":\"UNAVAILABLE\"").contains("cannot start batch");
+    }
+
+    @Test
     void start_sourceKeyWithJsonLines_scoresEveryLine() throws IOException {
         NearlineFunctions f = onnx(Map.of(FunctionsSettings.CHUNK_SIZE, "2"));
         StringBuilder lines = new StringBuilder();
