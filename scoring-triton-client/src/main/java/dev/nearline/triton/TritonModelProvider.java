@@ -59,7 +59,10 @@ public final class TritonModelProvider implements ModelProvider {
     public Model create(Settings settings) {
         URI url = url(settings);
         String model = settings.string("model");
-        TritonModel.Builder b = apply(settings, "model", () -> TritonModel.builder(url, model));
+        if (model.isBlank()) {
+            throw settings.error("model", "is empty");
+        }
+        TritonModel.Builder b = apply(settings, "url", () -> TritonModel.builder(url, model));
         String version = settings.string("version", null);
         if (version != null) {
             apply(settings, "version", () -> b.modelVersion(version));

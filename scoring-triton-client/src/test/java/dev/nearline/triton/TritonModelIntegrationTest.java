@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -246,7 +247,9 @@ class TritonModelIntegrationTest {
                     busy.add(e.getKey().getName() + " " + e.getKey().getState());
                 }
             }
-            Thread.onSpinWait();
+            if (!busy.isEmpty()) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // poll, as Awaitility would
+            }
         } while (!busy.isEmpty() && System.nanoTime() < end);
         return busy;
     }

@@ -104,7 +104,7 @@ class TritonModelProviderTest {
         FakeSettings s = FakeSettings.of(settings("url", "triton:8000", "model", "m"));
 
         assertThatThrownBy(() -> new TritonModelProvider().create(s)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("$.steps[0].model: Triton URL must be absolute http or https");
+                .hasMessageStartingWith("$.steps[0].url: Triton URL must be absolute http or https");
     }
 
     @Test
