@@ -54,7 +54,7 @@ public final class OnnxModelProvider implements ModelProvider {
      */
     @Override
     public Model create(Settings settings) {
-        Path path = settings.path("path");
+        Path path = settings.file("path");
         OnnxModel.Builder b = OnnxModel.builder(path);
         String device = lower(settings.string("device", "cpu"));
         int deviceId = settings.integer("deviceId", 0);

@@ -133,7 +133,7 @@ public final class TritonModelProvider implements ModelProvider {
     }
 
     private static KeyStore trustStore(Settings tls) {
-        Path path = tls.path("trustStore");
+        Path path = tls.file("trustStore");
         String password = tls.string("trustStorePassword", null);
         String type = tls.string("trustStoreType", "PKCS12");
         try (InputStream in = Files.newInputStream(path)) {

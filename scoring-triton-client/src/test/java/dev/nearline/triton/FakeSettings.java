@@ -159,7 +159,7 @@ final class FakeSettings implements Settings {
     }
 
     @Override
-    public Path path(String key) {
+    public Path file(String key) {
         return base.resolve(string(key));
     }
 

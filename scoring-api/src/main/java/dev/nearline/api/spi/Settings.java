@@ -54,7 +54,7 @@ public interface Settings {
     String choice(String key, String defaultValue, String... allowed);
 
     /** A required file path, resolved against the folder of the pipeline file when relative. */
-    Path path(String key);
+    Path file(String key);
 
     /** A required array of strings. */
     List<String> strings(String key);

@@ -193,7 +193,7 @@ public final class JsonSettings implements Settings {
     }
 
     @Override
-    public Path path(String key) {
+    public Path file(String key) {
         String p = string(key);
         if (p.isBlank()) {
             throw error(key, "expected a file path, got an empty string");

@@ -37,7 +37,7 @@ class JsonSettingsTest {
         assertThat(s.stringMap("headers")).isEqualTo(Map.of("a", "1"));
         assertThat(s.stringMap("none")).isEmpty();
         assertThat(s.optionalObject("none")).isNull();
-        assertThat(s.path("p")).isEqualTo(Path.of("/base/models/m.onnx"));
+        assertThat(s.file("p")).isEqualTo(Path.of("/base/models/m.onnx"));
         assertThat(s.keys()).containsExactly("s", "i", "n", "b", "list", "nums", "obj", "objs", "headers", "p");
     }
 
@@ -57,7 +57,7 @@ class JsonSettingsTest {
         assertThatThrownBy(() -> s.numbers("nums")).hasMessage("$.x.nums[1]: expected a number, got string \"2\"");
         assertThatThrownBy(() -> s.object("obj")).hasMessage("$.x.obj: expected an object, got an array");
         assertThatThrownBy(() -> s.stringMap("headers")).hasMessage("$.x.headers.a: expected a string, got number 1");
-        assertThatThrownBy(() -> s.path("p")).hasMessageStartingWith("$.x.p: expected a file path");
+        assertThatThrownBy(() -> s.file("p")).hasMessageStartingWith("$.x.p: expected a file path");
         assertThatThrownBy(() -> s.string("missing")).hasMessage("$.x.missing: required key is missing");
     }
 

@@ -116,7 +116,7 @@ public final class FakeSettings implements Settings {
     }
 
     @Override
-    public Path path(String key) {
+    public Path file(String key) {
         return Path.of(string(key));
     }
 
