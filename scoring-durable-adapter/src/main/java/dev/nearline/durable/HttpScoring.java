@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * <table>
  *   <caption>Answers</caption>
  *   <tr><th>status</th><th>when</th><th>body</th></tr>
- *   <tr><td>200</td><td>scored</td><td>{@code {"status":"OK","output":<result>,"latencyMicros":n}}</td></tr>
+ *   <tr><td>200</td><td>scored</td><td>{@code {"status":"OK","output":<result>,"timing":{"queuedMs":-1,"scoreMicros":s,"totalMicros":t}}}</td></tr>
  *   <tr><td>400</td><td>{@code INVALID_INPUT}: empty or malformed JSON, or a record the pipeline rejects</td>
  *       <td>{@code {"status":"ERROR","error":{"kind":"INVALID_INPUT","message":<the reason>}}}</td></tr>
  *   <tr><td>413</td><td>body larger than {@value FunctionsSettings#MAX_REQUEST_BYTES}</td><td>error, kind INVALID_INPUT</td></tr>
@@ -51,6 +51,7 @@ public final class HttpScoring {
         try (Correlation correlation = Correlation.open(request.getHeaders(), settings.correlationHeader(),
                 context.getInvocationId())) {
             String id = correlation.id();
+            long received = runtime.ticker().read();
             String tooLarge = checkSize(request, settings.maxRequestBytes(), FunctionsSettings.MAX_REQUEST_BYTES);
             if (tooLarge != null) {
                 return answer(request, HttpStatus.PAYLOAD_TOO_LARGE, Json.error(ScoringException.Kind.INVALID_INPUT, tooLarge), id);
@@ -67,14 +68,15 @@ public final class HttpScoring {
                 return answer(request, HttpStatus.BAD_REQUEST, Json.error(ScoringException.Kind.INVALID_INPUT,
                         "request body is not valid JSON: " + Json.reason(e)), id);
             }
-            long start = runtime.ticker().read();
             try {
                 Scorer<Object, Object> scorer = runtime.scorer();
                 Optional<Duration> timeout = settings.httpTimeout();
+                long start = runtime.ticker().read();
                 Object output = timeout.isPresent() ? scorer.score(record, timeout.get()) : scorer.score(record);
-                long nanos = runtime.ticker().read() - start;
-                runtime.recordFirst(nanos);
-                return answer(request, HttpStatus.OK, Json.ok(output, nanos / 1_000), id);
+                long scored = runtime.ticker().read();
+                runtime.recordFirst(scored - start);
+                return answer(request, HttpStatus.OK, Json.ok(output, new Json.Timing(-1, (scored - start) / 1_000,
+                        (scored - received) / 1_000)), id);
             } catch (ScoringException e) {
                 return failure(request, context, e, id);
             } catch (RuntimeException e) {

@@ -8,6 +8,7 @@ import dev.nearline.core.Ticker;
 import dev.nearline.durable.internal.Json;
 import dev.nearline.durable.internal.ServiceBusReplySender;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -46,6 +47,7 @@ public final class NearlineFunctions implements AutoCloseable {
     private final Supplier<? extends Scorer<Object, Object>> factory;
     private final String source;
     private final Ticker ticker;
+    private final Clock clock;
     private final PayloadStore payloadStore;
     private final @Nullable ReplySender configuredReplySender;
     private final HttpScoring http;
@@ -62,6 +64,7 @@ public final class NearlineFunctions implements AutoCloseable {
     private NearlineFunctions(Builder b) {
         this.settings = b.settings;
         this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
+        this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
         this.factory = b.factory != null ? b.factory : () -> loadPipeline(b.settings);
         this.source = b.factory != null ? "scorer from the configured factory"
                 : "pipeline " + b.settings.pipeline().map(Path::toString).orElse("(not set)");
@@ -211,6 +214,10 @@ public final class NearlineFunctions implements AutoCloseable {
         return ticker;
     }
 
+    Clock clock() {
+        return clock;
+    }
+
     /** Records the time of the first caller's record, once per process. */
     void recordFirst(long nanos) {
         if (firstRecordNanos.get() < 0 && firstRecordNanos.compareAndSet(-1, nanos)) {
@@ -270,6 +277,7 @@ public final class NearlineFunctions implements AutoCloseable {
         private @Nullable PayloadStore payloadStore;
         private @Nullable ReplySender replySender;
         private @Nullable Ticker ticker;
+        private @Nullable Clock clock;
 
         private Builder(FunctionsSettings settings) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -299,6 +307,15 @@ public final class NearlineFunctions implements AutoCloseable {
         /** The time source of the latency and cold-start figures. Default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
             this.ticker = once(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
+            return this;
+        }
+
+        /**
+         * The wall clock that request deadlines ({@code deadlineMs} of queued requests) are compared
+         * with. Default {@link Clock#systemUTC()}.
+         */
+        public Builder clock(Clock clock) {
+            this.clock = once(this.clock, Objects.requireNonNull(clock, "clock"), "clock");
             return this;
         }
 

@@ -9,9 +9,12 @@ import org.jspecify.annotations.Nullable;
  * share: it goes to the request's {@code ReplyTo}; its {@code CorrelationId} is the request's
  * {@code MessageId}; its own {@code MessageId} is {@code "r:" + request MessageId}, so that a request
  * scored twice after a redelivery yields a reply the broker's duplicate detection drops; its subject is
- * {@value #SUBJECT}; its body is JSON ({@value #CONTENT_TYPE}), {@code {"status":"OK","output":...}} or
- * {@code {"status":"ERROR","error":{"kind":...,"message":...}}}; a failed one also carries the kind in
- * the application property {@value #ERROR_KIND_PROPERTY}.
+ * {@value #SUBJECT}; its body is JSON ({@value #CONTENT_TYPE}),
+ * {@code {"status":"OK","output":...,"timing":{...}}} or
+ * {@code {"status":"ERROR","error":{"kind":...,"message":...},"timing":{...}}}; the application property
+ * {@value #STATUS_PROPERTY} is {@code OK} or {@code ERROR}, and a failed one carries the kind in
+ * {@value #ERROR_KIND_PROPERTY}. These are the conventions of the queue worker in
+ * {@code scoring-keda-adapter}, restated here so that this module does not depend on it.
  *
  * @param to            the queue or topic to send to (the request's {@code ReplyTo})
  * @param messageId     the reply's message id
@@ -23,6 +26,8 @@ public record Reply(String to, String messageId, String correlationId, String bo
                     ScoringException.@Nullable Kind errorKind) {
     /** Subject of every reply. */
     public static final String SUBJECT = "nearline.reply";
+    /** Application property holding {@code OK} or {@code ERROR}. */
+    public static final String STATUS_PROPERTY = "nearline-status";
     /** Application property holding the kind of an error reply. */
     public static final String ERROR_KIND_PROPERTY = "nearline-error-kind";
     /** Content type of every reply body. */

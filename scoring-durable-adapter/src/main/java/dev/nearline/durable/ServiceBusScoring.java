@@ -5,19 +5,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.microsoft.azure.functions.ExecutionContext;
 import dev.nearline.api.Outcome;
+import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.durable.internal.Correlation;
 import dev.nearline.durable.internal.Json;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.logging.Level;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The Service Bus trigger function with batch cardinality, for Functions on AKS scaled by KEDA: scores
- * every message body (one JSON record each) in one {@code scoreAll} call and replies as Nearline's queue
- * worker does (see {@link Reply}).
+ * The Service Bus trigger function with batch cardinality, for Functions on AKS scaled by KEDA. It
+ * speaks the queue worker's wire format, so either host can serve the same queue: a request body is
+ * {@code {"record": {...}, "deadlineMs": <optional epoch ms>}}, and the reply follows {@link Reply}.
+ * Records without a deadline are scored together in one {@code scoreAll} call.
  *
  * <p>The Functions host settles the messages, not this code: when the function returns, it completes
  * the whole batch; when it throws, it abandons the whole batch, and Service Bus delivers the messages
@@ -25,8 +28,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>a scored message gets an OK reply;
- *   <li>an {@code INVALID_INPUT} message (malformed JSON, a record the pipeline rejects, no message id)
- *       gets an ERROR reply with the kind and reason, and is completed: retrying would not help;
+ *   <li>an {@code INVALID_INPUT} message (malformed body, a record the pipeline rejects, no message id)
+ *       gets an ERROR reply with the kind and reason and is completed: retrying would not help;
+ *   <li>a message whose deadline had passed when it arrived gets a {@code DEADLINE_EXCEEDED} ERROR reply
+ *       and is completed: a stale answer has no value;
  *   <li>if any message failed with a retryable kind, it gets no reply, and after the other replies are
  *       sent this method throws that {@link ScoringException}, so the batch is redelivered. Its other
  *       messages are then scored and answered again; their replies keep the same message id
@@ -41,6 +46,22 @@ public final class ServiceBusScoring {
 
     ServiceBusScoring(NearlineFunctions runtime) {
         this.runtime = runtime;
+    }
+
+    /** One message on its way through the batch. */
+    private static final class Message {
+        final @Nullable String id;
+        final @Nullable String replyTo;
+        @Nullable JsonNode record;
+        @Nullable Instant deadline;
+        @Nullable Outcome<Object> outcome;
+        boolean expiredOnArrival;
+        long scoreNanos;
+
+        Message(@Nullable String id, @Nullable String replyTo) {
+            this.id = id;
+            this.replyTo = replyTo;
+        }
     }
 
     /**
@@ -58,43 +79,35 @@ public final class ServiceBusScoring {
             throw new IllegalArgumentException("binding arrays differ in length: " + bodies.length + " bodies, "
                     + messageIds.length + " message ids, " + (replyTos == null ? 0 : replyTos.length) + " reply-tos");
         }
-        int n = bodies.length;
-        // Filled in two passes: parse failures now, scored records after scoreAll.
-        List<@Nullable Outcome<Object>> outcomes = new ArrayList<>(n);
-        List<JsonNode> records = new ArrayList<>(n);
-        List<Integer> recordPositions = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            String problem = null;
-            if (isBlank(messageIds[i])) {
-                problem = "message has no MessageId, so its reply could not be correlated";
-            } else if (isBlank(bodies[i])) {
-                problem = "message body is empty; send one JSON record";
-            } else {
-                try {
-                    records.add(Json.parse(bodies[i]));
-                    recordPositions.add(i);
-                } catch (JsonProcessingException e) {
-                    problem = "message body is not valid JSON: " + Json.reason(e);
+        long received = runtime.ticker().read();
+        Instant now = runtime.clock().instant();
+        List<Message> messages = new ArrayList<>(bodies.length);
+        for (int i = 0; i < bodies.length; i++) {
+            Message m = new Message(blankToNull(messageIds[i]), replyTos == null ? null : blankToNull(replyTos[i]));
+            messages.add(m);
+            try {
+                parse(m, bodies[i]);
+                if (m.deadline != null && !now.isBefore(m.deadline)) {
+                    m.expiredOnArrival = true;
+                    m.outcome = Outcome.failure(new ScoringException(ScoringException.Kind.DEADLINE_EXCEEDED,
+                            "the request's deadline " + m.deadline + " had passed when it was received at " + now));
                 }
+            } catch (ScoringException e) {
+                m.outcome = Outcome.failure(e);
             }
-            outcomes.add(problem == null ? null : Outcome.failure(ScoringException.invalidInput(problem)));
         }
-        long start = runtime.ticker().read();
-        List<Outcome<Object>> scored = scoreAll(records);
-        long micros = (runtime.ticker().read() - start) / 1_000 / Math.max(1, records.size());
-        for (int j = 0; j < scored.size(); j++) {
-            outcomes.set(recordPositions.get(j), scored.get(j));
-        }
+        scoreAll(messages, now);
 
         ScoringException retry = null;
         int retryable = 0;
-        for (int i = 0; i < n; i++) {
-            Outcome<Object> o = Objects.requireNonNull(outcomes.get(i), "outcome");
-            String messageId = isBlank(messageIds[i]) ? null : messageIds[i];
-            String replyTo = replyTos == null || isBlank(replyTos[i]) ? null : replyTos[i];
-            try (Correlation c = Correlation.of(messageId == null ? "" : messageId, context.getInvocationId())) {
-                ScoringException error = o.error();
-                if (error != null && error.isRetryable()) {
+        for (Message m : messages) {
+            Outcome<Object> o = m.outcome;
+            if (o == null) {
+                throw new IllegalStateException("message " + m.id + " was not scored");
+            }
+            ScoringException error = o.error();
+            try (Correlation c = Correlation.of(m.id == null ? "" : m.id, context.getInvocationId())) {
+                if (error != null && error.isRetryable() && !m.expiredOnArrival) {
                     retryable++;
                     if (retry == null) {
                         retry = error;
@@ -104,38 +117,106 @@ public final class ServiceBusScoring {
                 if (error != null) {
                     context.getLogger().info("[messageId=" + c.id() + "] not scored, completed without retry: " + error);
                 }
-                if (replyTo == null || messageId == null) {
+                if (m.replyTo == null || m.id == null) {
                     continue;
                 }
-                ObjectNode body = error == null ? Json.ok(o.value(), micros) : Json.error(error.kind(), error.getMessage());
-                runtime.replySender().send(new Reply(replyTo, Reply.messageIdFor(messageId), messageId, Json.write(body),
+                Json.Timing timing = new Json.Timing(-1, m.scoreNanos / 1_000, (runtime.ticker().read() - received) / 1_000);
+                ObjectNode body = error == null ? Json.ok(o.value(), timing) : Json.error(error.kind(), error.getMessage(), timing);
+                runtime.replySender().send(new Reply(m.replyTo, Reply.messageIdFor(m.id), m.id, Json.write(body),
                         error == null ? null : error.kind()));
             }
         }
         if (retry != null) {
-            context.getLogger().log(Level.WARNING, retryable + " of " + n + " messages failed with a retryable kind; "
-                    + "failing the invocation so the host abandons the batch: " + retry);
-            throw new ScoringException(retry.kind(), retryable + " of " + n + " messages failed with a retryable kind, "
-                    + "first: " + retry.getMessage(), retry);
+            context.getLogger().log(Level.WARNING, retryable + " of " + messages.size() + " messages failed with a retryable "
+                    + "kind; failing the invocation so the host abandons the batch: " + retry);
+            throw new ScoringException(retry.kind(), retryable + " of " + messages.size() + " messages failed with a "
+                    + "retryable kind, first: " + retry.getMessage(), retry);
         }
     }
 
-    private List<Outcome<Object>> scoreAll(List<JsonNode> records) {
-        if (records.isEmpty()) {
-            return List.of();
+    /** Reads a request body {@code {"record": {...}, "deadlineMs": n}} into {@code m}. */
+    private static void parse(Message m, @Nullable String body) {
+        if (m.id == null) {
+            throw ScoringException.invalidInput("message has no MessageId, so its reply could not be correlated");
         }
+        if (body == null || body.isBlank()) {
+            throw ScoringException.invalidInput("request body is empty; expected {\"record\": {...}}");
+        }
+        JsonNode root;
         try {
-            return runtime.scorer().scoreAll(records);
-        } catch (ScoringException e) {
-            List<Outcome<Object>> all = new ArrayList<>(records.size());
-            for (int i = 0; i < records.size(); i++) {
-                all.add(Outcome.failure(e));
+            root = Json.parse(body);
+        } catch (JsonProcessingException e) {
+            throw ScoringException.invalidInput("request body is not valid JSON: " + Json.reason(e));
+        }
+        if (!root.isObject()) {
+            throw ScoringException.invalidInput("request body must be a JSON object {\"record\": {...}}, got "
+                    + Json.clip(root.toString()));
+        }
+        JsonNode record = root.get("record");
+        if (record == null || record.isNull()) {
+            throw ScoringException.invalidInput("request body has no 'record'; expected {\"record\": {...}}");
+        }
+        JsonNode d = root.get("deadlineMs");
+        if (d != null && !d.isNull()) {
+            if (!d.isIntegralNumber() || !d.canConvertToLong()) {
+                throw ScoringException.invalidInput("'deadlineMs' must be epoch milliseconds (an integer), got "
+                        + Json.clip(d.toString()));
             }
-            return all;
+            m.deadline = Instant.ofEpochMilli(d.longValue());
+        }
+        m.record = record;
+    }
+
+    /**
+     * Scores every parsed message: those without a deadline together in one {@code scoreAll} call, those
+     * with one each within its remaining time.
+     */
+    private void scoreAll(List<Message> messages, Instant now) {
+        List<Message> batch = new ArrayList<>();
+        List<JsonNode> records = new ArrayList<>();
+        List<Message> timed = new ArrayList<>();
+        for (Message m : messages) {
+            if (m.outcome == null && m.record != null) {
+                if (m.deadline == null) {
+                    batch.add(m);
+                    records.add(m.record);
+                } else {
+                    timed.add(m);
+                }
+            }
+        }
+        if (batch.isEmpty() && timed.isEmpty()) {
+            return;
+        }
+        Scorer<Object, Object> scorer;
+        try {
+            scorer = runtime.scorer();
+        } catch (ScoringException e) {
+            batch.forEach(m -> m.outcome = Outcome.failure(e));
+            timed.forEach(m -> m.outcome = Outcome.failure(e));
+            return;
+        }
+        if (!batch.isEmpty()) {
+            long start = runtime.ticker().read();
+            List<Outcome<Object>> outcomes = scorer.scoreAll(records);
+            long perRecord = (runtime.ticker().read() - start) / batch.size();
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).outcome = outcomes.get(i);
+                batch.get(i).scoreNanos = perRecord;
+            }
+        }
+        for (Message m : timed) {
+            long start = runtime.ticker().read();
+            try {
+                m.outcome = Outcome.success(scorer.score(m.record, Duration.between(now, m.deadline)));
+            } catch (ScoringException e) {
+                m.outcome = Outcome.failure(e);
+            }
+            m.scoreNanos = runtime.ticker().read() - start;
         }
     }
 
-    private static boolean isBlank(@Nullable String s) {
-        return s == null || s.isBlank();
+    private static @Nullable String blankToNull(@Nullable String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 }

@@ -69,7 +69,9 @@ class HttpScoringTest {
         assertThat(body.get("status").asText()).isEqualTo("OK");
         assertThat(body.get("output").get("score").asDouble()).isBetween(0.0, 1.0);
         assertThat(body.get("output").has("decision")).isTrue();
-        assertThat(body.get("latencyMicros").asLong()).isNotNegative();
+        assertThat(body.get("timing").get("queuedMs").asLong()).isEqualTo(-1);
+        assertThat(body.get("timing").get("scoreMicros").asLong()).isNotNegative();
+        assertThat(body.get("timing").get("totalMicros").asLong()).isGreaterThanOrEqualTo(body.get("timing").get("scoreMicros").asLong());
     }
 
     @Test

@@ -8,6 +8,9 @@ import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.durable.internal.Json;
 import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,10 +51,14 @@ class ServiceBusScoringTest {
         return f;
     }
 
+    private static String request(JsonNode record) {
+        return "{\"record\": " + Json.write(record) + "}";
+    }
+
     @Test
     void score_validMessages_repliesOkToReplyToWithCorrelationId() throws IOException {
         NearlineFunctions f = onnx();
-        String[] bodies = {Json.write(TestPipelines.record(1)), Json.write(TestPipelines.record(2))};
+        String[] bodies = {request(TestPipelines.record(1)), request(TestPipelines.record(2))};
 
         f.serviceBus().score(bodies, new String[] {"m-1", "m-2"}, new String[] {"replies-a", "replies-b"}, new RecordingContext("inv"));
 
@@ -64,13 +71,41 @@ class ServiceBusScoringTest {
         JsonNode body = Json.MAPPER.readTree(first.body());
         assertThat(body.get("status").asText()).isEqualTo("OK");
         assertThat(body.get("output").get("score").asDouble()).isBetween(0.0, 1.0);
+        assertThat(body.get("timing").get("scoreMicros").asLong()).isNotNegative();
         assertThat(replies.sent.get(1).to()).isEqualTo("replies-b");
+    }
+
+    @Test
+    void score_bodyWithoutRecordEnvelope_repliesInvalidInput() throws IOException {
+        NearlineFunctions f = fake();
+        f.serviceBus().score(new String[] {"{\"x\": 1}", "[1, 2]"}, new String[] {"m-1", "m-2"}, new String[] {"rq", "rq"},
+                new RecordingContext("inv"));
+        assertThat(replies.sent).extracting(Reply::errorKind).containsExactly(Kind.INVALID_INPUT, Kind.INVALID_INPUT);
+        assertThat(Json.MAPPER.readTree(replies.sent.get(0).body()).get("error").get("message").asText())
+                .isEqualTo("request body has no 'record'; expected {\"record\": {...}}");
+    }
+
+    @Test
+    void score_deadlinePassedOnArrival_repliesDeadlineExceededAndReturnsNormally() {
+        Instant now = Instant.parse("2026-11-25T12:00:00Z");
+        NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(Map.of()))
+                .scorer(TestPipelines::fake).replySender(replies).clock(Clock.fixed(now, ZoneOffset.UTC)).build();
+        opened.add(f);
+        long past = now.minusSeconds(1).toEpochMilli();
+        long future = now.plusSeconds(5).toEpochMilli();
+
+        f.serviceBus().score(new String[] {"{\"record\": {\"x\": 1}, \"deadlineMs\": " + past + "}",
+                        "{\"record\": {\"x\": 2}, \"deadlineMs\": " + future + "}"},
+                new String[] {"m-late", "m-ok"}, new String[] {"rq", "rq"}, new RecordingContext("inv"));
+
+        assertThat(replies.sent).extracting(Reply::correlationId).containsExactly("m-late", "m-ok");
+        assertThat(replies.sent).extracting(Reply::errorKind).containsExactly(Kind.DEADLINE_EXCEEDED, null);
     }
 
     @Test
     void score_invalidRecordAndMalformedJson_repliesErrorAndReturnsNormally() throws IOException {
         NearlineFunctions f = onnx();
-        String[] bodies = {Json.write(TestPipelines.badRecord(1)), "{oops", Json.write(TestPipelines.record(3))};
+        String[] bodies = {request(TestPipelines.badRecord(1)), "{oops", request(TestPipelines.record(3))};
 
         f.serviceBus().score(bodies, new String[] {"m-1", "m-2", "m-3"}, new String[] {"rq", "rq", "rq"}, new RecordingContext("inv"));
 
@@ -80,13 +115,14 @@ class ServiceBusScoringTest {
         assertThat(error.get("kind").asText()).isEqualTo("INVALID_INPUT");
         assertThat(error.get("message").asText()).contains("f7");
         assertThat(Json.MAPPER.readTree(replies.sent.get(1).body()).get("error").get("message").asText())
-                .startsWith("message body is not valid JSON");
+                .startsWith("request body is not valid JSON");
     }
 
     @Test
     void score_retryableFailure_repliesToTheOthersThenThrowsSoTheHostAbandons() {
         NearlineFunctions f = fake();
-        String[] bodies = {"{\"x\": 1}", "{\"fail\": \"UNAVAILABLE\"}", "{\"fail\": \"INVALID_INPUT\"}"};
+        String[] bodies = {"{\"record\": {\"x\": 1}}", "{\"record\": {\"fail\": \"UNAVAILABLE\"}}",
+                "{\"record\": {\"fail\": \"INVALID_INPUT\"}}"};
 
         assertThatThrownBy(() -> f.serviceBus().score(bodies, new String[] {"m-1", "m-2", "m-3"},
                 new String[] {"rq", "rq", "rq"}, new RecordingContext("inv")))
@@ -101,9 +137,9 @@ class ServiceBusScoringTest {
     @Test
     void score_noReplyTo_scoresWithoutReplying() {
         NearlineFunctions f = fake();
-        f.serviceBus().score(new String[] {"{\"x\": 1}", "{\"x\": 2}"}, new String[] {"m-1", "m-2"}, new String[] {null, ""},
+        f.serviceBus().score(new String[] {"{\"record\": {\"x\": 1}}", "{\"record\": {\"x\": 2}}"}, new String[] {"m-1", "m-2"}, new String[] {null, ""},
                 new RecordingContext("inv"));
-        f.serviceBus().score(new String[] {"{\"x\": 3}"}, new String[] {"m-3"}, null, new RecordingContext("inv"));
+        f.serviceBus().score(new String[] {"{\"record\": {\"x\": 3}}"}, new String[] {"m-3"}, null, new RecordingContext("inv"));
         assertThat(replies.sent).isEmpty();
     }
 
@@ -111,7 +147,7 @@ class ServiceBusScoringTest {
     void score_missingMessageId_isCompletedWithoutReply() {
         NearlineFunctions f = fake();
         RecordingContext context = new RecordingContext("inv");
-        f.serviceBus().score(new String[] {"{\"x\": 1}"}, new String[] {null}, new String[] {"rq"}, context);
+        f.serviceBus().score(new String[] {"{\"record\": {\"x\": 1}}"}, new String[] {null}, new String[] {"rq"}, context);
         assertThat(replies.sent).isEmpty();
         assertThat(context.lines()).anySatisfy(l -> assertThat(l).contains("no MessageId"));
     }
@@ -128,7 +164,7 @@ class ServiceBusScoringTest {
         NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(Map.of()))
                 .scorer(TestPipelines::fake).build();
         opened.add(f);
-        assertThatThrownBy(() -> f.serviceBus().score(new String[] {"{\"x\": 1}"}, new String[] {"m-1"}, new String[] {"rq"},
+        assertThatThrownBy(() -> f.serviceBus().score(new String[] {"{\"record\": {\"x\": 1}}"}, new String[] {"m-1"}, new String[] {"rq"},
                 new RecordingContext("inv"))).isInstanceOf(IllegalStateException.class).hasMessageContaining("ServiceBusConnection");
     }
 }

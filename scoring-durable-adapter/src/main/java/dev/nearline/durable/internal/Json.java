@@ -6,12 +6,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nearline.api.ScoringException;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The adapter's JSON: one shared mapper and the body shapes every host answers with. A success is
- * {@code {"status":"OK","output":...,"latencyMicros":n}}, a failure
- * {@code {"status":"ERROR","error":{"kind":"INVALID_INPUT","message":"..."}}}; HTTP responses, Service
- * Bus replies and batch result lines all use these.
+ * The adapter's JSON: one shared mapper and the body shapes every host answers with, the same as
+ * Nearline's queue worker: a success is
+ * {@code {"status":"OK","output":...,"timing":{"queuedMs":q,"scoreMicros":s,"totalMicros":t}}}, a failure
+ * {@code {"status":"ERROR","error":{"kind":"INVALID_INPUT","message":"..."},"timing":{...}}}
+ * ({@code queuedMs} is -1 where the time spent in a queue is unknown). HTTP responses, Service Bus
+ * replies and, without timing, batch result lines use these.
  */
 public final class Json {
     /** Thread-safe once configured; never reconfigured after class initialisation. */
@@ -29,22 +32,47 @@ public final class Json {
         return MAPPER.readTree(text);
     }
 
+    /**
+     * Where a record's time went.
+     *
+     * @param queuedMs    time in a queue before it was received, or -1 when unknown
+     * @param scoreMicros time in the scorer
+     * @param totalMicros time from receiving the request to answering it
+     */
+    public record Timing(long queuedMs, long scoreMicros, long totalMicros) {
+    }
+
     /** A success body. */
-    public static ObjectNode ok(Object output, long latencyMicros) {
+    public static ObjectNode ok(@Nullable Object output, Timing timing) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("status", "OK");
         n.set("output", MAPPER.valueToTree(output));
-        n.put("latencyMicros", latencyMicros);
+        n.set("timing", timing(timing));
         return n;
     }
 
-    /** A failure body; the message is clipped to {@link #MAX_MESSAGE_CHARS}. */
-    public static ObjectNode error(ScoringException.Kind kind, String message) {
+    /** A failure body without timing; the message is clipped to {@link #MAX_MESSAGE_CHARS}. */
+    public static ObjectNode error(ScoringException.Kind kind, @Nullable String message) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("status", "ERROR");
         ObjectNode e = n.putObject("error");
         e.put("kind", kind.name());
-        e.put("message", clip(message));
+        e.put("message", clip(String.valueOf(message)));
+        return n;
+    }
+
+    /** A failure body with timing. */
+    public static ObjectNode error(ScoringException.Kind kind, @Nullable String message, Timing timing) {
+        ObjectNode n = error(kind, message);
+        n.set("timing", timing(timing));
+        return n;
+    }
+
+    private static ObjectNode timing(Timing t) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("queuedMs", t.queuedMs());
+        n.put("scoreMicros", t.scoreMicros());
+        n.put("totalMicros", t.totalMicros());
         return n;
     }
 

@@ -18,13 +18,15 @@ class ServiceBusReplySenderTest {
         assertThat(m.getCorrelationId()).isEqualTo("m-1");
         assertThat(m.getSubject()).isEqualTo(Reply.SUBJECT);
         assertThat(m.getContentType()).isEqualTo("application/json");
-        assertThat(m.getApplicationProperties()).containsEntry(Reply.ERROR_KIND_PROPERTY, "INVALID_INPUT");
+        assertThat(m.getApplicationProperties()).containsEntry(Reply.ERROR_KIND_PROPERTY, "INVALID_INPUT")
+                .containsEntry(Reply.STATUS_PROPERTY, "ERROR");
         assertThat(m.getBody().toString()).isEqualTo("{\"status\":\"ERROR\"}");
     }
 
     @Test
     void toMessage_okReply_hasNoKindProperty() {
         ServiceBusMessage m = ServiceBusReplySender.toMessage(new Reply("replies", "r:m-2", "m-2", "{}", null));
-        assertThat(m.getApplicationProperties()).doesNotContainKey(Reply.ERROR_KIND_PROPERTY);
+        assertThat(m.getApplicationProperties()).doesNotContainKey(Reply.ERROR_KIND_PROPERTY)
+                .containsEntry(Reply.STATUS_PROPERTY, "OK");
     }
 }
