@@ -79,7 +79,7 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
                 throw f.error("name", "duplicate field '" + name + "'");
             }
             boolean hasDefault = f.has("default");
-            double def = hasDefault ? f.number("default") : f.number("default", 0);
+            double def = hasDefault ? numberOrBoolean(f, "default") : f.number("default", 0);
             Map<String, Integer> categories = new HashMap<>();
             List<String> cats = f.strings("categories", List.of());
             for (int i = 0; i < cats.size(); i++) {
@@ -97,6 +97,20 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
             throw s.error("fields", "needs at least one field");
         }
         return new FeaturesPreprocessor(output, fp64, allowNaN, fields);
+    }
+
+    /** A number, or a boolean as 1 or 0 (booleans are features too: card present, foreign, ...). */
+    private static double numberOrBoolean(Settings s, String key) {
+        try {
+            return s.number(key);
+        } catch (IllegalArgumentException notNumber) {
+            try {
+                return s.bool(key, false) ? 1 : 0;
+            } catch (IllegalArgumentException notBoolean) {
+                throw new IllegalArgumentException(notNumber.getMessage().replace("expected a number", "expected a number or a boolean"),
+                        notNumber);
+            }
+        }
     }
 
     /** The number of feature columns. */

@@ -67,6 +67,9 @@ public final class QuickStart {
             for (int i = 0; i < 2_000; i++) {
                 scorer.score(transactions.get(i % transactions.size()));
             }
+            for (int i = 0; i < 3; i++) {
+                scorer.scoreAll(transactions.subList(0, Math.min(1_000, transactions.size())));
+            }
 
             long[] nanos = new long[transactions.size()];
             int flagged = 0;
