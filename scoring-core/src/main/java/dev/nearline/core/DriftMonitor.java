@@ -46,9 +46,10 @@ import org.slf4j.LoggerFactory;
  * so the PSI is a short sum recomputed every {@code checkEvery} records; window means and quantiles are
  * computed by {@link #snapshot()}, off the scoring path. Binning costs a few nanoseconds per value, so by
  * default a wide row is sampled ({@link Builder#sampleEvery}). Memory is about
- * {@code window x (features + 1) x 5} bytes, plus {@code captureReference x (features + 1) x 4} until the
- * reference is captured; the record that completes a captured reference pays once for sorting it
- * (milliseconds for the defaults).
+ * {@code window x (features + 1) x 5} bytes (1.5 MB for 30 features and the defaults), plus
+ * {@code captureReference x (features + 1) x 4} until the reference is captured if that is longer than the
+ * window. The record that completes a captured reference pays once for binning it (a few milliseconds for
+ * 30 features and the defaults).
  *
  * <p>Thread-safe without making threads wait: a record that arrives while another thread is updating the
  * monitor is skipped and counted as dropped, which thins the sample but never slows scoring down.
@@ -59,6 +60,10 @@ public final class DriftMonitor {
     private static final String SCORE = "score";
     /** Quantile bins of a captured reference at most; its two outer bins come on top (within DriftWindow.MAX_BINS). */
     private static final int MAX_CAPTURED_BINS = 100;
+    private static final int MISSING_TENSOR = 0;
+    private static final int UNREADABLE = 1;
+    private static final int WIDTH = 2;
+    private static final int BROKEN = 3;
     /** Values binned per scored record on average, by default: see {@link Builder#sampleEvery}. */
     private static final int VALUES_PER_RECORD = 4;
     private static final VarHandle LOCK;
@@ -295,33 +300,27 @@ public final class DriftMonitor {
 
     private DriftEvent @Nullable [] record(Tensors inputs, Tensors outputs) {
         if (brokenReason != null) {
-            return reject(brokenReason, null, null);
+            return reject(BROKEN, inputs, outputs);
         }
         Tensor x = featuresTensor == null ? (inputs.isEmpty() ? null : inputs.get(0)) : inputs.get(featuresTensor);
-        if (x == null) {
-            return reject("no features tensor " + (featuresTensor == null ? "" : "'" + featuresTensor + "' ")
-                    + "among the inputs", inputs, null);
-        }
         Tensor y = scoreOutput == null ? (outputs.isEmpty() ? null : outputs.get(0)) : outputs.get(scoreOutput);
-        if (y == null) {
-            return reject("no score output " + (scoreOutput == null ? "" : "'" + scoreOutput + "' ")
-                    + "among the outputs", null, outputs);
+        if (x == null || y == null) {
+            return reject(MISSING_TENSOR, inputs, outputs);
         }
         int n = x.rank() == 0 ? 1 : (int) Math.min(Integer.MAX_VALUE, x.dim(x.rank() - 1));
         int index = scoreIndex < 0 ? y.size() - 1 : scoreIndex;
         if (x.type() == DataType.BYTES || y.type() == DataType.BYTES || x.size() < n || index < 0
                 || index >= y.size()) {
-            return reject("cannot read " + n + " features and element " + index + " of the score", inputs, outputs);
+            return reject(UNREADABLE, inputs, outputs);
         }
         DriftWindow w = window;
         if (w == null) {
             w = layout(n);
             if (w == null) {
-                return reject(Objects.requireNonNull(brokenReason), null, null);
+                return reject(BROKEN, inputs, outputs);
             }
         } else if (w.columns() != n + 1) {
-            return reject("the features tensor has " + n + " values per row, expected " + (w.columns() - 1),
-                    inputs, null);
+            return reject(WIDTH, inputs, outputs);
         }
         float[] r = row;
         for (int c = 0; c < n; c++) {
@@ -337,13 +336,30 @@ public final class DriftMonitor {
         return null;
     }
 
-    /** Counts a record that cannot be read and logs the first; the message is built only then. */
-    private DriftEvent @Nullable [] reject(String what, @Nullable Tensors inputs, @Nullable Tensors outputs) {
+    /** Counts a record that cannot be read and logs the first; the message is built only then, so this allocates nothing. */
+    private DriftEvent @Nullable [] reject(int problem, Tensors inputs, Tensors outputs) {
         errors.increment();
         if (warnedRead.compareAndSet(false, true)) {
+            String what;
+            switch (problem) {
+                case MISSING_TENSOR:
+                    what = "it needs the features in " + (featuresTensor == null ? "the first input" : "input '"
+                            + featuresTensor + "'") + " and the score in " + (scoreOutput == null ? "the first output"
+                            : "output '" + scoreOutput + "'");
+                    break;
+                case UNREADABLE:
+                    what = "it needs a numeric features tensor and element "
+                            + (scoreIndex < 0 ? "-1 (the last)" : Integer.toString(scoreIndex)) + " of a numeric score";
+                    break;
+                case WIDTH:
+                    what = "the feature rows must keep their width of " + (columnNames.size() - 1) + " values";
+                    break;
+                default:
+                    what = String.valueOf(brokenReason);
+            }
             // Tensors print names, types and shapes only, never values.
-            log.warn("drift monitor skips records it cannot read (logged once, counted in errors): {}{}{}", what,
-                    inputs == null ? "" : "; inputs " + inputs, outputs == null ? "" : "; outputs " + outputs);
+            log.warn("drift monitor skips records it cannot read (logged once, counted in errors): {}; got inputs {}"
+                    + " and outputs {}", what, inputs, outputs);
         }
         return null;
     }

@@ -63,6 +63,21 @@ class DriftMonitorSettingsTest {
     }
 
     @Test
+    void fromSettings_readmeExample_isValid() {
+        DriftMonitor monitor = monitor("""
+                {
+                  "featureNames": ["amount", "hour", "grocery", "electronics", "travel"],
+                  "reference": {"score": {"edges": [0.1, 0.5, 0.9], "proportions": [0.62, 0.25, 0.09, 0.04]}}
+                }
+                """);
+
+        DriftSnapshot s = monitor.snapshot();
+        assertThat(s.features()).hasSize(5);
+        assertThat(s.sampleEvery()).isEqualTo(2);
+        assertThat(s.score().reference().proportions()).containsExactly(0.62, 0.25, 0.09, 0.04);
+    }
+
+    @Test
     void fromSettings_emptyObject_usesDefaults() {
         DriftMonitor monitor = monitor("{}");
 

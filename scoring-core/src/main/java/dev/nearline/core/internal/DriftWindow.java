@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
  * The state behind {@code DriftMonitor}: the last {@code capacity} rows of {@code columns} values in a
  * ring, and per column how many window values fall in each bin of its reference, kept up to date as rows
  * enter and leave, so that the population stability index is a short sum over bins. Columns without an
- * explicit reference get one from the first {@code captureRows} rows (quantile bins).
+ * explicit reference get one from the first {@code captureRows} rows (quantile bins). While those rows
+ * fit the window, the window itself holds them; only a longer capture needs a buffer of its own.
  *
  * <p>Every column always has bins: one bin (no edges) while its reference is being captured, plus a last
  * slot that counts NaN values. So {@link #add} runs the same branch-free steps for every value: decrement
@@ -21,6 +22,12 @@ public final class DriftWindow {
     static final double EPSILON = 1e-4;
     /** Bins per column at most (a bin index is stored in a byte per value, next to the NaN slot). */
     public static final int MAX_BINS = 126;
+    /**
+     * Captured rows the quantile edges are taken from (at most): ten values for each of 100 bins, a hundred
+     * for the default ten. The proportions are counted over every captured value, so the edges need not be
+     * exact quantiles.
+     */
+    static final int EDGE_SAMPLE = 1024;
 
     private final int columns;
     private final int capacity;
@@ -38,6 +45,7 @@ public final class DriftWindow {
     private final double[][] logExpected;
     private final int captureBins;
     private final int captureRows;
+    private boolean capturing;
     private float @Nullable [] capture;
     private int captured;
     private int next;
@@ -64,7 +72,8 @@ public final class DriftWindow {
         for (double[][] ref : references) {
             anyCaptured |= ref == null;
         }
-        if (anyCaptured && (long) captureRows * columns > Integer.MAX_VALUE - 8) {
+        boolean ownBuffer = anyCaptured && captureRows > capacity;
+        if (ownBuffer && (long) captureRows * columns > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("capturing a reference of " + captureRows + " records of " + columns
                     + " values is too large; capture fewer records");
         }
@@ -83,10 +92,11 @@ public final class DriftWindow {
                 floatEdges[c] = new float[0];
                 counts[c] = new int[2];
             } else {
-                install(c, ref[0], ref[1]);
+                install(c, ref[0], ref[1], new int[ref[1].length + 1]);
             }
         }
-        this.capture = anyCaptured ? new float[captureRows * columns] : null;
+        this.capturing = anyCaptured;
+        this.capture = ownBuffer ? new float[captureRows * columns] : null;
     }
 
     /** Values per row. */
@@ -130,11 +140,13 @@ public final class DriftWindow {
         if (!evict) {
             size++;
         }
-        float[] cap = capture;
-        if (cap != null) {
-            System.arraycopy(row, 0, cap, captured * columns, columns);
+        if (capturing) {
+            float[] cap = capture;
+            if (cap != null) {
+                System.arraycopy(row, 0, cap, captured * columns, columns);
+            }
             if (++captured == captureRows) {
-                finishCapture(cap);
+                finishCapture();
                 return true;
             }
         }
@@ -270,17 +282,16 @@ public final class DriftWindow {
     }
 
     /**
-     * Bin edges for {@code sorted} (ascending, no NaN): the values at ranks {@code k * n / bins} for
-     * {@code k = 1 .. bins - 1} as interior edges, duplicates dropped (so a column with few distinct values
-     * gets one bin per value), plus an edge at the smallest value and one just above the largest, so that
-     * values outside the reference range land in bins the reference left empty and count as drift.
+     * Bin edges for a sorted sample: its values at ranks {@code k * n / bins} for {@code k = 1 .. bins - 1}
+     * as interior edges, duplicates dropped (so a column with few distinct values gets one bin per value),
+     * plus an edge at the smallest value and one just above the largest, so that values outside the range
+     * land in bins the reference (all but) left empty, and count as drift.
      */
     static double[] quantileEdges(float[] sorted, int bins) {
         int n = sorted.length;
         if (n == 0) {
             return new double[0];
         }
-        double max = sorted[n - 1];
         double[] out = new double[bins + 1];
         int k = 0;
         out[k++] = sorted[0];
@@ -291,28 +302,11 @@ public final class DriftWindow {
             }
         }
         // The next double above a float is below the next float, so "v >= edge" means "v > max" for floats.
-        double above = Math.nextUp(max);
+        double above = Math.nextUp((double) sorted[n - 1]);
         if (above > out[k - 1]) {
             out[k++] = above;
         }
         return Arrays.copyOf(out, k);
-    }
-
-    /** The proportion of {@code sorted} in each bin of {@code edges}; equal shares when there are no values. */
-    static double[] proportions(float[] sorted, double[] edges) {
-        double[] p = new double[edges.length + 1];
-        if (sorted.length == 0) {
-            Arrays.fill(p, 1.0 / p.length);
-            return p;
-        }
-        float[] fe = toFloatEdges(edges);
-        for (float v : sorted) {
-            p[bin(fe, v)]++;
-        }
-        for (int b = 0; b < p.length; b++) {
-            p[b] /= sorted.length;
-        }
-        return p;
     }
 
     private static float[] toFloatEdges(double[] edges) {
@@ -323,38 +317,92 @@ public final class DriftWindow {
         return fe;
     }
 
-    private void finishCapture(float[] cap) {
+    /**
+     * Gives every column still capturing its reference one: quantile edges from an evenly spaced sample of
+     * the captured values (sorting them all would make the record that completes the capture pay for it),
+     * proportions counted over all of them, and bin counts for the window. Reads the rows in order, as they
+     * lie in memory.
+     */
+    private void finishCapture() {
+        capturing = false;
+        float[] cap = capture;
         capture = null;
-        float[] column = new float[captured];
+        // Without a buffer of its own, the capture is the window: its first rows, not yet overwritten.
+        float[] source = cap != null ? cap : values;
+        boolean[] fresh = new boolean[columns];
+        float[][] fe = new float[columns][];
+        double[][] e = new double[columns][];
         for (int c = 0; c < columns; c++) {
-            if (ready[c]) {
-                continue;
+            if (!ready[c]) {
+                fresh[c] = true;
+                e[c] = quantileEdges(sortedSample(source, c), captureBins);
+                fe[c] = toFloatEdges(e[c]);
             }
-            int n = 0;
-            for (int r = 0; r < captured; r++) {
-                float v = cap[r * columns + c];
-                if (v == v) {
-                    column[n++] = v;
+        }
+        int[][] window = new int[columns][];
+        for (int c = 0; c < columns; c++) {
+            window[c] = fresh[c] ? new int[e[c].length + 2] : counts[c];
+        }
+        for (int r = 0; r < size; r++) {
+            for (int c = 0; c < columns; c++) {
+                if (fresh[c]) {
+                    int i = r * columns + c;
+                    float v = values[i];
+                    int s = v == v ? bin(fe[c], v) : window[c].length - 1;
+                    slots[i] = (byte) s;
+                    window[c][s]++;
                 }
             }
-            float[] sorted = Arrays.copyOf(column, n);
-            Arrays.sort(sorted);
-            double[] e = quantileEdges(sorted, captureBins);
-            install(c, e, proportions(sorted, e));
-            // Re-bin the values already in the window, so the counts cover the whole window from now on.
-            float[] fe = floatEdges[c];
-            int[] cc = counts[c];
-            for (int r = 0; r < size; r++) {
-                int i = r * columns + c;
-                float v = values[i];
-                int s = v == v ? bin(fe, v) : cc.length - 1;
-                slots[i] = (byte) s;
-                cc[s]++;
+        }
+        // The window's counts are the reference's when the window is the capture.
+        int[][] reference = window;
+        if (cap != null) {
+            reference = new int[columns][];
+            for (int c = 0; c < columns; c++) {
+                reference[c] = fresh[c] ? new int[e[c].length + 2] : null;
+            }
+            for (int r = 0; r < captured; r++) {
+                for (int c = 0; c < columns; c++) {
+                    if (fresh[c]) {
+                        float v = cap[r * columns + c];
+                        reference[c][v == v ? bin(fe[c], v) : e[c].length + 1]++;
+                    }
+                }
+            }
+        }
+        for (int c = 0; c < columns; c++) {
+            if (fresh[c]) {
+                int[] rc = reference[c];
+                double[] p = new double[e[c].length + 1];
+                int n = captured - rc[rc.length - 1];
+                for (int b = 0; b < p.length; b++) {
+                    p[b] = n == 0 ? 1.0 / p.length : (double) rc[b] / n;
+                }
+                install(c, e[c], p, window[c]);
             }
         }
     }
 
-    private void install(int c, double[] e, double[] p) {
+    /**
+     * The non-NaN values of column {@code c} in the first {@code captured} rows of {@code source}, or an
+     * evenly spaced sample of {@link #EDGE_SAMPLE} rows of them, sorted.
+     */
+    private float[] sortedSample(float[] source, int c) {
+        int rows = Math.min(captured, EDGE_SAMPLE);
+        float[] sample = new float[rows];
+        int n = 0;
+        for (int i = 0; i < rows; i++) {
+            float v = source[(int) ((long) i * captured / rows) * columns + c];
+            if (v == v) {
+                sample[n++] = v;
+            }
+        }
+        sample = Arrays.copyOf(sample, n);
+        Arrays.sort(sample);
+        return sample;
+    }
+
+    private void install(int c, double[] e, double[] p, int[] windowCounts) {
         if (p.length > MAX_BINS || p.length != e.length + 1) {
             throw new IllegalArgumentException("a reference needs edges.length + 1 proportions and at most " + MAX_BINS
                     + " bins, got " + e.length + " edges and " + p.length + " proportions");
@@ -370,7 +418,7 @@ public final class DriftWindow {
         expected[c] = floored;
         logExpected[c] = log;
         floatEdges[c] = toFloatEdges(e);
-        counts[c] = new int[p.length + 1];
+        counts[c] = windowCounts;
         ready[c] = true;
     }
 }
