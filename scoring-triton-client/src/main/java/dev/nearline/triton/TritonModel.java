@@ -274,7 +274,8 @@ public final class TritonModel implements Model {
             return CompletableFuture.failedFuture(caller.failure(e.kind(), e.getMessage(), e.getCause()));
         } catch (RuntimeException e) {
             inFlight.release();
-            throw e;
+            return CompletableFuture.failedFuture(caller.failure(ScoringException.Kind.INTERNAL,
+                    "cannot encode the request: " + e, e));
         }
         CompletableFuture<List<Tensors>> result = caller.call(deadline, call);
         result.whenComplete((outputs, error) -> inFlight.release());
