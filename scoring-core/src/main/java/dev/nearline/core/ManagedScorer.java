@@ -2,6 +2,7 @@ package dev.nearline.core;
 
 import dev.nearline.api.Model;
 import dev.nearline.api.Scorer;
+import java.util.Optional;
 
 /**
  * A {@link Scorer} built by Nearline's engine, with the operations a host needs besides scoring: live
@@ -20,6 +21,9 @@ public interface ManagedScorer<I, O> extends Scorer<I, O> {
 
     /** Records waiting for an async thread or a micro-batch right now. */
     int queueDepth();
+
+    /** The drift monitor of this pipeline, if it has one (code: {@code monitor(...)}, JSON: {@code "monitoring"}). */
+    Optional<DriftMonitor> monitor();
 
     /**
      * Replaces the model of step {@code step} atomically: records already in flight finish on the old

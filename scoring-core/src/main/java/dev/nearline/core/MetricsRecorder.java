@@ -18,8 +18,7 @@ import org.HdrHistogram.Recorder;
  * once; histograms are cumulative since the recorder was created.
  *
  * <p>Thread-safe; recording is wait-free. One recorder per scorer: pass it to
- * {@link Pipeline.Builder#listener(ScoringListener)}, or to a JSON pipeline with {@code "metrics": true}
- * and read it from {@link Scorers#metrics}.
+ * {@link Pipeline.Builder#listener(ScoringListener)} or {@link Pipeline#load(java.nio.file.Path, ScoringListener)}.
  */
 public final class MetricsRecorder implements ScoringListener {
     private static final long MAX_MICROS = TimeUnit.HOURS.toMicros(1);

@@ -116,6 +116,7 @@ public final class Pipeline {
         private @Nullable ScoringListener listener;
         private Engine.@Nullable Batching batching;
         private RecordObserver observer = RecordObserver.NONE;
+        private @Nullable DriftMonitor monitor;
         private boolean built;
 
         private Builder(Preprocessor<I> preprocessor) {
@@ -266,6 +267,7 @@ public final class Pipeline {
                 throw new IllegalStateException("monitor was already set");
             }
             this.observer = Objects.requireNonNull(monitor, "monitor")::observe;
+            this.monitor = monitor;
             return this;
         }
 
@@ -293,7 +295,8 @@ public final class Pipeline {
                     closeGracePeriod == null ? Duration.ofSeconds(5) : closeGracePeriod,
                     asyncThreads == -1 ? Runtime.getRuntime().availableProcessors() : asyncThreads,
                     asyncQueueCapacity == -1 ? 1024 : asyncQueueCapacity, maxInFlight == -1 ? 0 : maxInFlight,
-                    listener == null ? ScoringListener.NONE : listener, batching, warmup == -1 ? 0 : warmup, observer);
+                    listener == null ? ScoringListener.NONE : listener, batching, warmup == -1 ? 0 : warmup, observer,
+                    monitor);
             return new Engine<>(preprocessor, steps, postprocessor, options);
         }
 

@@ -9,6 +9,7 @@ import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.Transform;
+import dev.nearline.core.DriftMonitor;
 import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.Ticker;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -62,6 +64,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     private final @Nullable MicroBatcher batcher;
     private final BatchPolicy policy;
     private final RecordObserver observer;
+    private final @Nullable DriftMonitor monitor;
 
     private volatile Generation current;
     private final Set<Generation> draining = ConcurrentHashMap.newKeySet();
@@ -72,7 +75,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     /** Settings of an engine, gathered by the public builders. */
     public record Options(String name, Ticker ticker, @Nullable Duration defaultTimeout, Duration closeGracePeriod,
                           int asyncThreads, int asyncQueueCapacity, int maxInFlight, ScoringListener listener,
-                          @Nullable Batching batching, int warmupRecords, RecordObserver observer) {
+                          @Nullable Batching batching, int warmupRecords, RecordObserver observer,
+                          @Nullable DriftMonitor monitor) {
         /** Validates. */
         public Options {
             Objects.requireNonNull(name, "name");
@@ -123,6 +127,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         this.listener = options.listener();
         this.timed = listener != ScoringListener.NONE;
         this.observer = options.observer();
+        this.monitor = options.monitor();
         this.defaultTimeoutNanos = options.defaultTimeout() == null ? -1 : options.defaultTimeout().toNanos();
         this.maxInFlight = options.maxInFlight();
         this.closeGracePeriod = options.closeGracePeriod();
@@ -201,6 +206,11 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             n += g.inFlight.get();
         }
         return n;
+    }
+
+    @Override
+    public Optional<DriftMonitor> monitor() {
+        return Optional.ofNullable(monitor);
     }
 
     @Override
