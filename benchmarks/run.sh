@@ -3,6 +3,8 @@
 #
 #   benchmarks/run.sh quick   # < 5 min on 2 cores: one fork, short iterations, 5 cold starts each
 #   benchmarks/run.sh full    # for publishing: more forks and iterations (about 25 min on 2 cores)
+#   benchmarks/run.sh smoke   # checks this script end to end in about 2 min; numbers mean nothing,
+#                             # README.md is left alone
 #
 # Builds nothing: it runs benchmarks/target/benchmarks.jar, which `mvn -B -q install -DskipTests` at
 # the repository root produces. Writes JMH's JSON and the cold-start lines to benchmarks/results/
@@ -24,8 +26,13 @@ case "$mode" in
     concurrency_opts=(-f 2 -wi 3 -w 2s -i 5 -r 2s)
     cold_runs=11
     ;;
+  smoke)
+    overhead_opts=(-f 1 -wi 0 -i 1 -r 200ms)
+    concurrency_opts=(-f 1 -wi 0 -i 1 -r 200ms)
+    cold_runs=1
+    ;;
   *)
-    echo "usage: $0 quick|full" >&2
+    echo "usage: $0 quick|full|smoke" >&2
     exit 2
     ;;
 esac
@@ -87,25 +94,35 @@ models=$work/models
 natives=$here/target/ort-natives
 "$java" -cp "$jar" dev.nearline.benchmarks.ColdStart write-models "$models" > /dev/null
 "$java" -cp "$jar" dev.nearline.benchmarks.ExtractNatives "$natives" > /dev/null
+# One training run per contender writes its AppCDS archive (class-data sharing for the app's classes).
+for who in nearline raw; do
+  rm -f "$work/$who.jsa"
+  "$java" -XX:ArchiveClassesAtExit="$work/$who.jsa" -Donnxruntime.native.path="$natives" -cp "$jar" \
+    dev.nearline.benchmarks.ColdStart "$who" tiny "$models" > /dev/null 2>&1
+done
 note_load ColdStart
 cold=$prefix-coldstart.txt
 : > "$cold"
+cold_start() {
+  # The launch time is taken as late as bash allows, so JVM boot counts towards the cold start.
+  "$java" "$@" -Dnearline.launchMillis="$(date +%s%3N)" -cp "$jar" dev.nearline.benchmarks.ColdStart "$who" tiny \
+    "$models" >> "$cold"
+}
 for ((i = 1; i <= cold_runs; i++)); do
   for who in nearline raw; do
-    # The launch time is taken as late as bash allows, so JVM boot counts towards the cold start.
-    "$java" -Dnearline.launchMillis="$(date +%s%3N)" -cp "$jar" \
-      dev.nearline.benchmarks.ColdStart "$who" tiny "$models" >> "$cold"
-    "$java" -Dnearline.launchMillis="$(date +%s%3N)" -Donnxruntime.native.path="$natives" -cp "$jar" \
-      dev.nearline.benchmarks.ColdStart "$who" tiny "$models" >> "$cold"
+    cold_start
+    cold_start -Donnxruntime.native.path="$natives"
+    cold_start -Donnxruntime.native.path="$natives" -XX:SharedArchiveFile="$work/$who.jsa"
   done
 done
 echo "uptime after all parts: $(uptime | sed 's/^ *//')" >> "$machine"
 
 echo
+readme=(--readme "$here/README.md")
+[[ $mode == smoke ]] && readme=()
 "$java" -cp "$jar" dev.nearline.benchmarks.Report \
   --title "Produced by \`benchmarks/run.sh $mode\` ($stamp)." \
-  --machine "$machine" --coldstart "$cold" --merged "$prefix.json" \
-  --readme "$here/README.md" \
+  --machine "$machine" --coldstart "$cold" --merged "$prefix.json" "${readme[@]}" \
   "$work/overhead.json" "$work/concurrency.json"
 
 cp "$prefix.json" "$results/latest-$mode.json"

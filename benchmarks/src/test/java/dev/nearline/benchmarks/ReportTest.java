@@ -61,8 +61,7 @@ class ReportTest {
 
         String md = Report.render(List.of(), lines, null);
 
-        assertThat(md).contains("| nearline | tiny | cached (-Donnxruntime.native.path) | 3 | 45.0 | 92.0 | 100 | 104 "
-                + "| 400 |")
+        assertThat(md).contains("| nearline | tiny | cached | no | 3 | 45.0 | 92.0 | 100 | 104 | 400 |")
                 .contains("| tiny: first score ≤ 100 ms after JVM start (native cache) | 104 ms | **missed** |");
     }
 
