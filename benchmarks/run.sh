@@ -56,7 +56,8 @@ machine=$prefix-machine.txt
 {
   echo "date:  $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "cores: $(nproc)"
-  echo "cpu:   $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+  echo "cpu:   $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')" \
+    "($(grep -m1 'cpu MHz' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//;s/\..*//') MHz)"
   "$java" -version 2>&1 | sed 's/^/java:  /'
   echo "run:   benchmarks/run.sh $mode"
   # benchmarks.jar bundles the scoring-* jars of the last install; the checkout's commit says roughly which.
