@@ -81,6 +81,7 @@ public final class Caller {
 
         private boolean afterServerDown;
         private @Nullable RemoteFailure lastServerDown;
+        private @Nullable RemoteFailure lastFailure;
 
         Run(long deadlineNanos, Attempt<T> attemptFn, CompletableFuture<T> result) {
             this.deadlineNanos = deadlineNanos;
@@ -91,8 +92,15 @@ public final class Caller {
         void attempt() {
             long remaining = deadlineNanos - ticker.nanos();
             if (remaining <= 0) {
-                result.completeExceptionally(failure(ScoringException.Kind.DEADLINE_EXCEEDED,
-                        "the deadline passed before " + (attempts == 0 ? "the request was sent" : "a retry"), null));
+                if (lastFailure != null) {
+                    // A backoff ran a little past the deadline: report what kept failing.
+                    result.completeExceptionally(failure(lastFailure.kind(), lastFailure.getMessage() + " (after "
+                            + attempts + (attempts == 1 ? " attempt" : " attempts")
+                            + "; the deadline passed before the next)", lastFailure.getCause()));
+                } else {
+                    result.completeExceptionally(failure(ScoringException.Kind.DEADLINE_EXCEEDED,
+                            "the deadline passed before the request was sent", null));
+                }
                 return;
             }
             if (!breaker.tryAcquire()) {
@@ -148,6 +156,7 @@ public final class Caller {
             if (rf.retryable() && attempts <= maxRetries) {
                 long backoff = backoffNanos(attempts);
                 if (ticker.nanos() + backoff < deadlineNanos) {
+                    lastFailure = rf;
                     LOG.debug("{}: attempt {} failed ({}), retrying in {}us", target, attempts, rf.getMessage(),
                             TimeUnit.NANOSECONDS.toMicros(backoff));
                     afterServerDown = rf.serverDown();

@@ -130,6 +130,20 @@ class CallerTest {
     }
 
     @Test
+    void call_backoffEndsAfterTheDeadline_reportsTheLastFailure() {
+        // The clock jumps past the deadline while the retry waits (the hook runs just before the backoff).
+        Caller late = new Caller("t", 2, TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1), breaker,
+                now::get, () -> now.addAndGet(TimeUnit.SECONDS.toNanos(1)));
+
+        ScoringException e = failure(late.call(TimeUnit.MILLISECONDS.toNanos(100), script(
+                RemoteFailure.unavailable("HTTP 503: loading", null))));
+
+        assertThat(e.kind()).isEqualTo(Kind.UNAVAILABLE);
+        assertThat(e.getMessage()).isEqualTo("t: HTTP 503: loading (after 1 attempt; the deadline passed before the next)");
+        assertThat(given).hasSize(1);
+    }
+
+    @Test
     void call_attemptThatNeverCompletes_failsAtTheDeadline() {
         Caller real = new Caller("t", 0, 0, 0, new CircuitBreaker("t", 0, 0, System::nanoTime), System::nanoTime,
                 () -> { });
