@@ -1,5 +1,6 @@
 package dev.nearline.api;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,16 @@ public interface Model extends AutoCloseable {
 
     /** Runs the model on one record's tensors; the caller owns the returned tensors. */
     Tensors predict(Tensors inputs);
+
+    /**
+     * Runs the model on one record's tensors, within {@code timeout}: the engine passes the time left
+     * before the record's deadline. Remote backends bound their request (and retries) by it and fail with
+     * {@code DEADLINE_EXCEEDED} when it passes; the default ignores it and calls {@link #predict(Tensors)},
+     * which suits in-process backends whose calls cannot be interrupted safely.
+     */
+    default Tensors predict(Tensors inputs, Duration timeout) {
+        return predict(inputs);
+    }
 
     /**
      * Runs the model on several records. The default calls {@link #predict} per record; backends
@@ -45,6 +56,14 @@ public interface Model extends AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * As {@link #predictBatch(List)}, within {@code timeout} (see {@link #predict(Tensors, Duration)}); the
+     * default ignores the timeout.
+     */
+    default List<Tensors> predictBatch(List<Tensors> batch, Duration timeout) {
+        return predictBatch(batch);
     }
 
     /**

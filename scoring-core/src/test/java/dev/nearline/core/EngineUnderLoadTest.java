@@ -414,6 +414,28 @@ class EngineUnderLoadTest {
     }
 
     @Test
+    void score_withDeadline_passesTimeLeftToTheModel() {
+        FakeTicker ticker = new FakeTicker(1_000);
+        List<Duration> seen = Collections.synchronizedList(new ArrayList<>());
+        FakeLinearModel model = new FakeLinearModel(W, 0f) {
+            @Override
+            public Tensors predict(Tensors inputs, Duration timeout) {
+                seen.add(timeout);
+                return predict(inputs);
+            }
+        };
+        try (Scorer<float[], Float> scorer = Pipeline.builder((float[] r) -> {
+            ticker.advance(Duration.ofMillis(30)); // preprocessing takes 30 ms of the budget
+            return Tensors.of("input", Tensor.ofFloats(r, ROW));
+        }).ticker(ticker).model(model).build(EngineUnderLoadTest::score)) {
+            scorer.score(record(1), Duration.ofMillis(100));
+            scorer.score(record(1));
+            assertThat(seen).containsExactly(Duration.ofMillis(70));
+            assertThat(model.predictCalls.get()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void warmup_atBuild_runsEachModelOnSyntheticInputs() {
         FakeLinearModel model = new FakeLinearModel(W, 0f);
         try (Scorer<float[], Float> scorer = pipeline().warmup(3).model(model).build(EngineUnderLoadTest::score)) {

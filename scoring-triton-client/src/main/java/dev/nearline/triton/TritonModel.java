@@ -200,6 +200,21 @@ public final class TritonModel implements Model {
         return await(predictAsync(inputs));
     }
 
+    /** Scores one record within {@code timeout} (the time left before the record's deadline). */
+    @Override
+    public Tensors predict(Tensors inputs, Duration timeout) {
+        return await(predictAsync(inputs, timeout));
+    }
+
+    /** Scores several records within {@code timeout}; see {@link #predictBatch(List)}. */
+    @Override
+    public List<Tensors> predictBatch(List<Tensors> batch, Duration timeout) {
+        if (batch.size() == 1) {
+            return List.of(predict(batch.get(0), timeout));
+        }
+        return await(predictBatchAsync(batch, timeout));
+    }
+
     /** Scores one record without blocking, within the request timeout. */
     @Override
     public CompletableFuture<Tensors> predictAsync(Tensors inputs) {

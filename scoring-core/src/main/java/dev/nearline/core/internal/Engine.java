@@ -321,7 +321,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             for (Step step : g.steps) {
                 checkDeadline(deadline, step);
                 long s0 = timed || sample ? ticker.read() : 0;
-                Tensors out = run(step, tensors);
+                Tensors out = run(step, tensors, deadline);
                 if (timed || sample) {
                     long d = ticker.read() - s0;
                     if (sample && step == first) {
@@ -423,7 +423,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         for (Step step : g.steps) {
             checkDeadline(deadline, step);
             long s0 = timed ? ticker.read() : 0;
-            Tensors out = run(step, tensors);
+            Tensors out = run(step, tensors, deadline);
             if (timed && step.isModel()) {
                 listener.stepCompleted(name, step.name(), 1, ticker.read() - s0);
             }
@@ -460,11 +460,12 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         return t;
     }
 
-    private static Tensors run(Step step, Tensors available) {
+    private Tensors run(Step step, Tensors available, long deadline) {
         if (!step.isModel()) {
             return transform(step, Objects.requireNonNull(step.transform()), available);
         }
-        return step.predict(step.bind(available));
+        Tensors inputs = step.bind(available);
+        return step.predict(inputs, deadline == NO_DEADLINE ? -1 : Math.max(0, deadline - ticker.read()));
     }
 
     private static Tensors transform(Step step, Transform transform, Tensors available) {
@@ -500,13 +501,13 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     }
 
     /** Runs the steps after the first one (after a batched first step) and postprocesses. */
-    private O finish(Generation g, Tensors pre, Tensors firstOut) {
+    private O finish(Generation g, Tensors pre, Tensors firstOut, long deadline) {
         Tensors tensors = g.steps.length == 1 ? firstOut : pre.withAll(firstOut);
         Tensors last = firstOut;
         for (int i = 1; i < g.steps.length; i++) {
             Step step = g.steps[i];
             long s0 = timed ? ticker.read() : 0;
-            Tensors out = run(step, tensors);
+            Tensors out = run(step, tensors, deadline);
             if (timed && step.isModel()) {
                 listener.stepCompleted(name, step.name(), 1, ticker.read() - s0);
             }
@@ -596,7 +597,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         if (inputs.size() > 1) {
             long s0 = ticker.read();
             try {
-                outputs = model.predictBatch(inputs);
+                outputs = deadline == NO_DEADLINE ? model.predictBatch(inputs)
+                        : model.predictBatch(inputs, Duration.ofNanos(Math.max(0, deadline - ticker.read())));
                 if (outputs == null || outputs.size() != inputs.size()) {
                     log.warn("step '{}': predictBatch returned {} results for {} records; scoring them one by one",
                             step.name(), outputs == null ? "null" : outputs.size(), inputs.size());
@@ -613,7 +615,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         for (int k = 0; k < inputs.size(); k++) {
             int i = index[k];
             try {
-                Tensors out = outputs != null ? outputs.get(k) : step.predict(inputs.get(k));
+                Tensors out = outputs != null ? outputs.get(k)
+                        : step.predict(inputs.get(k), deadline == NO_DEADLINE ? -1 : Math.max(0, deadline - ticker.read()));
                 if (out == null) {
                     throw new ScoringException(Kind.INTERNAL, "step '" + step.name()
                             + "': predictBatch returned null for record " + i + " of the batch");
@@ -882,7 +885,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                     return;
                 }
                 long t0 = timed ? ticker.read() : 0;
-                O result = finish(generation, pre, Objects.requireNonNull(outputs));
+                O result = finish(generation, pre, Objects.requireNonNull(outputs), deadline);
                 if (timed) {
                     listener.recordScored(name, dequeuedNanos - enqueuedNanos, enqueuedNanos - start, inferNanos,
                             ticker.read() - t0);

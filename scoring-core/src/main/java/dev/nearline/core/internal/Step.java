@@ -79,10 +79,18 @@ public final class Step {
      * @throws ScoringException from the model, or INTERNAL naming this step
      */
     public Tensors predict(Tensors inputs) {
+        return predict(inputs, -1);
+    }
+
+    /**
+     * As {@link #predict(Tensors)}, passing the model {@code timeoutNanos} (the time left before the
+     * record's deadline) when it is not negative.
+     */
+    public Tensors predict(Tensors inputs, long timeoutNanos) {
         Model m = Objects.requireNonNull(model, "model step");
         Tensors out;
         try {
-            out = m.predict(inputs);
+            out = timeoutNanos < 0 ? m.predict(inputs) : m.predict(inputs, java.time.Duration.ofNanos(timeoutNanos));
         } catch (ScoringException e) {
             throw e;
         } catch (RuntimeException e) {
