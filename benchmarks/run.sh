@@ -8,7 +8,8 @@
 #
 # Builds nothing: it runs benchmarks/target/benchmarks.jar, which `mvn -B -q install -DskipTests` at
 # the repository root produces. Writes JMH's JSON and the cold-start lines to benchmarks/results/
-# (timestamped files, plus latest-<mode>.json, latest-<mode>-coldstart.txt, latest-<mode>-machine.txt),
+# (timestamped files, plus latest-<mode>.json without the raw samples, latest-<mode>-coldstart.txt and
+# latest-<mode>-machine.txt),
 # prints the summary tables and writes them into benchmarks/README.md between the results markers.
 # Other load on the machine skews every number: the `uptime` before each part is recorded with them.
 # JAVA=/path/to/java overrides the java on the PATH.
@@ -123,10 +124,10 @@ readme=(--readme "$here/README.md")
 [[ $mode == smoke ]] && readme=()
 "$java" -cp "$jar" dev.nearline.benchmarks.Report \
   --title "Produced by \`benchmarks/run.sh $mode\` ($stamp)." \
-  --machine "$machine" --coldstart "$cold" --merged "$prefix.json" "${readme[@]}" \
+  --machine "$machine" --coldstart "$cold" --merged "$prefix.json" --merged-slim "$results/latest-$mode.json" \
+  "${readme[@]}" \
   "$work/overhead.json" "$work/concurrency.json"
 
-cp "$prefix.json" "$results/latest-$mode.json"
 cp "$cold" "$results/latest-$mode-coldstart.txt"
 cp "$machine" "$results/latest-$mode-machine.txt"
-echo "results: $prefix.json (also $results/latest-$mode.json)"
+echo "results: $prefix.json (without raw samples: $results/latest-$mode.json)"

@@ -3,6 +3,7 @@ package dev.nearline.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,12 +28,14 @@ import java.util.stream.Collectors;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.nearline.benchmarks.Report [--title TEXT]
  *     [--machine machine.txt] [--coldstart coldstart.txt] [--readme benchmarks/README.md]
- *     [--merged all.json] results.json...
+ *     [--merged all.json] [--merged-slim small.json] results.json...
  * </pre>
  *
  * <p>Prints the markdown; with {@code --readme} also replaces the part of that file between
  * {@code <!-- results:begin -->} and {@code <!-- results:end -->}; with {@code --merged} also writes
- * the results of all the JSON files as one JMH-format JSON array.
+ * the results of all the JSON files as one JMH-format JSON array, and with {@code --merged-slim} the
+ * same without the raw samples ({@code rawData}, {@code rawDataHistogram}: megabytes for sample-time
+ * results), small enough to commit.
  */
 public final class Report {
     static final String BEGIN = "<!-- results:begin -->";
@@ -57,10 +60,12 @@ public final class Report {
         Path machine = null;
         Path readme = null;
         Path merged = null;
+        Path mergedSlim = null;
         String title = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--merged" -> merged = Path.of(args[++i]);
+                case "--merged-slim" -> mergedSlim = Path.of(args[++i]);
                 case "--title" -> title = args[++i];
                 case "--coldstart" -> coldStart = Path.of(args[++i]);
                 case "--machine" -> machine = Path.of(args[++i]);
@@ -78,6 +83,9 @@ public final class Report {
         }
         if (merged != null) {
             mapper.writerWithDefaultPrettyPrinter().writeValue(merged.toFile(), all);
+        }
+        if (mergedSlim != null) {
+            mapper.writerWithDefaultPrettyPrinter().writeValue(mergedSlim.toFile(), withoutRawData(all.deepCopy()));
         }
         String md = (title == null ? "" : title.strip() + "\n\n") + render(results,
                 coldStart == null ? List.of() : Files.readAllLines(coldStart, StandardCharsets.UTF_8),
@@ -262,6 +270,23 @@ public final class Report {
                 .append(Double.isNaN(value) ? "–" : (unit.equals("×") ? String.format(Locale.ROOT, "%.2f×", value)
                         : fmt(value) + unit))
                 .append(" | ").append(met).append(" |\n");
+    }
+
+    /** {@code results} with the raw samples of every metric removed. */
+    static ArrayNode withoutRawData(ArrayNode results) {
+        for (JsonNode r : results) {
+            stripRaw(r.path("primaryMetric"));
+            for (JsonNode metric : r.path("secondaryMetrics")) {
+                stripRaw(metric);
+            }
+        }
+        return results;
+    }
+
+    private static void stripRaw(JsonNode metric) {
+        if (metric instanceof ObjectNode) {
+            ((ObjectNode) metric).remove(List.of("rawData", "rawDataHistogram"));
+        }
     }
 
     /** Replaces the marked block of {@code readme} with {@code md}, or appends it with markers. */
