@@ -33,16 +33,29 @@ public final class Tensor {
     private final DataType type;
     private final long[] shape;
     private final int size;
-    private final @Nullable Buffer data;
+    /** The primitive array a heap tensor was built on; read directly on the hot path, so no buffer is made. */
+    private final @Nullable Object array;
+    /** The typed buffer: given (direct tensors), or wrapped around {@link #array} when first needed. */
+    private volatile @Nullable Buffer data;
     private final String @Nullable [] strings;
 
     private Tensor(DataType type, long[] shape, @Nullable Buffer data, String @Nullable [] strings) {
+        this(type, shape, data, null, strings);
+    }
+
+    private Tensor(DataType type, long[] shape, Object array) {
+        this(type, shape, null, array, null);
+    }
+
+    private Tensor(DataType type, long[] shape, @Nullable Buffer data, @Nullable Object array, String @Nullable [] strings) {
         this.type = type;
         this.shape = shape;
         this.size = elementCount(shape);
         this.data = data;
+        this.array = array;
         this.strings = strings;
-        int actual = strings != null ? strings.length : Objects.requireNonNull(data).remaining();
+        int actual = strings != null ? strings.length
+                : array != null ? java.lang.reflect.Array.getLength(array) : Objects.requireNonNull(data).remaining();
         if (actual != size) {
             throw new IllegalArgumentException(type + " tensor of shape " + Arrays.toString(shape)
                     + " needs " + size + " values, got " + actual);
@@ -53,37 +66,37 @@ public final class Tensor {
 
     /** An FP32 tensor over {@code values} (not copied). */
     public static Tensor ofFloats(float[] values, long... shape) {
-        return new Tensor(DataType.FP32, shape, FloatBuffer.wrap(values), null);
+        return new Tensor(DataType.FP32, shape, values);
     }
 
     /** An FP64 tensor over {@code values} (not copied). */
     public static Tensor ofDoubles(double[] values, long... shape) {
-        return new Tensor(DataType.FP64, shape, DoubleBuffer.wrap(values), null);
+        return new Tensor(DataType.FP64, shape, values);
     }
 
     /** An INT64 tensor over {@code values} (not copied). */
     public static Tensor ofLongs(long[] values, long... shape) {
-        return new Tensor(DataType.INT64, shape, LongBuffer.wrap(values), null);
+        return new Tensor(DataType.INT64, shape, values);
     }
 
     /** An INT32 tensor over {@code values} (not copied). */
     public static Tensor ofInts(int[] values, long... shape) {
-        return new Tensor(DataType.INT32, shape, IntBuffer.wrap(values), null);
+        return new Tensor(DataType.INT32, shape, values);
     }
 
     /** An INT16 tensor over {@code values} (not copied). */
     public static Tensor ofShorts(short[] values, long... shape) {
-        return new Tensor(DataType.INT16, shape, ShortBuffer.wrap(values), null);
+        return new Tensor(DataType.INT16, shape, values);
     }
 
     /** An INT8 tensor over {@code values} (not copied). */
     public static Tensor ofInt8(byte[] values, long... shape) {
-        return new Tensor(DataType.INT8, shape, ByteBuffer.wrap(values), null);
+        return new Tensor(DataType.INT8, shape, values);
     }
 
     /** A UINT8 tensor over {@code values} (not copied); read elements as {@code value & 0xFF}. */
     public static Tensor ofUint8(byte[] values, long... shape) {
-        return new Tensor(DataType.UINT8, shape, ByteBuffer.wrap(values), null);
+        return new Tensor(DataType.UINT8, shape, values);
     }
 
     /** A BOOL tensor holding {@code values} (copied into one byte per element). */
@@ -92,17 +105,17 @@ public final class Tensor {
         for (int i = 0; i < values.length; i++) {
             bytes[i] = values[i] ? (byte) 1 : (byte) 0;
         }
-        return new Tensor(DataType.BOOL, shape, ByteBuffer.wrap(bytes), null);
+        return new Tensor(DataType.BOOL, shape, bytes);
     }
 
     /** An FP16 tensor over raw half-precision bits (not copied); see {@link #halfToFloat}. */
     public static Tensor ofFloat16(short[] bits, long... shape) {
-        return new Tensor(DataType.FP16, shape, ShortBuffer.wrap(bits), null);
+        return new Tensor(DataType.FP16, shape, bits);
     }
 
     /** A BF16 tensor over raw bfloat16 bits (not copied); see {@link #bfloat16ToFloat}. */
     public static Tensor ofBFloat16(short[] bits, long... shape) {
-        return new Tensor(DataType.BF16, shape, ShortBuffer.wrap(bits), null);
+        return new Tensor(DataType.BF16, shape, bits);
     }
 
     /** A BYTES tensor over {@code values} (not copied). Elements must not be null. */
@@ -295,6 +308,9 @@ public final class Tensor {
      * @throws IllegalStateException for a BYTES tensor
      */
     public float floatAt(int index) {
+        if (array instanceof float[]) {
+            return ((float[]) array)[index];
+        }
         if (type == DataType.FP32) {
             return ((FloatBuffer) buffer0()).get(index);
         }
@@ -303,6 +319,11 @@ public final class Tensor {
 
     /** Element {@code index} as a double; see {@link #floatAt}. */
     public double doubleAt(int index) {
+        if (array instanceof float[]) {
+            return ((float[]) array)[index];
+        } else if (array instanceof double[]) {
+            return ((double[]) array)[index];
+        }
         Buffer b = buffer0();
         switch (type) {
             case FP32:
@@ -323,6 +344,11 @@ public final class Tensor {
      * floating point values truncated toward zero.
      */
     public long longAt(int index) {
+        if (array instanceof long[]) {
+            return ((long[]) array)[index];
+        } else if (array instanceof int[]) {
+            return ((int[]) array)[index];
+        }
         Buffer b = buffer0();
         switch (type) {
             case BOOL:
@@ -463,7 +489,8 @@ public final class Tensor {
 
     /** Whether the values live in a direct (off-heap) buffer. */
     public boolean isDirect() {
-        return data != null && data.isDirect();
+        Buffer b = data;
+        return array == null && b != null && b.isDirect();
     }
 
     /**
@@ -472,6 +499,26 @@ public final class Tensor {
      * is not changed. This is how backends fill reusable native buffers.
      */
     public void copyTo(Buffer target, int targetIndex) {
+        Object a = array;
+        if (a instanceof float[] && target instanceof FloatBuffer) {
+            ((FloatBuffer) target).put(targetIndex, (float[]) a, 0, size);
+            return;
+        } else if (a instanceof double[] && target instanceof DoubleBuffer) {
+            ((DoubleBuffer) target).put(targetIndex, (double[]) a, 0, size);
+            return;
+        } else if (a instanceof long[] && target instanceof LongBuffer) {
+            ((LongBuffer) target).put(targetIndex, (long[]) a, 0, size);
+            return;
+        } else if (a instanceof int[] && target instanceof IntBuffer) {
+            ((IntBuffer) target).put(targetIndex, (int[]) a, 0, size);
+            return;
+        } else if (a instanceof short[] && target instanceof ShortBuffer) {
+            ((ShortBuffer) target).put(targetIndex, (short[]) a, 0, size);
+            return;
+        } else if (a instanceof byte[] && target instanceof ByteBuffer) {
+            ((ByteBuffer) target).put(targetIndex, (byte[]) a, 0, size);
+            return;
+        }
         Buffer b = buffer0();
         if (b instanceof FloatBuffer && target instanceof FloatBuffer) {
             ((FloatBuffer) target).put(targetIndex, (FloatBuffer) b, 0, size);
@@ -557,13 +604,13 @@ public final class Tensor {
         if (strings != null) {
             return Arrays.equals(strings, t.strings);
         }
-        return Objects.requireNonNull(data).equals(t.data);
+        return buffer0().equals(t.buffer0());
     }
 
     @Override
     public int hashCode() {
         int h = type.hashCode() * 31 + Arrays.hashCode(shape);
-        return h * 31 + (strings != null ? Arrays.hashCode(strings) : Objects.requireNonNull(data).hashCode());
+        return h * 31 + (strings != null ? Arrays.hashCode(strings) : buffer0().hashCode());
     }
 
     /** Type and shape only, such as {@code FP32[1, 30]}: values are never printed, so logs carry no payload. */
@@ -705,10 +752,30 @@ public final class Tensor {
     }
 
     private Buffer buffer0() {
-        if (data == null) {
-            throw new IllegalStateException("BYTES tensor holds strings, not numbers");
+        Buffer b = data;
+        if (b == null) {
+            if (array == null) {
+                throw new IllegalStateException("BYTES tensor holds strings, not numbers");
+            }
+            b = wrap(array);
+            data = b;
         }
-        return data;
+        return b;
+    }
+
+    private static Buffer wrap(Object array) {
+        if (array instanceof float[]) {
+            return FloatBuffer.wrap((float[]) array);
+        } else if (array instanceof double[]) {
+            return DoubleBuffer.wrap((double[]) array);
+        } else if (array instanceof long[]) {
+            return LongBuffer.wrap((long[]) array);
+        } else if (array instanceof int[]) {
+            return IntBuffer.wrap((int[]) array);
+        } else if (array instanceof short[]) {
+            return ShortBuffer.wrap((short[]) array);
+        }
+        return ByteBuffer.wrap((byte[]) array);
     }
 
     private String[] strings0() {

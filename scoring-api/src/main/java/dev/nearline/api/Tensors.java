@@ -15,12 +15,39 @@ import org.jspecify.annotations.Nullable;
 public final class Tensors {
     private static final Tensors EMPTY = new Tensors(new String[0], new Tensor[0]);
 
-    private final String[] names;
-    private final Tensor[] tensors;
+    // One tensor (the common case on the per-record path) is held in fields, without arrays.
+    private final @Nullable String name0;
+    private final @Nullable Tensor tensor0;
+    private final String @Nullable [] array0;
+    private final Tensor @Nullable [] tensorArray0;
 
     private Tensors(String[] names, Tensor[] tensors) {
-        this.names = names;
-        this.tensors = tensors;
+        if (names.length == 1) {
+            this.name0 = names[0];
+            this.tensor0 = tensors[0];
+            this.array0 = null;
+            this.tensorArray0 = null;
+        } else {
+            this.name0 = null;
+            this.tensor0 = null;
+            this.array0 = names;
+            this.tensorArray0 = tensors;
+        }
+    }
+
+    private Tensors(String name, Tensor tensor) {
+        this.name0 = name;
+        this.tensor0 = tensor;
+        this.array0 = null;
+        this.tensorArray0 = null;
+    }
+
+    private String[] nameArray() {
+        return array0 != null ? array0 : new String[] {Objects.requireNonNull(name0)};
+    }
+
+    private Tensor[] tensorArray() {
+        return tensorArray0 != null ? tensorArray0 : new Tensor[] {Objects.requireNonNull(tensor0)};
     }
 
     /** No tensors. */
@@ -30,8 +57,7 @@ public final class Tensors {
 
     /** One named tensor. */
     public static Tensors of(String name, Tensor tensor) {
-        return new Tensors(new String[] {Objects.requireNonNull(name, "name")},
-                new Tensor[] {Objects.requireNonNull(tensor, "tensor")});
+        return new Tensors(Objects.requireNonNull(name, "name"), Objects.requireNonNull(tensor, "tensor"));
     }
 
     /** Two named tensors, in this order. */
@@ -53,33 +79,41 @@ public final class Tensors {
 
     /** The number of tensors. */
     public int size() {
-        return names.length;
+        return array0 == null ? 1 : array0.length;
     }
 
     /** Whether there are no tensors. */
     public boolean isEmpty() {
-        return names.length == 0;
+        return size() == 0;
     }
 
     /** The names, in order (an unmodifiable list). */
     public List<String> names() {
-        return Collections.unmodifiableList(Arrays.asList(names));
+        return Collections.unmodifiableList(Arrays.asList(nameArray()));
     }
 
     /** The name at position {@code index}. */
     public String name(int index) {
-        return names[index];
+        if (array0 == null) {
+            Objects.checkIndex(index, 1);
+            return Objects.requireNonNull(name0);
+        }
+        return array0[index];
     }
 
     /** The tensor at position {@code index}. */
     public Tensor get(int index) {
-        return tensors[index];
+        if (tensorArray0 == null) {
+            Objects.checkIndex(index, 1);
+            return Objects.requireNonNull(tensor0);
+        }
+        return tensorArray0[index];
     }
 
     /** The tensor named {@code name}, or {@code null} when there is none. */
     public @Nullable Tensor get(String name) {
         int i = indexOf(name);
-        return i < 0 ? null : tensors[i];
+        return i < 0 ? null : get(i);
     }
 
     /**
@@ -90,9 +124,9 @@ public final class Tensors {
     public Tensor require(String name) {
         int i = indexOf(name);
         if (i < 0) {
-            throw new IllegalArgumentException("no tensor named '" + name + "' (have " + Arrays.toString(names) + ")");
+            throw new IllegalArgumentException("no tensor named '" + name + "' (have " + Arrays.toString(nameArray()) + ")");
         }
-        return tensors[i];
+        return get(i);
     }
 
     /** Whether a tensor named {@code name} is present. */
@@ -102,8 +136,11 @@ public final class Tensors {
 
     /** The position of {@code name}, or -1. */
     public int indexOf(String name) {
-        for (int i = 0; i < names.length; i++) {
-            if (names[i].equals(name)) {
+        if (array0 == null) {
+            return Objects.requireNonNull(name0).equals(name) ? 0 : -1;
+        }
+        for (int i = 0; i < array0.length; i++) {
+            if (array0[i].equals(name)) {
                 return i;
             }
         }
@@ -115,6 +152,8 @@ public final class Tensors {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(tensor, "tensor");
         int i = indexOf(name);
+        String[] names = nameArray();
+        Tensor[] tensors = tensorArray();
         if (i >= 0) {
             Tensor[] t = tensors.clone();
             t[i] = tensor;
@@ -134,7 +173,7 @@ public final class Tensors {
         }
         Tensors result = this;
         for (int i = 0; i < other.size(); i++) {
-            result = result.with(other.names[i], other.tensors[i]);
+            result = result.with(other.name(i), other.get(i));
         }
         return result;
     }
@@ -142,8 +181,8 @@ public final class Tensors {
     /** The tensors as an insertion-ordered, unmodifiable map. */
     public Map<String, Tensor> toMap() {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        for (int i = 0; i < names.length; i++) {
-            m.put(names[i], tensors[i]);
+        for (int i = 0; i < size(); i++) {
+            m.put(name(i), get(i));
         }
         return Collections.unmodifiableMap(m);
     }
@@ -151,21 +190,21 @@ public final class Tensors {
     /** Equal when names, order and tensors are equal. */
     @Override
     public boolean equals(@Nullable Object o) {
-        return o instanceof Tensors && Arrays.equals(names, ((Tensors) o).names)
-                && Arrays.equals(tensors, ((Tensors) o).tensors);
+        return o instanceof Tensors && Arrays.equals(nameArray(), ((Tensors) o).nameArray())
+                && Arrays.equals(tensorArray(), ((Tensors) o).tensorArray());
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(names) * 31 + Arrays.hashCode(tensors);
+        return Arrays.hashCode(nameArray()) * 31 + Arrays.hashCode(tensorArray());
     }
 
     /** Names with types and shapes, such as {@code {input=FP32[1, 30]}}; never values. */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("{");
-        for (int i = 0; i < names.length; i++) {
-            sb.append(i == 0 ? "" : ", ").append(names[i]).append('=').append(tensors[i]);
+        for (int i = 0; i < size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(name(i)).append('=').append(get(i));
         }
         return sb.append('}').toString();
     }
