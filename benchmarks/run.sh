@@ -86,11 +86,7 @@ note_load OverheadBenchmark
 run_logged OverheadBenchmark "$prefix-overhead.log" \
   "$java" -jar "$jar" OverheadBenchmark "${overhead_opts[@]}" -prof gc -rf json -rff "$work/overhead.json"
 
-echo "== ConcurrencyBenchmark (thrpt + sample; log: $prefix-concurrency.log)"
-note_load ConcurrencyBenchmark
-run_logged ConcurrencyBenchmark "$prefix-concurrency.log" \
-  "$java" -jar "$jar" ConcurrencyBenchmark "${concurrency_opts[@]}" -rf json -rff "$work/concurrency.json"
-
+# Cold start before the concurrency runs: their 64 threads would inflate the load average noted here.
 echo "== ColdStart ($cold_runs fresh JVMs per configuration)"
 models=$work/models
 natives=$here/target/ort-natives
@@ -117,6 +113,11 @@ for ((i = 1; i <= cold_runs; i++)); do
     cold_start -Donnxruntime.native.path="$natives" -XX:SharedArchiveFile="$work/$who.jsa"
   done
 done
+echo "== ConcurrencyBenchmark (thrpt + sample; log: $prefix-concurrency.log)"
+note_load ConcurrencyBenchmark
+run_logged ConcurrencyBenchmark "$prefix-concurrency.log" \
+  "$java" -jar "$jar" ConcurrencyBenchmark "${concurrency_opts[@]}" -rf json -rff "$work/concurrency.json"
+
 echo "uptime after all parts: $(uptime | sed 's/^ *//')" >> "$machine"
 
 echo
