@@ -52,6 +52,10 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 prefix=$results/$stamp-$mode
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Run from a copy: a build started meanwhile (mvn install at the root) would replace the jar under JMH.
+built=$(date -u -r "$jar" '+%Y-%m-%d %H:%M UTC')
+cp "$jar" "$work/benchmarks.jar"
+jar=$work/benchmarks.jar
 
 machine=$prefix-machine.txt
 {
@@ -63,7 +67,7 @@ machine=$prefix-machine.txt
   echo "run:   benchmarks/run.sh $mode"
   # benchmarks.jar bundles the scoring-* jars of the last install; the checkout's commit says roughly which.
   echo "repo:  $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$here/.." status --porcelain 2>/dev/null | grep -q . && echo ' (uncommitted changes present)')"
-  echo "jar:   $(date -u -r "$jar" '+%Y-%m-%d %H:%M UTC')"
+  echo "jar:   built $built"
 } > "$machine"
 
 note_load() {
