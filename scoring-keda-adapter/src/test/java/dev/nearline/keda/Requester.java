@@ -26,13 +26,20 @@ final class Requester implements AutoCloseable {
     private final String requestQueue;
     private final String replyQueue;
     private final ServiceBusSenderAsyncClient sender;
-    private ServiceBusReceiverClient replies;
+    private final ServiceBusReceiverClient replies;
 
     Requester(String connectionString, String requestQueue, String replyQueue) {
         this.clients = new ServiceBusClientBuilder().connectionString(connectionString);
         this.requestQueue = requestQueue;
         this.replyQueue = replyQueue;
         this.sender = clients.sender().queueName(requestQueue).buildAsyncClient();
+        // Authorize both links now, before a worker opens its own connection (see ServiceBusStandIn).
+        this.sender.createMessageBatch().block(Duration.ofSeconds(30));
+        this.replies = clients.receiver().queueName(replyQueue).receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE)
+                .buildClient();
+        this.replies.receiveMessages(1, Duration.ofMillis(500)).forEach(m -> {
+            throw new IllegalStateException("reply queue " + replyQueue + " is not empty: " + m.getMessageId());
+        });
     }
 
     /** A request message with the worker's envelope around {@code recordJson}. */
@@ -61,10 +68,6 @@ final class Requester implements AutoCloseable {
 
     /** Receives (and deletes) replies until {@code count} arrived or {@code timeout} passed. */
     List<ServiceBusReceivedMessage> replies(int count, Duration timeout) {
-        if (replies == null) {
-            replies = clients.receiver().queueName(replyQueue).receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE)
-                    .buildClient();
-        }
         List<ServiceBusReceivedMessage> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (out.size() < count && System.nanoTime() < deadline) {
@@ -95,8 +98,6 @@ final class Requester implements AutoCloseable {
     @Override
     public void close() {
         sender.close();
-        if (replies != null) {
-            replies.close();
-        }
+        replies.close();
     }
 }

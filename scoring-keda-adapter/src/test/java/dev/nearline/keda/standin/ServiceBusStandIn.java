@@ -30,6 +30,12 @@ import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
  * expiry ({@code LockedUntil} is null), duplicate detection. Delivery counts start at 0, not 1 as on Azure:
  * give a queue one more delivery attempt than the worker's {@code maxDeliveryCount} to line the two up.
  * Messages need a time-to-live (the SDK's receive path needs the AMQP header that a TTL brings).
+ *
+ * <p>Token replies go to {@code $cbs}, one anycast queue that every SDK connection listens on, so two
+ * connections that authorize links at the same moment can take each other's reply; the loser waits for its
+ * CBS timeout. Tests therefore open one connection's links before starting the next (the {@code Requester}
+ * authorizes all of its links up front). Giving each connection a private reply address needs a rewrite
+ * of the SDK's link attach inside Artemis, which was tried and did not work with the SDK.
  */
 public final class ServiceBusStandIn implements AutoCloseable {
     static final String CBS = "$cbs";
