@@ -42,12 +42,13 @@ import java.util.stream.IntStream;
  *       per receive batch;</li>
  *   <li>{@code worker, tiny, no batching}: the same with {@code scoreAsync} per record.</li>
  * </ul>
- * records/s = N / (first receive → last reply). Latency is per message from receive to settled
+ * Each scenario runs {@code rounds} times, in an order rotated per round; the table gives medians.
+ * records/s = N / (consumer start → last reply received by the requester). Latency is per message from receive to settled
  * (reply sent and completed), p50/p99, measured in the consumer.
  *
  * <pre>
  * mvn -B -q -pl scoring-keda-adapter test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=dev.nearline.keda.LoadHarness -Dexec.args="10000 8,32"
+ *     -Dexec.mainClass=dev.nearline.keda.LoadHarness -Dexec.args="10000 8,32 3"
  * </pre>
  * Runs in the Maven JVM on purpose: a forked JVM with the long test class path on its command line
  * crashes ONNX Runtime 1.29's native start-up.
@@ -66,7 +67,8 @@ public final class LoadHarness {
     /**
      * Runs the harness.
      *
-     * @param args {@code [N [C1,C2,...]]}, default {@code 10000 8,32}
+     * @param args {@code [N [C1,C2,... [rounds]]]}, default {@code 10000 8,32 3}; the report gives the median
+     *             of the rounds
      */
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
@@ -74,26 +76,42 @@ public final class LoadHarness {
                 : new int[] {8, 32};
         Path dir = Files.createTempDirectory("nearline-load");
         Path pipeline = TinyPipeline.write(dir);
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         List<String> consumers = List.of("transport alone", "worker, no-op scorer", "worker, tiny, batching",
                 "worker, tiny, no batching");
         ServiceBusStandIn.Builder b = ServiceBusStandIn.builder().queue("warmup", 10).queue("warmup-replies", 10);
-        for (int c : concurrencies) {
-            for (int i = 0; i < consumers.size(); i++) {
-                b.queue("q" + c + "-" + i, 10).queue("q" + c + "-" + i + "-replies", 10);
+        for (int round = 0; round < rounds; round++) {
+            for (int c : concurrencies) {
+                for (int i = 0; i < consumers.size(); i++) {
+                    String q = "q" + round + "-" + c + "-" + i;
+                    b.queue(q, 10).queue(q + "-replies", 10);
+                }
             }
         }
-        List<Result> results = new ArrayList<>();
+        List<Result> all = new ArrayList<>();
         try (ServiceBusStandIn standIn = b.start()) {
             // warm-up: JIT, connections, ONNX Runtime session
             run(standIn, "warmup", "worker, tiny, batching", pipeline, 8, Math.min(n, 3_000));
             run(standIn, "warmup", "transport alone", pipeline, 8, Math.min(n, 3_000));
-            for (int c : concurrencies) {
-                for (int i = 0; i < consumers.size(); i++) {
-                    Result r = run(standIn, "q" + c + "-" + i, consumers.get(i), pipeline, c, n);
-                    results.add(r);
-                    System.out.printf("%-28s C=%-3d %8.0f records/s  p50 %6.2f ms  p99 %6.2f ms%n", r.consumer(),
-                            r.concurrency(), r.recordsPerSecond(), r.p50Millis(), r.p99Millis());
+            for (int round = 0; round < rounds; round++) {
+                for (int c : concurrencies) {
+                    for (int k = 0; k < consumers.size(); k++) {
+                        int i = (k + round) % consumers.size(); // rotate the order so no consumer always runs first
+                        Result r = run(standIn, "q" + round + "-" + c + "-" + i, consumers.get(i), pipeline, c, n);
+                        all.add(r);
+                        System.out.printf("round %d  %-28s C=%-3d %8.0f records/s  p50 %6.2f ms  p99 %6.2f ms%n", round,
+                                r.consumer(), r.concurrency(), r.recordsPerSecond(), r.p50Millis(), r.p99Millis());
+                    }
                 }
+            }
+        }
+        List<Result> results = new ArrayList<>();
+        for (int c : concurrencies) {
+            for (String consumer : consumers) {
+                List<Result> runs = all.stream().filter(r -> r.concurrency() == c && r.consumer().equals(consumer)).toList();
+                results.add(new Result(consumer, c, n, median(runs.stream().mapToDouble(Result::recordsPerSecond)),
+                        median(runs.stream().mapToDouble(Result::p50Millis)),
+                        median(runs.stream().mapToDouble(Result::p99Millis))));
             }
         }
         System.out.println();
@@ -152,6 +170,11 @@ public final class LoadHarness {
             Timer t = workerLatency != null ? workerLatency : latency;
             return new Result(consumer, c, n, n / (elapsed / 1e9), percentile(t, 0.5), percentile(t, 0.99));
         }
+    }
+
+    private static double median(java.util.stream.DoubleStream values) {
+        double[] v = values.sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     /** The percentile {@code p} of {@code timer} in milliseconds. */
