@@ -37,9 +37,8 @@ final class Requester implements AutoCloseable {
         this.sender.createMessageBatch().block(Duration.ofSeconds(30));
         this.replies = clients.receiver().queueName(replyQueue).receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE)
                 .buildClient();
-        this.replies.receiveMessages(1, Duration.ofMillis(500)).forEach(m -> {
-            throw new IllegalStateException("reply queue " + replyQueue + " is not empty: " + m.getMessageId());
-        });
+        // also drops replies a previous run left behind (on a real namespace)
+        this.replies.receiveMessages(500, Duration.ofMillis(500)).forEach(m -> { });
     }
 
     /** A request message with the worker's envelope around {@code recordJson}. */
