@@ -55,7 +55,10 @@ public final class QueueWorker {
         return engine.isReady();
     }
 
-    /** Whether the process is healthy: no receive loop died or stalled past the stall timeout. */
+    /**
+     * Whether the process is healthy: no receive loop died or stalled past the stall timeout, and the
+     * transport has not been disconnected for longer than that.
+     */
     public boolean isLive() {
         return engine.isLive();
     }
@@ -201,7 +204,10 @@ public final class QueueWorker {
             return this;
         }
 
-        /** A receive loop that makes no progress for this long makes {@link #isLive()} false. Default 2 min. */
+        /**
+         * A receive loop that makes no progress for this long, or a transport disconnected for this long,
+         * makes {@link QueueWorker#isLive()} false. Default 2 min.
+         */
         public Builder stallTimeout(Duration timeout) {
             this.stallTimeout = requireUnset(stallTimeout, requirePositive(timeout, "stallTimeout"), "stallTimeout");
             return this;

@@ -32,6 +32,7 @@ final class FakeTransport implements Transport {
     volatile boolean failCompletes;
     volatile Function<InboundMessage, CompletableFuture<Instant>> renew =
             m -> CompletableFuture.failedFuture(new UnsupportedOperationException("no renewal"));
+    volatile boolean disconnected;
     private volatile boolean closed;
 
     /** Queues a request with the worker's envelope around {@code recordJson}. */
@@ -100,7 +101,7 @@ final class FakeTransport implements Transport {
 
     @Override
     public boolean isConnected() {
-        return !closed;
+        return !closed && !disconnected;
     }
 
     @Override

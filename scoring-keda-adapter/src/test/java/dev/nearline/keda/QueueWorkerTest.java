@@ -187,6 +187,24 @@ class QueueWorkerTest {
     }
 
     @Test
+    void isLive_transportDisconnectedPastTheStallTimeout_turnsFalse() {
+        FakeTransport t = new FakeTransport();
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+        QueueWorker w = worker(doubling(), t).stallTimeout(Duration.ofSeconds(60)).ticker(nanos::get).build();
+        w.start();
+        t.disconnected = true;
+        assertThat(w.isReady()).isFalse();
+        nanos.addAndGet(Duration.ofSeconds(30).toNanos());
+        assertThat(w.isLive()).as("disconnected for less than the stall timeout").isTrue();
+
+        nanos.addAndGet(Duration.ofSeconds(31).toNanos());
+        await().atMost(Duration.ofSeconds(5)).until(() -> !w.isLive());
+        t.disconnected = false;
+        await().atMost(Duration.ofSeconds(5)).until(w::isLive);
+        w.shutdown();
+    }
+
+    @Test
     void builder_settingTwiceOrBadValue_fails() {
         FakeTransport t = new FakeTransport();
         QueueWorker.Builder b = QueueWorker.builder(doubling(), t).concurrency(2);

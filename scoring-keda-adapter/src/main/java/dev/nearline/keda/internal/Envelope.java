@@ -43,8 +43,16 @@ public final class Envelope {
         try {
             root = JSON.readTree(body);
         } catch (IOException e) {
-            String detail = e instanceof JsonProcessingException ? ((JsonProcessingException) e).getOriginalMessage()
-                    : e.getMessage();
+            String detail = String.valueOf(e.getMessage());
+            if (e instanceof JsonProcessingException) {
+                JsonProcessingException j = (JsonProcessingException) e;
+                detail = String.valueOf(j.getOriginalMessage());
+                int cut = detail.indexOf(" (start marker at");
+                detail = cut < 0 ? detail : detail.substring(0, cut); // its source location says nothing useful
+                if (j.getLocation() != null) {
+                    detail += " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr();
+                }
+            }
             throw ScoringException.invalidInput("request body is not valid JSON: " + detail);
         }
         if (root == null || root.isMissingNode()) {

@@ -89,6 +89,7 @@ public final class WorkerEngine {
     private final AtomicBoolean loopDied = new AtomicBoolean();
     private final AtomicBoolean renewalUnsupported = new AtomicBoolean();
     private volatile boolean stopping;
+    private volatile long lastConnectedNanos;
     private @Nullable ScheduledExecutorService renewer;
 
     /** An engine; nothing runs until {@link #start()}. It owns {@code scorer} and {@code transport}. */
@@ -121,6 +122,7 @@ public final class WorkerEngine {
             s.scheduleWithFixedDelay(this::renewDueLocks, period, period, TimeUnit.MILLISECONDS);
             renewer = s;
         }
+        lastConnectedNanos = ticker.read();
         for (int i = 0; i < options.concurrency(); i++) {
             int index = i;
             heartbeats[i] = ticker.read();
@@ -137,7 +139,10 @@ public final class WorkerEngine {
         return started.get() && !stopping && transport.isConnected();
     }
 
-    /** Live: no receive loop died and none is stuck past the stall timeout. */
+    /**
+     * Live: no receive loop died, none is stuck past the stall timeout, and the transport has not been
+     * disconnected for longer than the stall timeout.
+     */
     public boolean isLive() {
         if (loopDied.get()) {
             return false;
@@ -146,6 +151,9 @@ public final class WorkerEngine {
             return true;
         }
         long now = ticker.read();
+        if (now - lastConnectedNanos > options.stallTimeout().toNanos()) {
+            return false; // the broker has been out of reach too long: let Kubernetes restart the pod
+        }
         for (long beat : heartbeats) {
             if (now - beat > options.stallTimeout().toNanos()) {
                 return false;
@@ -160,6 +168,9 @@ public final class WorkerEngine {
         try {
             while (!stopping) {
                 heartbeats[index] = ticker.read();
+                if (transport.isConnected()) {
+                    lastConnectedNanos = heartbeats[index];
+                }
                 long pause = pausedUntilNanos.get() - ticker.read();
                 if (pause > 0) {
                     stopSignal.await(pause, TimeUnit.NANOSECONDS);
