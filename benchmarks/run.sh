@@ -19,7 +19,7 @@ mode=${1:-}
 case "$mode" in
   quick)
     overhead_opts=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
-    concurrency_opts=(-f 1 -wi 2 -w 1s -i 3 -r 1s)
+    concurrency_opts=(-f 1 -wi 1 -w 1s -i 2 -r 1s)
     cold_runs=5
     ;;
   full)
