@@ -76,7 +76,7 @@ class ManifestsTest {
     }
 
     @Test
-    void manifests_everyKindIsThere() {
+    void manifests_parsed_holdEveryExpectedKind() {
         assertThat(kind("Deployment")).hasSize(4);
         assertThat(kind("ScaledObject")).hasSize(4);
         assertThat(kind("TriggerAuthentication")).hasSize(2);

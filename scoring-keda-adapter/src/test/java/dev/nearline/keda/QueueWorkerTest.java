@@ -173,7 +173,7 @@ class QueueWorkerTest {
     }
 
     @Test
-    void isReady_followsStartAndShutdown() {
+    void isReady_startThenShutdown_turnsTrueThenFalse() {
         FakeTransport t = new FakeTransport();
         QueueWorker w = worker(doubling(), t).build();
         assertThat(w.isReady()).isFalse();
