@@ -25,8 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * models. Throughput mode gives records per second (ops/µs × 10⁶), sample time the p99 a caller sees.
  *
  * <p>Why: a {@link Scorer} is meant to be shared by every thread of a process, so its per-record path
- * must not serialise callers or collapse when callers outnumber cores (this machine class has 2). Past
- * 2 callers records/s should stay flat while latency grows with the queue of runnable threads.
+ * must not serialise callers or collapse when callers outnumber cores (this machine class has 2): past
+ * the core count, records/s should stay flat while latency grows with the queue of runnable threads.
+ * {@code benchmarks/README.md} records where it does not.
  *
  * <p>Two more axes, off the default run to keep it short: {@code style=async} scores through
  * {@link Scorer#scoreAsync} and waits for the future; {@code batching=auto|always} turns on the
