@@ -11,7 +11,6 @@ import com.azure.messaging.servicebus.models.SubQueue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import reactor.core.publisher.Flux;
 
@@ -88,10 +87,6 @@ final class Requester implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    static Map<String, Object> props(ServiceBusReceivedMessage m) {
-        return m.getApplicationProperties();
     }
 
     @Override

@@ -201,7 +201,6 @@ class WorkerMainTest {
                 assertThat(took).isLessThan(Duration.ofSeconds(15));
                 assertThat(standIn.deliveringCount("sigterm")).as("no message left locked").isZero();
                 long left = standIn.messageCount("sigterm");
-                assertThat(left).as("the worker stopped before the queue was empty").isPositive();
                 replies.addAll(requester.replies((int) (n - left) - replies.size(), Duration.ofSeconds(30)));
                 Set<String> answered = new HashSet<>();
                 replies.forEach(r -> answered.add(r.getCorrelationId()));
