@@ -48,7 +48,10 @@ import org.slf4j.LoggerFactory;
  * @param <O> result type
  */
 public final class Engine<I, O> implements ManagedScorer<I, O> {
-    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+    /** Created on first use: SLF4J's start-up is measurable in a cold start and this path rarely logs. */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    }
     private static final long NO_DEADLINE = Long.MAX_VALUE;
 
     private final String name;
@@ -60,7 +63,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     private final long defaultTimeoutNanos;
     private final int maxInFlight;
     private final Duration closeGracePeriod;
-    private final ThreadPoolExecutor executor;
+    /** The async pool, created by the first {@code scoreAsync} that needs it (cold start pays nothing for it). */
+    private volatile @Nullable ThreadPoolExecutor executor;
+    private final int asyncThreads;
+    private final int asyncQueueCapacity;
     private final @Nullable MicroBatcher batcher;
     private final BatchPolicy policy;
     private final RecordObserver observer;
@@ -132,15 +138,17 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         this.maxInFlight = options.maxInFlight();
         this.closeGracePeriod = options.closeGracePeriod();
         Step[] stepArray = steps.toArray(new Step[0]);
-        if (stepArray.length == 0 || Arrays.stream(stepArray).noneMatch(Step::isModel)) {
+        boolean anyModel = false;
+        for (Step step : stepArray) {
+            anyModel |= step.isModel();
+        }
+        if (!anyModel) {
             throw new IllegalArgumentException("pipeline '" + name + "' has no model step");
         }
         this.current = new Generation(stepArray);
         warmUp(stepArray, options.warmupRecords());
-        this.executor = new ThreadPoolExecutor(options.asyncThreads(), options.asyncThreads(), 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(options.asyncQueueCapacity()), daemonThreads("nearline-" + name + "-"),
-                new ThreadPoolExecutor.AbortPolicy());
-        this.executor.allowCoreThreadTimeOut(true);
+        this.asyncThreads = options.asyncThreads();
+        this.asyncQueueCapacity = options.asyncQueueCapacity();
         Batching b = options.batching();
         if (b != null && stepArray[0].isModel()) {
             this.batcher = new MicroBatcher(stepArray[0].name(), b.maxBatchSize(), b.maxQueueDelay().toNanos(), b.threads(),
@@ -152,7 +160,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             this.policy = new BatchPolicy(b.sync());
         } else {
             if (b != null) {
-                log.warn("pipeline '{}': batching needs a model as the first step; batching is off", name);
+                Log.LOG.warn("pipeline '{}': batching needs a model as the first step; batching is off", name);
             }
             this.batcher = null;
             this.policy = new BatchPolicy(BatchPolicy.Mode.NEVER);
@@ -215,7 +223,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
 
     @Override
     public int queueDepth() {
-        return executor.getQueue().size() + (batcher == null ? 0 : batcher.depth());
+        ThreadPoolExecutor e = executor;
+        return (e == null ? 0 : e.getQueue().size()) + (batcher == null ? 0 : batcher.depth());
     }
 
     @Override
@@ -244,7 +253,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             old.retire(() -> {
                 draining.remove(old);
                 closeQuietly(stepName, retired);
-                log.info("pipeline '{}': step '{}' swapped; the old model is closed", name, stepName);
+                Log.LOG.info("pipeline '{}': step '{}' swapped; the old model is closed", name, stepName);
             });
         }
     }
@@ -260,9 +269,15 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             last = current;
         }
         // shutdown(), not shutdownNow(): records already running must not be interrupted.
-        executor.shutdown();
         List<Runnable> queued = new ArrayList<>();
-        executor.getQueue().drainTo(queued);
+        ThreadPoolExecutor pool;
+        synchronized (swapLock) {
+            pool = executor;
+        }
+        if (pool != null) {
+            pool.shutdown();
+            pool.getQueue().drainTo(queued);
+        }
         for (Runnable r : queued) {
             ((Failable) r).fail(closedError());
         }
@@ -280,7 +295,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
                     .get(closeGracePeriod.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            log.warn("pipeline '{}': {} records still in flight after the close grace period of {}; failing queued "
+            Log.LOG.warn("pipeline '{}': {} records still in flight after the close grace period of {}; failing queued "
                     + "records, and closing models once running calls return", name, inFlight(), closeGracePeriod);
             if (batcher != null) {
                 batcher.abort();
@@ -299,7 +314,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             for (Step s : last.steps) {
                 closeQuietly(s.name(), s.model());
             }
-            log.debug("pipeline '{}' closed", name);
+            Log.LOG.debug("pipeline '{}' closed", name);
         });
     }
 
@@ -401,12 +416,12 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             }
         }
         try {
-            executor.execute(new AsyncTask(g, record, deadline, submitted, future));
+            executor().execute(new AsyncTask(g, record, deadline, submitted, future));
         } catch (RejectedExecutionException e) {
             g.exit(1);
             ScoringException err = closed ? closedError()
                     : new ScoringException(Kind.OVERLOADED, "pipeline '" + name + "': async queue is full ("
-                    + executor.getQueue().size() + " records waiting); back off and retry");
+                    + queueDepth() + " records waiting); back off and retry");
             failed(err, submitted);
             future.completeExceptionally(err);
         }
@@ -600,7 +615,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                 outputs = deadline == NO_DEADLINE ? model.predictBatch(inputs)
                         : model.predictBatch(inputs, Duration.ofNanos(Math.max(0, deadline - ticker.read())));
                 if (outputs == null || outputs.size() != inputs.size()) {
-                    log.warn("step '{}': predictBatch returned {} results for {} records; scoring them one by one",
+                    Log.LOG.warn("step '{}': predictBatch returned {} results for {} records; scoring them one by one",
                             step.name(), outputs == null ? "null" : outputs.size(), inputs.size());
                     outputs = null;
                 } else if (timed) {
@@ -608,7 +623,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                 }
             } catch (RuntimeException e) {
                 // One bad record must not fail its batch-mates: find it by scoring one by one.
-                log.debug("step '{}': batched call failed ({}); scoring {} records one by one", step.name(), e.toString(),
+                Log.LOG.debug("step '{}': batched call failed ({}); scoring {} records one by one", step.name(), e.toString(),
                         inputs.size());
             }
         }
@@ -719,7 +734,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             try {
                 inputs = Warmup.syntheticInputs(m.signature());
             } catch (RuntimeException e) {
-                log.warn("pipeline '{}': cannot build warm-up inputs for step '{}': {}", name, step.name(), e.getMessage());
+                Log.LOG.warn("pipeline '{}': cannot build warm-up inputs for step '{}': {}", name, step.name(), e.getMessage());
                 continue;
             }
             long start = System.nanoTime();
@@ -727,10 +742,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                 for (int i = 0; i < records; i++) {
                     m.predict(inputs);
                 }
-                log.debug("pipeline '{}': warmed up step '{}' with {} records in {} ms", name, step.name(), records,
+                Log.LOG.debug("pipeline '{}': warmed up step '{}' with {} records in {} ms", name, step.name(), records,
                         (System.nanoTime() - start) / 1_000_000);
             } catch (RuntimeException e) {
-                log.warn("pipeline '{}': warm-up of step '{}' failed: {}", name, step.name(), e.getMessage());
+                Log.LOG.warn("pipeline '{}': warm-up of step '{}' failed: {}", name, step.name(), e.getMessage());
             }
         }
     }
@@ -742,8 +757,28 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         try {
             m.close();
         } catch (RuntimeException e) {
-            log.warn("pipeline '{}': closing step '{}' failed", name, stepName, e);
+            Log.LOG.warn("pipeline '{}': closing step '{}' failed", name, stepName, e);
         }
+    }
+
+    private ThreadPoolExecutor executor() {
+        ThreadPoolExecutor e = executor;
+        if (e == null) {
+            synchronized (swapLock) {
+                e = executor;
+                if (e == null) {
+                    if (closed) {
+                        throw new RejectedExecutionException("closed");
+                    }
+                    e = new ThreadPoolExecutor(asyncThreads, asyncThreads, 30, TimeUnit.SECONDS,
+                            new ArrayBlockingQueue<>(asyncQueueCapacity), daemonThreads("nearline-" + name + "-"),
+                            new ThreadPoolExecutor.AbortPolicy());
+                    e.allowCoreThreadTimeOut(true);
+                    executor = e;
+                }
+            }
+        }
+        return e;
     }
 
     private static ThreadFactory daemonThreads(String prefix) {

@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * fix. Use once per model; not thread-safe.
  */
 public final class SessionFactory {
-    private static final Logger LOG = LoggerFactory.getLogger(OnnxModel.class);
+    /** Created on first use: SLF4J's start-up is measurable in a cold start and this path rarely logs. */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(dev.nearline.onnx.OnnxModel.class);
+    }
     private static final String LOCALE_ERROR = "Failed to construct locale";
 
     private final OrtEnvironment env;
@@ -65,7 +68,7 @@ public final class SessionFactory {
                             + "instead of onnxruntime, an NVIDIA GPU, CUDA 12 and cuDNN 9 (see the scoring-onnx "
                             + "README), or set fallbackToCpu to run on the CPU");
                 }
-                LOG.warn("{}; model {} falls back to the CPU", problem, file);
+                Log.LOG.warn("{}; model {} falls back to the CPU", problem, file);
                 actual = OnnxModel.Device.CPU;
                 opts = newOptions();
             }
@@ -77,7 +80,7 @@ public final class SessionFactory {
             if (actual == OnnxModel.Device.CPU || !fallbackToCpu) {
                 throw loadFailure(file, e);
             }
-            LOG.warn("model {} failed to load on {} ({}); falling back to the CPU", file, actual, OrtErrors.message(e));
+            Log.LOG.warn("model {} failed to load on {} ({}); falling back to the CPU", file, actual, OrtErrors.message(e));
         }
         OrtSession.SessionOptions cpu = newOptions();
         try {
