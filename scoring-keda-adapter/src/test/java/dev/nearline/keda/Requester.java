@@ -4,14 +4,18 @@ import com.azure.core.util.BinaryData;
 import com.azure.messaging.servicebus.ServiceBusClientBuilder;
 import com.azure.messaging.servicebus.ServiceBusMessage;
 import com.azure.messaging.servicebus.ServiceBusReceivedMessage;
+import com.azure.messaging.servicebus.ServiceBusReceiverAsyncClient;
 import com.azure.messaging.servicebus.ServiceBusReceiverClient;
+import com.azure.messaging.servicebus.ServiceBusSenderClient;
 import com.azure.messaging.servicebus.ServiceBusSenderAsyncClient;
 import com.azure.messaging.servicebus.models.ServiceBusReceiveMode;
 import com.azure.messaging.servicebus.models.SubQueue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
 /**
@@ -25,19 +29,42 @@ final class Requester implements AutoCloseable {
     private final String requestQueue;
     private final String replyQueue;
     private final ServiceBusSenderAsyncClient sender;
-    private final ServiceBusReceiverClient replies;
+    private final ServiceBusReceiverAsyncClient replyReceiver;
+    private final Disposable replySubscription;
+    private final LinkedBlockingQueue<ServiceBusReceivedMessage> arrived = new LinkedBlockingQueue<>();
 
     Requester(String connectionString, String requestQueue, String replyQueue) {
         this.clients = new ServiceBusClientBuilder().connectionString(connectionString);
         this.requestQueue = requestQueue;
         this.replyQueue = replyQueue;
         this.sender = clients.sender().queueName(requestQueue).buildAsyncClient();
-        // Authorize both links now, before a worker opens its own connection (see ServiceBusStandIn).
         this.sender.createMessageBatch().block(Duration.ofSeconds(30));
-        this.replies = clients.receiver().queueName(replyQueue).receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE)
-                .buildClient();
-        // also drops replies a previous run left behind (on a real namespace)
-        this.replies.receiveMessages(500, Duration.ofMillis(500)).forEach(m -> { });
+        // One subscription for the requester's life: with receive-and-delete, every reply the broker hands
+        // over lands in this queue (a sync receive whose window closed could drop late ones).
+        this.replyReceiver = clients.receiver().queueName(replyQueue)
+                .receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE).buildAsyncClient();
+        this.replySubscription = replyReceiver.receiveMessages().subscribe(arrived::add);
+        // Authorize the reply link now, before a worker opens its own connection (see ServiceBusStandIn):
+        // a marker sent to the reply queue comes back only once the link is up. Also drops leftovers.
+        String marker = "requester-ready-" + java.util.UUID.randomUUID();
+        try (ServiceBusSenderClient probe = clients.sender().queueName(replyQueue).buildClient()) {
+            probe.sendMessage(new ServiceBusMessage("ready").setMessageId(marker).setTimeToLive(TTL));
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        try {
+            while (true) {
+                ServiceBusReceivedMessage m = arrived.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (m == null) {
+                    throw new IllegalStateException("reply link to " + replyQueue + " did not come up");
+                }
+                if (marker.equals(m.getMessageId())) {
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A request message with the worker's envelope around {@code recordJson}. */
@@ -64,14 +91,21 @@ final class Requester implements AutoCloseable {
         send(List.of(message));
     }
 
-    /** Receives (and deletes) replies until {@code count} arrived or {@code timeout} passed. */
+    /** Replies received so far and until {@code count} arrived or {@code timeout} passed (receive-and-delete). */
     List<ServiceBusReceivedMessage> replies(int count, Duration timeout) {
         List<ServiceBusReceivedMessage> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (out.size() < count && System.nanoTime() < deadline) {
-            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-            replies.receiveMessages(Math.min(500, count - out.size()), Duration.ofMillis(Math.min(left, 1000)))
-                    .forEach(out::add);
+        try {
+            while (out.size() < count) {
+                ServiceBusReceivedMessage m = arrived.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (m == null) {
+                    break;
+                }
+                out.add(m);
+                arrived.drainTo(out, count - out.size());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         return out;
     }
@@ -79,11 +113,16 @@ final class Requester implements AutoCloseable {
     /** Receives (and deletes) dead-lettered requests until {@code count} arrived or {@code timeout} passed. */
     List<ServiceBusReceivedMessage> deadLetters(int count, Duration timeout) {
         List<ServiceBusReceivedMessage> out = new ArrayList<>();
+        // peek-lock: a message delivered after a receive window closed stays locked to this link and goes
+        // back to the queue when the link closes, instead of being lost
         try (ServiceBusReceiverClient dlq = clients.receiver().queueName(requestQueue).subQueue(SubQueue.DEAD_LETTER_QUEUE)
-                .receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE).buildClient()) {
+                .receiveMode(ServiceBusReceiveMode.PEEK_LOCK).disableAutoComplete().buildClient()) {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (out.size() < count && System.nanoTime() < deadline) {
-                dlq.receiveMessages(count - out.size(), Duration.ofMillis(500)).forEach(out::add);
+                dlq.receiveMessages(count - out.size(), Duration.ofMillis(500)).forEach(m -> {
+                    dlq.complete(m);
+                    out.add(m);
+                });
             }
         }
         return out;
@@ -91,7 +130,8 @@ final class Requester implements AutoCloseable {
 
     @Override
     public void close() {
+        replySubscription.dispose();
+        replyReceiver.close();
         sender.close();
-        replies.close();
     }
 }
