@@ -43,6 +43,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +57,9 @@ import org.jspecify.annotations.Nullable;
  * server, both on 127.0.0.1 with ephemeral ports, serving real ONNX models through ONNX Runtime.
  * Implements health, server and model metadata, model readiness and inference with JSON and
  * binary tensor data for every datatype, plus the {@link Faults} switches. Its JSON and binary
- * handling is written independently of the client's codec, from the protocol description.
+ * handling is written independently of the client's codec, from the protocol description. Models are
+ * given at start or {@link #load loaded} and {@link #unload unloaded} while it runs; the caller owns
+ * and closes them. Closing the server stops both front ends.
  */
 public final class KServeTestServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -79,7 +82,7 @@ public final class KServeTestServer implements AutoCloseable {
 
     private KServeTestServer(Map<String, OrtBackend> models, @Nullable SSLContext tls, KeyManager @Nullable [] keyManagers)
             throws IOException {
-        this.models = models;
+        this.models = new ConcurrentHashMap<>(models);
         this.tls = tls;
         this.keyManagers = keyManagers;
         this.httpExecutor = Executors.newCachedThreadPool(r -> {
@@ -107,6 +110,19 @@ public final class KServeTestServer implements AutoCloseable {
     public static KServeTestServer startTls(Map<String, OrtBackend> models, SSLContext tls, KeyManager[] keyManagers)
             throws IOException {
         return new KServeTestServer(models, tls, keyManagers);
+    }
+
+    /**
+     * Serves {@code model} under its name from now on, replacing a model of the same name. The server
+     * does not take ownership: the caller closes the backend after {@link #unload}.
+     */
+    public void load(OrtBackend model) {
+        models.put(model.name(), model);
+    }
+
+    /** Stops serving the model {@code name}: requests for it get 404 / NOT_FOUND. */
+    public void unload(String name) {
+        models.remove(name);
     }
 
     public Faults faults() {

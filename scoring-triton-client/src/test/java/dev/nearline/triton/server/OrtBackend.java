@@ -1,13 +1,17 @@
 package dev.nearline.triton.server;
 
+import ai.onnxruntime.MapInfo;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.SequenceInfo;
 import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
@@ -19,17 +23,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * One ONNX model served through ONNX Runtime's Java API, with its v2 metadata. The server's
  * inference and the tests' direct reference run share this class, so that a client result can be
- * compared with what ORT computes in-process for the same inputs. Thread-safe (ORT sessions are).
+ * compared with what ORT computes in-process for the same inputs. Thread-safe (ORT sessions are);
+ * owns its session and session options until {@link #close()}.
  */
 public final class OrtBackend implements AutoCloseable {
     private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
     private final String name;
+    private final OrtSession.SessionOptions options;
     private final OrtSession session;
     private final List<Meta> inputs = new ArrayList<>();
     private final List<Meta> outputs = new ArrayList<>();
@@ -38,25 +45,76 @@ public final class OrtBackend implements AutoCloseable {
     public record Meta(String name, String datatype, long[] shape) {
     }
 
-    /** Loads {@code file} as model {@code name}. */
+    /** Loads {@code file} as model {@code name} with ONNX Runtime's default session options. */
     public OrtBackend(String name, Path file) throws OrtException {
+        this(name, file, 0);
+    }
+
+    /**
+     * Loads {@code file} as model {@code name} with {@code intraOpThreads} threads per node (0 for
+     * ONNX Runtime's default, one per physical core): tests and benchmarks that compare with an
+     * in-process session pass that session's setting.
+     *
+     * @throws IllegalArgumentException when an input or output is not a tensor (a map or sequence,
+     *                                  such as scikit-learn's ZipMap output), which KServe v2 cannot carry
+     */
+    public OrtBackend(String name, Path file, int intraOpThreads) throws OrtException {
         this.name = name;
-        this.session = ENV.createSession(file.toString(), new OrtSession.SessionOptions());
-        for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
-            inputs.add(meta(e.getKey(), e.getValue()));
+        this.options = new OrtSession.SessionOptions();
+        try {
+            // ONNX Runtime's warnings about old opsets and initializers in the graph inputs are noise here.
+            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            this.session = ENV.createSession(file.toString(), options);
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
         }
-        for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
-            outputs.add(meta(e.getKey(), e.getValue()));
+        try {
+            for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
+                inputs.add(meta("input", e.getKey(), e.getValue()));
+            }
+            for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
+                outputs.add(meta("output", e.getKey(), e.getValue()));
+            }
+        } catch (OrtException | RuntimeException e) {
+            close();
+            throw e;
         }
     }
 
-    private static Meta meta(String name, NodeInfo info) {
+    private static Meta meta(String role, String name, NodeInfo info) {
+        if (!(info.getInfo() instanceof TensorInfo)) {
+            throw new IllegalArgumentException(role + " '" + name + "' is " + describe(info.getInfo())
+                    + ", which KServe v2 cannot carry (it has tensors only)");
+        }
         TensorInfo t = (TensorInfo) info.getInfo();
         long[] shape = t.getShape().clone();
         for (int i = 0; i < shape.length; i++) {
             shape[i] = shape[i] < 0 ? -1 : shape[i];
         }
         return new Meta(name, datatype(t.onnxType), shape);
+    }
+
+    /** ONNX's notation for a non-tensor type, such as {@code sequence<map<int64,float>>}. */
+    private static String describe(ValueInfo info) {
+        if (info instanceof MapInfo) {
+            MapInfo m = (MapInfo) info;
+            return "map<" + onnxName(m.keyType) + "," + onnxName(m.valueType) + ">";
+        }
+        if (info instanceof SequenceInfo) {
+            SequenceInfo s = (SequenceInfo) info;
+            return s.isSequenceOfMaps()
+                    ? "sequence<map<" + onnxName(s.mapInfo.keyType) + "," + onnxName(s.mapInfo.valueType) + ">>"
+                    : "sequence<tensor<" + onnxName(s.sequenceType) + ">>";
+        }
+        return String.valueOf(info);
+    }
+
+    private static String onnxName(OnnxJavaType type) {
+        return type == OnnxJavaType.STRING ? "string" : type.name().toLowerCase(Locale.ROOT);
     }
 
     /** The v2 datatype name for an ONNX element type. */
@@ -217,6 +275,10 @@ public final class OrtBackend implements AutoCloseable {
 
     @Override
     public void close() throws OrtException {
-        session.close();
+        try {
+            session.close();
+        } finally {
+            options.close();
+        }
     }
 }

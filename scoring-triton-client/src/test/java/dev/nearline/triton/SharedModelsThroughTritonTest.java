@@ -1,0 +1,454 @@
+package dev.nearline.triton;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import ai.onnxruntime.OrtException;
+import dev.nearline.api.DataType;
+import dev.nearline.api.Model;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.TensorSpec;
+import dev.nearline.api.Tensors;
+import dev.nearline.core.ManagedScorer;
+import dev.nearline.core.Pipeline;
+import dev.nearline.onnx.OnnxModel;
+import dev.nearline.onnx.testing.SharedModels;
+import dev.nearline.onnx.testing.TensorProtos;
+import dev.nearline.triton.server.KServeTestServer;
+import dev.nearline.triton.server.OrtBackend;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The same pipeline (identity preprocessor over a {@link Tensors} record, one model step, identity
+ * postprocessor) scored for every model of {@code ../shared/models} twice: with {@link OnnxModel}
+ * in-process, and with {@link TritonModel} against the KServe v2 test server serving the same
+ * {@code .onnx} file through the same ONNX Runtime, over REST with binary tensors, REST with JSON
+ * tensors and gRPC. One test per model and protocol; the outputs must be identical: same names in the
+ * same order, datatypes, shapes and bytes (floats bit for bit: one ONNX Runtime computes both sides,
+ * each session with one intra-op thread).
+ *
+ * <p>Inputs are a folder's reference inputs ({@code test_data_set_0}) or, without them, generated from
+ * the model's signature with the settings of {@code checks.properties}, as the onnx module's conformance
+ * test does. Models whose tensors the protocol or the client cannot carry are skipped with the reason;
+ * the last test asserts how many were carried per protocol, so that a change that loses models fails.
+ */
+class SharedModelsThroughTritonTest {
+    /**
+     * Models carried per protocol when this test was written, out of 85 folders (a lower count fails).
+     * The 20 skipped by every protocol: 15 with ZipMap-style {@code sequence<map>} outputs, one with a
+     * {@code sequence<tensor>} output, three with map or sequence inputs, one with a UINT16 input. REST
+     * JSON also skips the 8 models with FP16/BF16 tensors and one whose reference input holds a NaN.
+     */
+    private static final Map<Protocol, Integer> EXPECTED_CARRIED = Map.of(
+            Protocol.REST_BINARY, 65, Protocol.REST_JSON, 56, Protocol.GRPC, 65);
+
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private static KServeTestServer server;
+    private static final Map<Protocol, List<String>> CARRIED = Collections.synchronizedMap(new EnumMap<>(Protocol.class));
+    private static final Map<String, String> SKIPPED = Collections.synchronizedMap(new TreeMap<>());
+    private static @Nullable Subject open;
+
+    /** How the client talks to the test server. */
+    enum Protocol {
+        REST_BINARY("REST binary"), REST_JSON("REST JSON"), GRPC("gRPC");
+
+        final String label;
+
+        Protocol(String label) {
+            this.label = label;
+        }
+
+        TritonModel.Builder builder(String model) {
+            switch (this) {
+                case REST_BINARY:
+                    return TritonModel.builder(URI.create(server.restUrl()), model);
+                case REST_JSON:
+                    return TritonModel.builder(URI.create(server.restUrl()), model).binaryData(false);
+                default:
+                    return TritonModel.builder(URI.create(server.grpcUrl()), model).protocol(TritonModel.Protocol.GRPC);
+            }
+        }
+    }
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        server = KServeTestServer.start(Map.of());
+        for (Protocol p : Protocol.values()) {
+            CARRIED.put(p, Collections.synchronizedList(new ArrayList<>()));
+        }
+    }
+
+    @AfterAll
+    static void stopServer() throws OrtException {
+        try {
+            if (open != null) {
+                open.close();
+            }
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> sharedModel_onnxAndTritonPipelines_giveIdenticalOutputs() throws IOException {
+        Path root = SharedModels.root();
+        Properties checks = SharedModels.checks(root);
+        List<Path> folders = SharedModels.folders(root);
+        assertThat(folders).isNotEmpty();
+        Stream<DynamicTest> perModel = folders.stream().flatMap(folder -> {
+            Subject subject = new Subject(folder, checks);
+            Protocol last = Protocol.values()[Protocol.values().length - 1];
+            return Arrays.stream(Protocol.values()).map(p -> DynamicTest.dynamicTest(subject.name + " " + p.label, () -> {
+                try {
+                    subject.check(p);
+                } finally {
+                    if (p == last) {
+                        subject.close();
+                    }
+                }
+            }));
+        });
+        DynamicTest counts = DynamicTest.dynamicTest("carried models per protocol", () -> {
+            System.out.println("SharedModelsThroughTritonTest: carried " + counts() + "; skipped " + SKIPPED.size()
+                    + " models: " + SKIPPED);
+            for (Protocol p : Protocol.values()) {
+                assertThat(CARRIED.get(p)).as("models carried over %s (skipped: %s)", p.label, SKIPPED)
+                        .hasSizeGreaterThanOrEqualTo(EXPECTED_CARRIED.get(p));
+            }
+        });
+        return Stream.concat(perModel, Stream.of(counts));
+    }
+
+    private static Map<String, Integer> counts() {
+        return Arrays.stream(Protocol.values()).collect(Collectors.toMap(p -> p.label, p -> CARRIED.get(p).size(),
+                (a, b) -> a, LinkedHashMap::new));
+    }
+
+    /**
+     * One model folder: opened on its first protocol's test (the in-process reference scored once, the
+     * file loaded into the server) and closed after its last.
+     */
+    private static final class Subject {
+        private final Path folder;
+        private final String name;
+        private final Properties checks;
+        private boolean opened;
+        private @Nullable Exception openFailure;
+        private @Nullable String skipReason;
+        private @Nullable OrtBackend backend;
+        private @Nullable Tensors inputs;
+        private @Nullable Tensors expected;
+
+        Subject(Path folder, Properties checks) {
+            this.folder = folder;
+            this.name = folder.getFileName().toString();
+            this.checks = checks;
+        }
+
+        void check(Protocol protocol) throws Exception {
+            if (!opened) {
+                opened = true;
+                open = this;
+                try {
+                    skipReason = open();
+                } catch (Exception e) {
+                    openFailure = e;
+                    throw e;
+                }
+            }
+            if (openFailure != null) {
+                fail(name + " could not be opened (see its first test)", openFailure);
+            }
+            if (skipReason != null) {
+                skip(skipReason);
+            }
+            if (protocol == Protocol.REST_JSON) {
+                String half = firstTensor(t -> t.equals("FP16") || t.equals("BF16"));
+                if (half != null) {
+                    skip(half + ", which KServe v2 JSON cannot carry");
+                }
+                String nonFinite = nonFiniteInput(inputs);
+                if (nonFinite != null) {
+                    skip(nonFinite + ", which JSON cannot carry (the client refuses it before sending)");
+                }
+            }
+            Tensors actual;
+            try (ManagedScorer<Tensors, Tensors> scorer = pipeline(protocol.builder(name).requestTimeout(REQUEST_TIMEOUT)
+                    .build())) {
+                actual = scorer.score(inputs);
+            }
+            assertIdentical(expected, actual);
+            CARRIED.get(protocol).add(name);
+        }
+
+        private void skip(String reason) {
+            SKIPPED.merge(name, reason, (a, b) -> a.equals(b) ? a : a + "; " + b);
+            Assumptions.abort(name + ": " + reason);
+        }
+
+        /** Loads the file into the server and scores the reference in-process; the reason to skip, or null. */
+        private @Nullable String open() throws Exception {
+            Path file = SharedModels.modelFile(folder);
+            try {
+                backend = new OrtBackend(name, file, 1);
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+            String unsupported = firstTensor(t -> Arrays.stream(DataType.values()).noneMatch(d -> d.name().equals(t)));
+            if (unsupported != null) {
+                return unsupported + ", a KServe v2 datatype that Nearline's DataType lacks, so TritonModel refuses the model";
+            }
+            server.load(backend);
+            OnnxModel onnx;
+            try {
+                onnx = OnnxModel.builder(file).intraOpThreads(1).build();
+            } catch (IllegalStateException e) {
+                if (String.valueOf(e.getMessage()).contains("en_US.UTF-8")) {
+                    return "the OS locale en_US.UTF-8 is missing, which this StringNormalizer model needs in-process";
+                }
+                throw e;
+            }
+            try (ManagedScorer<Tensors, Tensors> scorer = pipeline(onnx)) {
+                inputs = ModelInputs.of(folder, checks, onnx.signature().inputs());
+                expected = scorer.score(inputs);
+            }
+            return null;
+        }
+
+        /** {@code input 'x' is UINT16} for the first input or output whose v2 datatype matches, or null. */
+        private @Nullable String firstTensor(Predicate<String> datatype) {
+            for (OrtBackend.Meta t : backend.inputs()) {
+                if (datatype.test(t.datatype())) {
+                    return "input '" + t.name() + "' is " + t.datatype();
+                }
+            }
+            for (OrtBackend.Meta t : backend.outputs()) {
+                if (datatype.test(t.datatype())) {
+                    return "output '" + t.name() + "' is " + t.datatype();
+                }
+            }
+            return null;
+        }
+
+        void close() throws OrtException {
+            open = null;
+            server.unload(name);
+            if (backend != null) {
+                backend.close();
+                backend = null;
+            }
+            inputs = null;
+            expected = null;
+        }
+    }
+
+    /** {@code input 'x' element 3 is NaN} for the first NaN or infinite input element, or null. */
+    private static @Nullable String nonFiniteInput(Tensors inputs) {
+        for (int i = 0; i < inputs.size(); i++) {
+            Tensor t = inputs.get(i);
+            if (t.type() != DataType.FP32 && t.type() != DataType.FP64) {
+                continue;
+            }
+            for (int e = 0; e < t.size(); e++) {
+                if (!Double.isFinite(t.doubleAt(e))) {
+                    return "input '" + inputs.name(i) + "' element " + e + " is " + t.doubleAt(e);
+                }
+            }
+        }
+        return null;
+    }
+
+    private static ManagedScorer<Tensors, Tensors> pipeline(Model model) {
+        return Pipeline.builder((Tensors record) -> record).model(model).build(outputs -> outputs);
+    }
+
+    private static void assertIdentical(Tensors expected, Tensors actual) {
+        assertThat(actual.names()).as("output names").containsExactlyElementsOf(expected.names());
+        for (int i = 0; i < expected.size(); i++) {
+            Tensor e = expected.get(i);
+            Tensor a = actual.get(i);
+            String output = expected.name(i);
+            assertThat(a.type()).as("output %s datatype", output).isEqualTo(e.type());
+            assertThat(a.shape()).as("output %s shape", output).containsExactly(e.shape());
+            assertThat(bytes(a)).as("output %s bytes", output).isEqualTo(bytes(e));
+        }
+    }
+
+    /** The v2 binary layout: floats bit for bit, BYTES as length-prefixed UTF-8. */
+    private static byte[] bytes(Tensor t) {
+        ByteBuffer b = ByteBuffer.allocate((int) t.byteSize());
+        t.writeLittleEndian(b);
+        return b.array();
+    }
+
+    /**
+     * Inputs for a shared model, with the {@code checks.properties} keys of the onnx module's conformance
+     * test: a folder's {@code test_data_set_0/input_<i>.pb}, or values generated from the signature.
+     */
+    static final class ModelInputs {
+        private ModelInputs() {
+        }
+
+        static Tensors of(Path folder, Properties checks, List<TensorSpec> specs) throws IOException {
+            String name = folder.getFileName().toString();
+            Path set = folder.resolve("test_data_set_0");
+            Tensors.Builder b = Tensors.builder();
+            for (int i = 0; i < specs.size(); i++) {
+                TensorSpec spec = specs.get(i);
+                Path reference = set.resolve("input_" + i + ".pb");
+                b.add(spec.name(), Files.exists(reference) ? TensorProtos.readTensor(reference).tensor()
+                        : generate(name, checks, spec, i));
+            }
+            return b.build();
+        }
+
+        /** Values for {@code spec} following the model's {@code checks.properties} keys (see that file's header). */
+        static Tensor generate(String model, Properties checks, TensorSpec spec, int index) {
+            String pre = model + ".input." + spec.name() + ".";
+            long[] shape;
+            if (checks.getProperty(pre + "shape") != null) {
+                shape = parseShape(checks.getProperty(pre + "shape"));
+            } else if (spec.shape() == null) {
+                shape = new long[0];
+            } else {
+                shape = spec.shape();
+                long dim = Long.parseLong(checks.getProperty(model + ".dim", "2"));
+                for (int d = 0; d < shape.length; d++) {
+                    if (shape[d] == -1) {
+                        shape[d] = dim;
+                    }
+                }
+            }
+            int n = Tensor.elementCount(shape);
+            String values = checks.getProperty(pre + "values");
+            if (spec.type() == DataType.BYTES) {
+                String[] s = new String[n];
+                String[] cycle = values == null ? null : values.split("\\|", -1);
+                for (int i = 0; i < n; i++) {
+                    s[i] = cycle == null ? "s" + i : cycle[i % cycle.length];
+                }
+                return Tensor.ofStrings(s, shape);
+            }
+            double[] d = new double[n];
+            if (values != null) {
+                String[] cycle = values.split(values.contains("|") ? "\\|" : ",");
+                for (int i = 0; i < n; i++) {
+                    d[i] = Double.parseDouble(cycle[i % cycle.length].trim());
+                }
+            } else {
+                String gen = checks.getProperty(pre + "gen",
+                        checks.getProperty(model + ".gen", spec.type().isFloatingPoint() ? "uniform" : "ints"));
+                double lo = Double.parseDouble(checks.getProperty(pre + "lo", "0"));
+                double hi = Double.parseDouble(checks.getProperty(pre + "hi", "1"));
+                long mod = Long.parseLong(checks.getProperty(pre + "mod", spec.type() == DataType.BOOL ? "2" : "10"));
+                long offset = Long.parseLong(checks.getProperty(pre + "offset", "0"));
+                SplittableRandom random = new SplittableRandom(31L * index + model.hashCode());
+                for (int i = 0; i < n; i++) {
+                    switch (gen) {
+                        case "arange":
+                            d[i] = (float) i / n;
+                            break;
+                        case "ints":
+                            d[i] = (i * 7L + offset) % mod;
+                            break;
+                        default:
+                            d[i] = random.nextDouble(lo, hi);
+                    }
+                }
+            }
+            return typed(spec.type(), d, shape);
+        }
+
+        private static Tensor typed(DataType type, double[] d, long[] shape) {
+            int n = d.length;
+            switch (type) {
+                case FP32: {
+                    float[] v = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] = (float) d[i];
+                    }
+                    return Tensor.ofFloats(v, shape);
+                }
+                case FP64:
+                    return Tensor.ofDoubles(d, shape);
+                case FP16:
+                case BF16: {
+                    short[] v = new short[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] = type == DataType.FP16 ? Tensor.floatToHalf((float) d[i]) : Tensor.floatToBfloat16((float) d[i]);
+                    }
+                    return type == DataType.FP16 ? Tensor.ofFloat16(v, shape) : Tensor.ofBFloat16(v, shape);
+                }
+                case INT64: {
+                    long[] v = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] = (long) d[i];
+                    }
+                    return Tensor.ofLongs(v, shape);
+                }
+                case INT32: {
+                    int[] v = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] = (int) d[i];
+                    }
+                    return Tensor.ofInts(v, shape);
+                }
+                case INT16: {
+                    short[] v = new short[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] = (short) d[i];
+                    }
+                    return Tensor.ofShorts(v, shape);
+                }
+                case BOOL: {
+                    boolean[] v = new boolean[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] = d[i] != 0;
+                    }
+                    return Tensor.ofBooleans(v, shape);
+                }
+                default: {
+                    byte[] v = new byte[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] = (byte) d[i];
+                    }
+                    return type == DataType.UINT8 ? Tensor.ofUint8(v, shape) : Tensor.ofInt8(v, shape);
+                }
+            }
+        }
+
+        private static long[] parseShape(String s) {
+            if (s.isBlank()) {
+                return new long[0];
+            }
+            return Arrays.stream(s.split(",")).mapToLong(x -> Long.parseLong(x.trim())).toArray();
+        }
+    }
+}
