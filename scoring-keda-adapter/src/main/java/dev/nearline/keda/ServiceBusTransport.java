@@ -223,6 +223,7 @@ public final class ServiceBusTransport implements Transport {
     /**
      * Proves the connection, the credential and the request entity with a cheap link round trip (a
      * sender link to the entity reports its maximum message size), so that readiness means "connected".
+     * The credential therefore needs Send on the request entity, not only Listen.
      */
     private void probe() {
         String sendEntity = entity.contains("/subscriptions/") ? entity.substring(0, entity.indexOf('/')) : entity;
