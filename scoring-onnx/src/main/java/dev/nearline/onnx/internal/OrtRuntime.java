@@ -22,6 +22,15 @@ public final class OrtRuntime {
     static final String GPU_POM = "META-INF/maven/com.microsoft.onnxruntime/onnxruntime_gpu/pom.xml";
 
     private static volatile boolean classPathChecked;
+    private static volatile @org.jspecify.annotations.Nullable OrtEnvironment environment;
+
+    /**
+     * Stack for the thread that initialises ONNX Runtime. Its native start-up (1.29.0) recurses in
+     * proportion to the length of the process command line and overflows a default 1 MiB thread stack
+     * once that is a few thousand characters long (a long -cp or -D option), killing the JVM with SIGSEGV
+     * and no hs_err file. Reserved address space only; the pages used are committed on demand.
+     */
+    private static final long INIT_STACK_BYTES = 256L << 20;
 
     private OrtRuntime() {
     }
@@ -33,11 +42,55 @@ public final class OrtRuntime {
      * @throws IllegalStateException when both the CPU and the GPU artifact are present
      */
     public static OrtEnvironment environment() {
-        if (!classPathChecked) {
-            checkSingleRuntime(OrtEnvironment.class.getClassLoader());
-            classPathChecked = true;
+        OrtEnvironment env = environment;
+        if (env != null) {
+            return env;
         }
-        return OrtEnvironment.getEnvironment();
+        synchronized (OrtRuntime.class) {
+            if (environment == null) {
+                if (!classPathChecked) {
+                    checkSingleRuntime(OrtEnvironment.class.getClassLoader());
+                    classPathChecked = true;
+                }
+                environment = initOnLargeStack();
+            }
+            return environment;
+        }
+    }
+
+    /** Loads the native library and creates the environment on a thread with a large stack; see {@link #INIT_STACK_BYTES}. */
+    private static OrtEnvironment initOnLargeStack() {
+        OrtEnvironment[] result = new OrtEnvironment[1];
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                result[0] = OrtEnvironment.getEnvironment();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "nearline-onnxruntime-init", INIT_STACK_BYTES);
+        t.setDaemon(true);
+        t.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the native start-up cannot be abandoned halfway; finish it first
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure[0] instanceof RuntimeException) {
+            throw (RuntimeException) failure[0];
+        } else if (failure[0] instanceof Error) {
+            throw (Error) failure[0];
+        } else if (failure[0] != null) {
+            throw new IllegalStateException("ONNX Runtime failed to start: " + failure[0], failure[0]);
+        }
+        return result[0];
     }
 
     /**
