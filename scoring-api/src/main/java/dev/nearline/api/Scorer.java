@@ -57,6 +57,16 @@ public interface Scorer<I, O> extends AutoCloseable {
     List<Outcome<O>> scoreAll(List<? extends I> records);
 
     /**
+     * As {@link #scoreAll(List)}, with one deadline {@code timeout} from now for the whole batch: records
+     * not yet sent to a model when it passes fail with {@code DEADLINE_EXCEEDED}, and a remote model is
+     * given the time left. (The default, for other implementations, ignores the timeout; Nearline's scorers
+     * honour it.)
+     */
+    default List<Outcome<O>> scoreAll(List<? extends I> records, Duration timeout) {
+        return scoreAll(records);
+    }
+
+    /**
      * Stops intake, lets records in flight finish within the scorer's grace period, fails the rest,
      * and closes the models. Idempotent.
      */

@@ -436,6 +436,23 @@ class EngineUnderLoadTest {
     }
 
     @Test
+    void scoreAll_deadlinePassedDuringPreprocessing_failsEveryRecordWithDeadlineExceeded() {
+        FakeTicker ticker = new FakeTicker(0);
+        FakeLinearModel model = new FakeLinearModel(W, 0f);
+        try (Scorer<float[], Float> scorer = Pipeline.builder((float[] r) -> {
+            ticker.advance(Duration.ofMillis(10));
+            return Tensors.of("input", Tensor.ofFloats(r, ROW));
+        }).ticker(ticker).model(model).build(EngineUnderLoadTest::score)) {
+            List<float[]> batch = List.of(record(1), record(2), record(3));
+            assertThat(scorer.scoreAll(batch, Duration.ofMillis(25)))
+                    .allSatisfy(o -> assertThat(o.error()).isNotNull().extracting(ScoringException::kind)
+                            .isEqualTo(Kind.DEADLINE_EXCEEDED));
+            assertThat(model.predictCalls.get() + model.batchCalls.get()).isZero();
+            assertThat(scorer.scoreAll(batch, Duration.ofMillis(100))).allMatch(Outcome::isSuccess);
+        }
+    }
+
+    @Test
     void warmup_atBuild_runsEachModelOnSyntheticInputs() {
         FakeLinearModel model = new FakeLinearModel(W, 0f);
         try (Scorer<float[], Float> scorer = pipeline().warmup(3).model(model).build(EngineUnderLoadTest::score)) {

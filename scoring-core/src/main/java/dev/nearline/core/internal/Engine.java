@@ -194,9 +194,18 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
 
     @Override
     public List<Outcome<O>> scoreAll(List<? extends I> records) {
+        return scoreAll(records, deadlineFromDefault());
+    }
+
+    @Override
+    public List<Outcome<O>> scoreAll(List<? extends I> records, Duration timeout) {
+        return scoreAll(records, deadlineAfter(timeout));
+    }
+
+    private List<Outcome<O>> scoreAll(List<? extends I> records, long deadline) {
         Generation g = enter(Math.max(1, records.size()));
         try {
-            return scoreBatch(g, records, deadlineFromDefault());
+            return scoreBatch(g, records, deadline);
         } finally {
             g.exit(Math.max(1, records.size()));
         }
