@@ -3,6 +3,8 @@ package dev.nearline.benchmarks;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import dev.nearline.core.DriftMonitor;
+import dev.nearline.core.MetricsRecorder;
 import dev.nearline.core.Pipeline;
 import dev.nearline.onnx.OnnxModel;
 import java.nio.file.Path;
@@ -35,6 +37,21 @@ final class NearlinePipeline {
     /** A scorer over {@code onnx}, which it then owns and closes. */
     static Scorer<float[], Float> scorer(OnnxModel onnx, BenchModel model) {
         return scorer(onnx, model, null);
+    }
+
+    /**
+     * As {@link #scorer(OnnxModel, BenchModel)}, with the built-in {@link MetricsRecorder} as listener and a
+     * {@link DriftMonitor} on the input row and the score, both with their defaults: what "leave it on"
+     * costs.
+     */
+    static Scorer<float[], Float> observedScorer(OnnxModel onnx, BenchModel model) {
+        long[] shape = model.recordShape();
+        return Pipeline.builder((float[] record) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(record, shape)))
+                .name(model.label)
+                .model(onnx)
+                .listener(new MetricsRecorder())
+                .monitor(DriftMonitor.builder().build())
+                .build(out -> out.get(0).floatAt(0));
     }
 
     /**

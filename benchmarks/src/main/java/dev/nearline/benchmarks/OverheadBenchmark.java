@@ -76,6 +76,8 @@ public class OverheadBenchmark {
     Path dir;
     RawOrt raw;
     Scorer<float[], Float> scorer;
+    /** The same pipeline with the built-in metrics recorder and a drift monitor (default sampling) on. */
+    Scorer<float[], Float> observed;
     ZooModel<float[], Float> djlModel;
 
     @Setup(Level.Trial)
@@ -92,12 +94,13 @@ public class OverheadBenchmark {
         djlModel = Djl.load(file, m);
         raw = new RawOrt(file);
         scorer = NearlinePipeline.scorer(file, m);
+        observed = NearlinePipeline.observedScorer(NearlinePipeline.onnxModel(file), m);
         checkSameScore();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        TempFiles.closeAll(scorer, djlModel, raw);
+        TempFiles.closeAll(scorer, observed, djlModel, raw);
         TempFiles.deleteTree(dir);
     }
 
@@ -168,6 +171,12 @@ public class OverheadBenchmark {
     @Benchmark
     public Float nearline() {
         return scorer.score(record);
+    }
+
+    /** {@code nearline} with metrics (HdrHistogram recorder) and drift monitoring on: their cost per record. */
+    @Benchmark
+    public Float nearlineObserved() {
+        return observed.score(record);
     }
 
     @Benchmark

@@ -40,7 +40,7 @@ import java.util.stream.Collectors;
 public final class Report {
     static final String BEGIN = "<!-- results:begin -->";
     static final String END = "<!-- results:end -->";
-    private static final List<String> CONTENDERS = List.of("rawOrtPinned", "rawOrt", "nearline", "djl");
+    private static final List<String> CONTENDERS = List.of("rawOrtPinned", "rawOrt", "nearline", "nearlineObserved", "djl");
     private static final List<String> MODELS = List.of("tiny", "mlp");
 
     private Report() {
@@ -248,6 +248,11 @@ public final class Report {
                 p(rs, "tiny", "djl", "50.0") / p(rs, "tiny", "nearline", "50.0"), 2.5, false, "×");
         goal(md, "tiny: nearline p99 ≤ 1.5 × rawOrtPinned p99",
                 p(rs, "tiny", "nearline", "99.0") / p(rs, "tiny", "rawOrtPinned", "99.0"), 1.5, true, "×");
+        if (find(rs, "tiny", "nearlineObserved", "avgt") != null) {
+            goal(md, "tiny: metrics + drift monitoring on ≤ 1.05 × off (mean)",
+                    find(rs, "tiny", "nearlineObserved", "avgt").score / find(rs, "tiny", "nearline", "avgt").score,
+                    1.05, true, "×");
+        }
         Result avg = find(rs, "tiny", "nearline", "avgt");
         Double alloc = alloc(avg, find(rs, "tiny", "nearline", "sample"));
         goal(md, "tiny: nearline allocates ≤ 600 B/record", alloc == null ? Double.NaN : alloc, 600, true, " B");

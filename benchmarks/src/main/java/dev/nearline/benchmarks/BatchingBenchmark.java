@@ -1,0 +1,152 @@
+package dev.nearline.benchmarks;
+
+import dev.nearline.api.Outcome;
+import dev.nearline.api.Scorer;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.Tensors;
+import dev.nearline.core.Pipeline;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What batching buys, per record, on both models, with micro-batching {@code off} or {@code on}
+ * (up to 32 records per model call, {@code maxQueueDelay} 0: a batch is what queued up during the
+ * previous call):
+ *
+ * <ul>
+ *   <li>{@code sync64}: 64 threads calling {@code score} back to back. With batching on, the engine
+ *       decides per call (mode {@code AUTO}) whether joining a batch pays; it must never be slower than off.
+ *   <li>{@code asyncWindow64}: one thread keeping 64 {@code scoreAsync} records in flight (each operation
+ *       waits for the oldest and submits a new one). Off: the engine's async pool scores them one by one.
+ *   <li>{@code scoreAll32} against {@code score1}: one {@code scoreAll} of 32 records (one model call over
+ *       the batch) against single calls, per record ({@code @OperationsPerInvocation(32)}).
+ * </ul>
+ *
+ * Throughput gives records per second (ops/µs × 10⁶); sample time gives the p99 of one operation (for
+ * {@code asyncWindow64}, the time between two completions, not a record's latency).
+ *
+ * <pre>
+ * java -jar benchmarks/target/benchmarks.jar BatchingBenchmark -rf json -rff batching.json
+ * </pre>
+ */
+@BenchmarkMode({Mode.Throughput, Mode.SampleTime})
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 4, time = 2)
+@State(Scope.Benchmark)
+public class BatchingBenchmark {
+    private static final int WINDOW = 64;
+    private static final int BATCH = 32;
+
+    /** {@code tiny} or {@code mlp}; see {@link BenchModel}. */
+    @Param({"tiny", "mlp"})
+    public String model;
+
+    /** {@code off}: no micro-batcher; {@code on}: micro-batching, synchronous calls in mode AUTO. */
+    @Param({"off", "on"})
+    public String batching;
+
+    float[] record;
+    List<float[]> batch;
+    Path dir;
+    Scorer<float[], Float> scorer;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        BenchModel m = BenchModel.of(model);
+        record = m.record();
+        batch = new ArrayList<>();
+        for (int i = 0; i < BATCH; i++) {
+            batch.add(record.clone());
+        }
+        dir = TempFiles.tempDir("nearline-batching-");
+        long[] shape = m.recordShape();
+        Pipeline.Builder<float[]> builder = Pipeline
+                .builder((float[] r) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(r, shape)))
+                .name(m.label)
+                .model(NearlinePipeline.onnxModel(m.write(dir)))
+                .asyncQueueCapacity(4 * WINDOW);
+        if (batching.equals("on")) {
+            builder.batching(BATCH, Duration.ZERO, Pipeline.BatchMode.AUTO);
+        } else if (!batching.equals("off")) {
+            throw new IllegalArgumentException("batching must be off or on, got " + batching);
+        }
+        scorer = builder.build(out -> out.get(0).floatAt(0));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        TempFiles.closeAll(scorer);
+        TempFiles.deleteTree(dir);
+    }
+
+    /** One thread's window of records in flight. */
+    @State(Scope.Thread)
+    public static class Window {
+        final CompletableFuture<?>[] inFlight = new CompletableFuture<?>[WINDOW];
+        int next;
+
+        @Setup(Level.Iteration)
+        public void fill(BatchingBenchmark b) {
+            for (int i = 0; i < WINDOW; i++) {
+                inFlight[i] = b.scorer.scoreAsync(b.record);
+            }
+            next = 0;
+        }
+
+        @TearDown(Level.Iteration)
+        public void drain() {
+            for (CompletableFuture<?> f : inFlight) {
+                f.join();
+            }
+        }
+    }
+
+    @Benchmark
+    @Threads(64)
+    public Float sync64() {
+        return scorer.score(record);
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Object asyncWindow64(Window w) {
+        Object done = w.inFlight[w.next].join();
+        w.inFlight[w.next] = scorer.scoreAsync(record);
+        w.next = (w.next + 1) % WINDOW;
+        return done;
+    }
+
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(BATCH)
+    public List<Outcome<Float>> scoreAll32() {
+        return scorer.scoreAll(batch);
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Float score1() {
+        return scorer.score(record);
+    }
+}
