@@ -17,7 +17,9 @@ import java.util.Locale;
  * use every 10% of the run. Native memory that is not released (an unclosed ONNX Runtime tensor or result)
  * shows as RSS that keeps growing; a flat line after warm-up means every native object is closed.
  *
- * <p>Run: {@code java -Xmx256m -cp benchmarks/target/benchmarks.jar dev.nearline.benchmarks.MemoryCheck [records]}.
+ * <p>Run (a fixed, pre-touched heap keeps heap growth out of the RSS figure):
+ * {@code java -Xms128m -Xmx128m -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar
+ * dev.nearline.benchmarks.MemoryCheck [records]}.
  */
 public final class MemoryCheck {
     private static final long[] SHAPE = {1, 30};
