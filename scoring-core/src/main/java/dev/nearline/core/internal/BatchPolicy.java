@@ -8,7 +8,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * (about 7 us measured on a 2-core machine), so batching only pays when one model call costs clearly more
  * than that and other records are in flight to batch with. In {@link Mode#AUTO} the policy measures both
  * costs as it goes (exponential moving averages: the inline model time from a sample of inline calls, the
- * hand-off from batched calls) and batches when {@code inline > 2 x hand-off} and more records are in
+ * hand-off as the time from a batch's completion to its waiting caller running again) and batches when {@code inline > 2 x hand-off} and more records are in
  * flight than there are processors. Racy updates of the averages are harmless. Thread-safe.
  */
 public final class BatchPolicy {
@@ -63,7 +63,7 @@ public final class BatchPolicy {
         inlineNanos = v < 0 ? nanos : v + ALPHA * (nanos - v);
     }
 
-    /** Feeds the hand-off cost of one batched synchronous call (its wait minus the model time). */
+    /** Feeds the hand-off cost of one batched synchronous call (completion to the caller running again). */
     public void recordHandoff(long nanos) {
         if (nanos > 0) {
             handoffNanos = handoffNanos + ALPHA * (nanos - handoffNanos);

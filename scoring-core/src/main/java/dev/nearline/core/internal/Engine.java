@@ -383,7 +383,9 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         try {
             O result = deadline == NO_DEADLINE ? r.future.get()
                     : r.future.get(Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
-            policy.recordHandoff(ticker.read() - submitted - r.inferNanos);
+            // The hand-off is the wake-up after the batch completed, not the wait behind earlier batches:
+            // counting that wait would talk the policy out of batching exactly when the queue is long.
+            policy.recordHandoff(ticker.read() - r.completedNanos);
             return result;
         } catch (TimeoutException e) {
             throw new ScoringException(Kind.DEADLINE_EXCEEDED, "pipeline '" + name
@@ -901,7 +903,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         /** Async records report their failures here; a synchronous caller reports its own. */
         final boolean reportFailures;
         final CompletableFuture<O> future = new CompletableFuture<>();
-        volatile long inferNanos;
+        /** When the dispatcher completed the future. */
+        volatile long completedNanos;
 
         BatchedRecord(Generation generation, Step step, Tensors inputs, Tensors pre, long deadline, long submitted,
                       long start, boolean reportFailures) {
@@ -922,7 +925,6 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         @Override
         protected void complete(@Nullable Tensors outputs, @Nullable ScoringException error, long dequeuedNanos,
                                 long inferNanos) {
-            this.inferNanos = inferNanos;
             try {
                 if (error != null) {
                     fail(error);
@@ -934,6 +936,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                     listener.recordScored(name, dequeuedNanos - enqueuedNanos, enqueuedNanos - start, inferNanos,
                             ticker.read() - t0);
                 }
+                completedNanos = ticker.read();
                 future.complete(result);
             } catch (ScoringException e) {
                 fail(e);
