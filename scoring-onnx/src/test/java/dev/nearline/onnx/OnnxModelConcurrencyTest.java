@@ -84,7 +84,9 @@ class OnnxModelConcurrencyTest {
             SlotPool pool = model.slotPool();
             assertThat(pool).isNotNull();
             assertThat(pool.pinned()).as("outputs pinned after the first run").isTrue();
-            assertThat(pool.slotsCreated()).isBetween(1, THREADS);
+            // At most one slot per thread is in use at a time; a thread whose scan races past a slot being
+            // returned makes one more, so allow some slack, but the pool must not grow per call.
+            assertThat(pool.slotsCreated()).isBetween(1, 2 * THREADS);
             for (Thread t : threads) {
                 t.join();
             }
