@@ -19,6 +19,7 @@ import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.onnx.testing.ModelInputs;
 import dev.nearline.onnx.testing.SharedModels;
 import dev.nearline.onnx.testing.TensorProtos;
 import java.io.IOException;
@@ -37,7 +38,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -280,116 +280,7 @@ class SharedModelsConformanceTest {
         // ------------------------------------------------------------ inputs
 
         private Tensor generate(TensorSpec spec, int index) {
-            String pre = "input." + spec.name() + ".";
-            long[] shape;
-            if (prop(pre + "shape", null) != null) {
-                shape = parseShape(prop(pre + "shape", ""));
-            } else if (spec.shape() == null) {
-                shape = new long[0];
-            } else {
-                shape = spec.shape();
-                long dim = Long.parseLong(prop("dim", "2"));
-                for (int d = 0; d < shape.length; d++) {
-                    if (shape[d] == -1) {
-                        shape[d] = dim;
-                    }
-                }
-            }
-            int n = Tensor.elementCount(shape);
-            String values = prop(pre + "values", null);
-            if (spec.type() == DataType.BYTES) {
-                String[] s = new String[n];
-                String[] cycle = values == null ? null : values.split("\\|", -1);
-                for (int i = 0; i < n; i++) {
-                    s[i] = cycle == null ? "s" + i : cycle[i % cycle.length];
-                }
-                return Tensor.ofStrings(s, shape);
-            }
-            double[] d = new double[n];
-            if (values != null) {
-                String[] cycle = values.split(values.contains("|") ? "\\|" : ",");
-                for (int i = 0; i < n; i++) {
-                    d[i] = Double.parseDouble(cycle[i % cycle.length].trim());
-                }
-            } else {
-                String gen = prop(pre + "gen", prop("gen", spec.type().isFloatingPoint() ? "uniform" : "ints"));
-                double lo = Double.parseDouble(prop(pre + "lo", "0"));
-                double hi = Double.parseDouble(prop(pre + "hi", "1"));
-                long mod = Long.parseLong(prop(pre + "mod", spec.type() == DataType.BOOL ? "2" : "10"));
-                long offset = Long.parseLong(prop(pre + "offset", "0"));
-                SplittableRandom random = new SplittableRandom(31L * index + name.hashCode());
-                for (int i = 0; i < n; i++) {
-                    switch (gen) {
-                        case "arange":
-                            d[i] = (float) i / n;
-                            break;
-                        case "ints":
-                            d[i] = (i * 7L + offset) % mod;
-                            break;
-                        default:
-                            d[i] = random.nextDouble(lo, hi);
-                    }
-                }
-            }
-            return typed(spec.type(), d, shape);
-        }
-
-        private static Tensor typed(DataType type, double[] d, long[] shape) {
-            int n = d.length;
-            switch (type) {
-                case FP32: {
-                    float[] v = new float[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = (float) d[i];
-                    }
-                    return Tensor.ofFloats(v, shape);
-                }
-                case FP64:
-                    return Tensor.ofDoubles(d, shape);
-                case FP16:
-                case BF16: {
-                    short[] v = new short[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = type == DataType.FP16 ? Tensor.floatToHalf((float) d[i]) : Tensor.floatToBfloat16((float) d[i]);
-                    }
-                    return type == DataType.FP16 ? Tensor.ofFloat16(v, shape) : Tensor.ofBFloat16(v, shape);
-                }
-                case INT64: {
-                    long[] v = new long[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = (long) d[i];
-                    }
-                    return Tensor.ofLongs(v, shape);
-                }
-                case INT32: {
-                    int[] v = new int[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = (int) d[i];
-                    }
-                    return Tensor.ofInts(v, shape);
-                }
-                case INT16: {
-                    short[] v = new short[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = (short) d[i];
-                    }
-                    return Tensor.ofShorts(v, shape);
-                }
-                case BOOL: {
-                    boolean[] v = new boolean[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = d[i] != 0;
-                    }
-                    return Tensor.ofBooleans(v, shape);
-                }
-                default: {
-                    byte[] v = new byte[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = (byte) d[i];
-                    }
-                    return type == DataType.UINT8 ? Tensor.ofUint8(v, shape) : Tensor.ofInt8(v, shape);
-                }
-            }
+            return ModelInputs.generate(name, checks, spec, index);
         }
 
         // ------------------------------------------------------------ ONNX Runtime called directly
