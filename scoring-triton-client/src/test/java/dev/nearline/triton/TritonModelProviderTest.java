@@ -3,6 +3,7 @@ package dev.nearline.triton;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nearline.onnx.testing.FakeSettings;
 import dev.nearline.api.Model;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.ModelProvider;
