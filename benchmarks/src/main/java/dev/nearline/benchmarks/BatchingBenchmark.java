@@ -1,14 +1,19 @@
 package dev.nearline.benchmarks;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.Pipeline;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,6 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       waits for the oldest and submits a new one). Off: the engine's async pool scores them one by one.
  *   <li>{@code scoreAll32} against {@code score1}: one {@code scoreAll} of 32 records (one model call over
  *       the batch) against single calls, per record ({@code @OperationsPerInvocation(32)}).
+ *   <li>{@code rawOrtBatch32} and {@code rawOrtPinnedBatch32}: the floor for {@code scoreAll32}, the same 32
+ *       records through a hand-written ONNX Runtime call (new tensors per call, or tensors created once
+ *       and reused), per record. They do not depend on {@code batching}.
  * </ul>
  *
  * Throughput gives records per second (ops/µs × 10⁶); sample time gives the p99 of one operation (for
@@ -70,6 +78,10 @@ public class BatchingBenchmark {
     List<float[]> batch;
     Path dir;
     Scorer<float[], Float> scorer;
+    RawOrt raw;
+    long[] batchShape;
+    int outputs;
+    String outputName;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -92,11 +104,16 @@ public class BatchingBenchmark {
             throw new IllegalArgumentException("batching must be off or on, got " + batching);
         }
         scorer = builder.build(out -> out.get(0).floatAt(0));
+        raw = new RawOrt(dir.resolve(m.fileName));
+
+        batchShape = new long[] {BATCH, m.features};
+        outputs = m.outputs;
+        outputName = m.output;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        TempFiles.closeAll(scorer);
+        TempFiles.closeAll(scorer, raw);
         TempFiles.deleteTree(dir);
     }
 
@@ -142,6 +159,82 @@ public class BatchingBenchmark {
     @OperationsPerInvocation(BATCH)
     public List<Outcome<Float>> scoreAll32() {
         return scorer.scoreAll(batch);
+    }
+
+    /**
+     * The thread's direct buffers for the raw batches: {@code in} for {@code rawOrtBatch32}, and input and
+     * output tensors created once over {@code pinnedIn} and {@code pinnedOut} for {@code rawOrtPinnedBatch32}.
+     */
+    @State(Scope.Thread)
+    public static class BatchBuffer {
+        FloatBuffer in;
+        FloatBuffer pinnedIn;
+        FloatBuffer pinnedOut;
+        OnnxTensor inTensor;
+        OnnxTensor outTensor;
+        Map<String, OnnxTensor> inputs;
+        Map<String, OnnxTensor> outputs;
+        float[] scores = new float[BATCH];
+
+        @Setup(Level.Trial)
+        public void setUp(BatchingBenchmark b) throws OrtException {
+            in = RawOrt.directFloats(BATCH * b.record.length);
+            pinnedIn = RawOrt.directFloats(BATCH * b.record.length);
+            pinnedOut = RawOrt.directFloats(BATCH * b.outputs);
+            inTensor = OnnxTensor.createTensor(b.raw.env, pinnedIn, b.batchShape);
+            outTensor = OnnxTensor.createTensor(b.raw.env, pinnedOut, new long[] {BATCH, b.outputs});
+            inputs = Map.of(BenchModel.INPUT, inTensor);
+            outputs = Map.of(b.outputName, outTensor);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            inTensor.close();
+            outTensor.close();
+        }
+    }
+
+    /**
+     * The floor for {@code scoreAll32}: a hand-written ONNX Runtime call over the same 32 records (copy
+     * them into one direct buffer, one run, read each record's score), per record.
+     */
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(BATCH)
+    public float[] rawOrtBatch32(BatchBuffer buf) throws OrtException {
+        int at = 0;
+        for (float[] r : batch) {
+            buf.in.put(at, r);
+            at += r.length;
+        }
+        try (OnnxTensor input = OnnxTensor.createTensor(raw.env, buf.in, batchShape);
+             OrtSession.Result result = raw.session.run(Map.of(BenchModel.INPUT, input))) {
+            FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            for (int i = 0; i < BATCH; i++) {
+                buf.scores[i] = out.get(i * outputs);
+            }
+        }
+        return buf.scores;
+    }
+
+    /**
+     * The best a hand-written batch does: {@code rawOrtBatch32} with input and output tensors created once
+     * and reused (ONNX Runtime writes the scores into the pinned output buffer), per record.
+     */
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(BATCH)
+    public float[] rawOrtPinnedBatch32(BatchBuffer buf) throws OrtException {
+        int at = 0;
+        for (float[] r : batch) {
+            buf.pinnedIn.put(at, r);
+            at += r.length;
+        }
+        raw.session.run(buf.inputs, buf.outputs).close();
+        for (int i = 0; i < BATCH; i++) {
+            buf.scores[i] = buf.pinnedOut.get(i * outputs);
+        }
+        return buf.scores;
     }
 
     @Benchmark

@@ -17,6 +17,7 @@ import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.onnx.internal.BatchBuffers;
+import dev.nearline.onnx.internal.BatchFeed;
 import dev.nearline.onnx.internal.Batches;
 import dev.nearline.onnx.internal.OrtErrors;
 import dev.nearline.onnx.internal.OrtRuntime;
@@ -130,7 +131,14 @@ public final class OnnxModel implements Model {
     private final AtomicReference<@Nullable SlotPool> pool = new AtomicReference<>();
     private final BatchBuffers batchBuffers;
     private final long @Nullable [][] batchOutputShapes;
-    private volatile boolean batchPinning = true;
+    /**
+     * Whether batched runs write into pinned outputs: undecided until the first batch's outputs (run
+     * unpinned) confirm the declared shapes, independently of the single-record pool.
+     */
+    private volatile int batchPinning = PIN_UNDECIDED;
+    private static final int PIN_UNDECIDED = 0;
+    private static final int PIN_ON = 1;
+    private static final int PIN_OFF = 2;
     private volatile boolean closed;
 
     private OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
@@ -299,51 +307,70 @@ public final class OnnxModel implements Model {
         if (batch.size() < 2 || !batchable) {
             return predictEach(batch);
         }
-        long[] rows = new long[batch.size()];
-        long total = 0;
+        int n = batch.size();
+        int inputs = inputNames.length;
+        long[] rows = new long[n];
+        // parts[i * n + r]: input i of record r, looked up once for validation and the copy
+        Tensor[] parts = new Tensor[inputs * n];
         Tensors first = batch.get(0);
-        for (int i = 0; i < inputSpecs.length; i++) {
+        for (int i = 0; i < inputs; i++) {
             Tensor t = first.get(inputNames[i]);
             if (t == null || inputSpecs[i].mismatch(t) != null) {
                 return predictEach(batch); // reports the bad record precisely
             }
+            parts[i * n] = t;
         }
-        for (int r = 0; r < batch.size(); r++) {
-            Tensors record = batch.get(r);
-            for (int i = 0; i < inputSpecs.length; i++) {
-                Tensor t = record.get(inputNames[i]);
+        long total = 0;
+        for (int i = 0; i < inputs; i++) {
+            Tensor reference = parts[i * n];
+            DataType type = inputSpecs[i].type();
+            String inputName = inputNames[i];
+            for (int r = 0; r < n; r++) {
+                Tensor t = r == 0 ? reference : batch.get(r).get(inputName);
                 // same type and dimensions after the first (dynamic) one as the validated first record
-                if (t == null || t.type() != inputSpecs[i].type() || !sameTrailingDims(t, first.require(inputNames[i]))) {
+                if (t == null || t.type() != type || !sameTrailingDims(t, reference)) {
                     return predictEach(batch);
                 }
                 if (i == 0) {
                     rows[r] = t.dim(0);
+                    total += rows[r];
                 } else if (t.dim(0) != rows[r]) {
                     return predictEach(batch);
                 }
+                parts[i * n + r] = t;
             }
-            total += rows[r];
         }
         BatchBuffers.Lease lease = batchBuffers.acquire();
-        OnnxTensor[] created = new OnnxTensor[inputNames.length + outputNames.length];
+        BatchFeed feed = null;
+        boolean kept = false;
         try {
-            Map<String, OnnxTensor> feed = new LinkedHashMap<>();
-            for (int i = 0; i < inputNames.length; i++) {
-                created[i] = concat(lease, i, batch, total);
-                feed.put(inputNames[i], created[i]);
+            boolean pin = batchPinning == PIN_ON;
+            feed = lease.feed(total, pin);
+            if (feed == null) {
+                feed = newFeed(lease, batch, total, pin);
+                kept = lease.keep(total, feed);
+            } else {
+                kept = true;
             }
-            SlotPool p = pool.get();
-            if (batchOutputShapes != null && batchPinning && p != null && p.pinned()) {
-                return runBatchPinned(lease, feed, created, batch, rows, total);
+            for (int i = 0; i < inputs; i++) {
+                Buffer view = feed.inputView(i);
+                if (view != null) {
+                    int at = 0;
+                    for (int r = i * n, end = r + n; r < end; r++) {
+                        parts[r].copyTo(view, at);
+                        at += parts[r].size();
+                    }
+                }
             }
-            return runBatchUnpinned(feed, batch, rows, total);
+            if (feed.pinned()) {
+                return runBatchPinned(feed, batch, rows, total);
+            }
+            return runBatchUnpinned(feed.inputs(), batch, rows, total);
         } catch (OrtException e) {
             throw OrtErrors.runFailure(name, e);
         } finally {
-            for (OnnxTensor t : created) {
-                if (t != null) {
-                    t.close();
-                }
+            if (feed != null && !kept) {
+                feed.close();
             }
             batchBuffers.release(lease);
         }
@@ -365,6 +392,7 @@ public final class OnnxModel implements Model {
         if (p != null) {
             p.close();
         }
+        batchBuffers.close();
         try {
             session.close();
         } catch (OrtException e) {
@@ -383,6 +411,11 @@ public final class OnnxModel implements Model {
     /** Models built and not yet closed; for the leak check of this package's tests. */
     static int openModels() {
         return OPEN.get();
+    }
+
+    /** Whether batched runs write into pinned outputs; for tests of this package. */
+    boolean batchOutputsPinned() {
+        return batchPinning == PIN_ON;
     }
 
     /** The slot pool, once created; for tests of this package. */
@@ -530,27 +563,49 @@ public final class OnnxModel implements Model {
         return out;
     }
 
-    /** Input {@code i} of all records, one after the other along the first axis, in the lease's buffer. */
-    private OnnxTensor concat(BatchBuffers.Lease lease, int i, List<Tensors> batch, long total) throws OrtException {
-        Tensor first = batch.get(0).require(inputNames[i]);
-        long[] shape = first.shape();
-        shape[0] = total;
-        DataType type = first.type();
-        if (type == DataType.BYTES) {
-            List<Tensor> parts = new ArrayList<>(batch.size());
-            for (Tensors record : batch) {
-                parts.add(record.require(inputNames[i]));
+    /**
+     * Tensors for a batch of {@code total} rows over the lease's buffers: every numeric input over a buffer
+     * the caller fills, string inputs holding {@code batch}'s values, and, when {@code pin}, every output
+     * over a buffer ONNX Runtime writes into.
+     */
+    private BatchFeed newFeed(BatchBuffers.Lease lease, List<Tensors> batch, long total, boolean pin)
+            throws OrtException {
+        Buffer[] inViews = new Buffer[inputNames.length];
+        Buffer[] outViews = pin ? new Buffer[outputNames.length] : null;
+        Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+        Map<String, OnnxTensor> outputs = pin ? new LinkedHashMap<>() : null;
+        try {
+            for (int i = 0; i < inputNames.length; i++) {
+                Tensor first = batch.get(0).require(inputNames[i]);
+                long[] shape = first.shape();
+                shape[0] = total;
+                DataType type = first.type();
+                if (type == DataType.BYTES) {
+                    List<Tensor> parts = new ArrayList<>(batch.size());
+                    for (Tensors record : batch) {
+                        parts.add(record.require(inputNames[i]));
+                    }
+                    inputs.put(inputNames[i], OnnxTensor.createTensor(env, Batches.concat(parts).toStringArray(), shape));
+                } else {
+                    inViews[i] = lease.input(i, type, Tensor.elementCount(shape));
+                    inputs.put(inputNames[i], OrtTypes.createTensor(env, type, inViews[i], shape));
+                }
             }
-            return OnnxTensor.createTensor(env, Batches.concat(parts).toStringArray(), shape);
+            if (pin) {
+                long[][] declared = Objects.requireNonNull(batchOutputShapes);
+                for (int k = 0; k < outputNames.length; k++) {
+                    long[] shape = declared[k].clone();
+                    shape[0] = total;
+                    DataType type = outputSpecType(k);
+                    outViews[k] = lease.output(k, type, Tensor.elementCount(shape));
+                    outputs.put(outputNames[k], OrtTypes.createTensor(env, type, outViews[k], shape));
+                }
+            }
+        } catch (OrtException | RuntimeException e) {
+            new BatchFeed(inputs, inViews, outputs, outViews).close();
+            throw e;
         }
-        Buffer buffer = lease.input(i, type, Tensor.elementCount(shape));
-        int at = 0;
-        for (Tensors record : batch) {
-            Tensor t = record.require(inputNames[i]);
-            t.copyTo(buffer, at);
-            at += t.size();
-        }
-        return OrtTypes.createTensor(env, type, buffer, shape);
+        return new BatchFeed(inputs, inViews, outputs, outViews);
     }
 
     private List<Tensors> runBatchUnpinned(Map<String, OnnxTensor> feed, List<Tensors> batch, long[] rows, long total)
@@ -558,6 +613,9 @@ public final class OnnxModel implements Model {
         TensorList outputs;
         try (OrtSession.Result r = run(feed)) {
             outputs = read(r);
+        }
+        if (batchPinning == PIN_UNDECIDED) {
+            batchPinning = batchOutputsAsDeclared(outputs, total) ? PIN_ON : PIN_OFF;
         }
         List<Tensors> split = splitRows(outputs, rows, total);
         return split != null ? split : predictEach(batch);
@@ -568,31 +626,21 @@ public final class OnnxModel implements Model {
      * If the pinned run fails where an unpinned one works, the declared output shapes were wrong for
      * batches and pinning stops for batches.
      */
-    private List<Tensors> runBatchPinned(BatchBuffers.Lease lease, Map<String, OnnxTensor> feed,
-            OnnxTensor[] created, List<Tensors> batch, long[] rows, long total) throws OrtException {
+    private List<Tensors> runBatchPinned(BatchFeed feed, List<Tensors> batch, long[] rows, long total)
+            throws OrtException {
         int records = batch.size();
         long[][] declared = Objects.requireNonNull(batchOutputShapes);
-        Buffer[] views = new Buffer[outputNames.length];
-        Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
-        for (int k = 0; k < outputNames.length; k++) {
-            long[] shape = declared[k].clone();
-            shape[0] = total;
-            DataType type = outputSpecType(k);
-            views[k] = lease.output(k, type, Tensor.elementCount(shape));
-            created[inputNames.length + k] = OrtTypes.createTensor(env, type, views[k], shape);
-            pinned.put(outputNames[k], created[inputNames.length + k]);
-        }
         try {
-            session.run(feed, pinned).close();
+            session.run(feed.inputs(), Objects.requireNonNull(feed.outputs())).close();
         } catch (OrtException e) {
-            List<Tensors> result = runBatchUnpinned(feed, batch, rows, total); // throws if the batch is bad
-            batchPinning = false;
+            List<Tensors> result = runBatchUnpinned(feed.inputs(), batch, rows, total); // throws if the batch is bad
+            batchPinning = PIN_OFF;
             Log.LOG.debug("model '{}': pinned batch outputs failed ({}), using per-call outputs", name,
                     OrtErrors.message(e));
             return result;
         }
         if (outputNames.length == 1) {
-            return splitPinnedSingle(views[0], declared[0], rows);
+            return splitPinnedSingle(feed.outputView(0), declared[0], rows);
         }
         List<TensorList> split = new ArrayList<>(records);
         for (int r = 0; r < records; r++) {
@@ -603,7 +651,7 @@ public final class OnnxModel implements Model {
             oneRow[0] = 1;
             int rowSize = Tensor.elementCount(oneRow);
             DataType type = outputSpecType(k);
-            Object all = Batches.toArray(type, views[k], views[k].capacity());
+            Object all = Batches.toArray(type, feed.outputView(k), feed.outputView(k).capacity());
             long start = 0;
             for (int r = 0; r < records; r++) {
                 long[] shape = oneRow;
@@ -622,6 +670,23 @@ public final class OnnxModel implements Model {
             result.add(l.toTensors());
         }
         return result;
+    }
+
+    /** Whether a batch's outputs have exactly the declared types and shapes (first axis {@code total}). */
+    private boolean batchOutputsAsDeclared(TensorList outputs, long total) {
+        long[][] declared = batchOutputShapes;
+        if (declared == null || outputs.size() != outputNames.length) {
+            return false;
+        }
+        for (int k = 0; k < outputNames.length; k++) {
+            Tensor t = outputs.get(k);
+            long[] shape = declared[k].clone();
+            shape[0] = total;
+            if (!outputs.name(k).equals(outputNames[k]) || t.type() != outputSpecType(k) || !t.hasShape(shape)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@link #runBatchPinned}'s split for the common single-output model, without per-record lists. */

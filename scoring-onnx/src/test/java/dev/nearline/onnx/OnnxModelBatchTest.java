@@ -146,4 +146,97 @@ class OnnxModelBatchTest {
                     .hasMessageContaining("input 'input' expects FP32 [-1, 4], got FP32 [1, 5]");
         }
     }
+
+    @Test
+    void predictBatch_withoutAnySingleCall_pinsBatchOutputs() {
+        try (OnnxModel model = OnnxModel.builder(DemoModels.logistic(dir.resolve("tiny.onnx"), 6, 3))
+                .intraOpThreads(1).build()) {
+            List<Tensors> batch = records(6, 5, 11);
+
+            List<Tensors> first = model.predictBatch(batch); // unpinned: confirms the declared output shapes
+            assertThat(model.batchOutputsPinned()).isTrue();
+            List<Tensors> second = model.predictBatch(batch); // pinned, over the lease's cached feed
+
+            assertThat(second).isEqualTo(first);
+            for (int r = 0; r < batch.size(); r++) {
+                assertThat(second.get(r)).isEqualTo(model.predict(batch.get(r)));
+            }
+        }
+    }
+
+    @Test
+    void predictBatch_sizesGrowingAndShrinking_reuseFeedsAndStayExact() {
+        int features = 9;
+        try (OnnxModel model = OnnxModel.builder(DemoModels.logistic(dir.resolve("tiny.onnx"), features, 8))
+                .intraOpThreads(1).build()) {
+            // 2..40 grows the lease's buffers (dropping the feeds made over the old ones); back down reuses feeds
+            int[] sizes = {2, 3, 2, 17, 40, 3, 17, 2, 40, 64, 5};
+            for (int round = 0; round < 3; round++) {
+                for (int size : sizes) {
+                    List<Tensors> batch = records(features, size, round * 100 + size);
+                    List<Tensors> batched = model.predictBatch(batch);
+                    assertThat(batched).hasSize(size);
+                    for (int r = 0; r < size; r++) {
+                        assertThat(batched.get(r)).as("round %d, size %d, record %d", round, size, r)
+                                .isEqualTo(model.predict(batch.get(r)));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void predictBatch_manyThreads_eachGetsItsOwnRecordsBack() throws Exception {
+        int features = 5;
+        int threads = 8;
+        int batchesPerThread = 150;
+        try (OnnxModel model = OnnxModel.builder(DemoModels.logistic(dir.resolve("tiny.onnx"), features, 4))
+                .intraOpThreads(1).build()) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                List<java.util.concurrent.Future<Integer>> done = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int seed = t;
+                    done.add(pool.submit(() -> {
+                        int checked = 0;
+                        for (int b = 0; b < batchesPerThread; b++) {
+                            List<Tensors> batch = records(features, 2 + (seed + b) % 7, seed * 1000 + b);
+                            List<Tensors> batched = model.predictBatch(batch);
+                            for (int r = 0; r < batch.size(); r++) {
+                                assertThat(batched.get(r)).isEqualTo(model.predict(batch.get(r)));
+                                checked++;
+                            }
+                        }
+                        return checked;
+                    }));
+                }
+                int total = 0;
+                for (java.util.concurrent.Future<Integer> f : done) {
+                    total += f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                int expected = 0;
+                for (int t = 0; t < threads; t++) {
+                    for (int b = 0; b < batchesPerThread; b++) {
+                        expected += 2 + (t + b) % 7;
+                    }
+                }
+                assertThat(total).isEqualTo(expected);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** {@code count} one-row records of {@code features} values, different for every seed. */
+    private static List<Tensors> records(int features, int count, int seed) {
+        List<Tensors> batch = new ArrayList<>();
+        for (int r = 0; r < count; r++) {
+            float[] x = new float[features];
+            for (int i = 0; i < features; i++) {
+                x[i] = (float) Math.sin(seed * 31 + r * 7 + i);
+            }
+            batch.add(Tensors.of("input", Tensor.ofFloats(x, 1, features)));
+        }
+        return batch;
+    }
 }

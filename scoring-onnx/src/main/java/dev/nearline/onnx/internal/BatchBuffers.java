@@ -4,18 +4,22 @@ import dev.nearline.api.DataType;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Reusable direct buffers for batched calls, so that a batch does not allocate native memory per
- * call: a lease holds one growable direct buffer per model input and output. Leases are kept in a
- * small lock-free free list (compare-and-set slots, one per cache line); a lease whose buffers grew
- * beyond {@value #KEEP_BYTES} bytes is dropped after use rather than kept. Thread-safe.
+ * call: a lease holds one growable direct buffer per model input and output, and the {@link BatchFeed}s
+ * (ONNX Runtime tensors over those buffers) it made, one per batch row count up to
+ * {@value #MAX_CACHED_ROWS} rows. Leases are kept in a small lock-free free list (compare-and-set slots,
+ * one per cache line); a lease whose buffers grew beyond {@value #KEEP_BYTES} bytes, or that finds no
+ * free place, is closed after use rather than kept. Thread-safe.
  */
 public final class BatchBuffers {
     private static final int STRIDE_SHIFT = 4;
     private static final long KEEP_BYTES = 16L << 20;
+    private static final int MAX_CACHED_ROWS = 1024;
 
     private final int inputs;
     private final int outputs;
@@ -30,11 +34,16 @@ public final class BatchBuffers {
         this.free = new AtomicReferenceArray<>(this.capacity << STRIDE_SHIFT);
     }
 
-    /** A lease for the calling thread's exclusive use until {@link #release}. */
+    /**
+     * A lease for the calling thread's exclusive use until {@link #release}: the one kept in the thread's
+     * home place if any (a thread usually gets back the lease it returned, with its feeds), else any kept
+     * one, else a new one.
+     */
     public Lease acquire() {
-        int start = (int) (Thread.currentThread().getId() % capacity);
+        int start = home();
         for (int k = 0; k < capacity; k++) {
-            int index = ((start + k) % capacity) << STRIDE_SHIFT;
+            int at = start + k;
+            int index = (at >= capacity ? at - capacity : at) << STRIDE_SHIFT;
             Lease l = free.get(index);
             if (l != null && free.compareAndSet(index, l, null)) {
                 return l;
@@ -43,15 +52,37 @@ public final class BatchBuffers {
         return new Lease();
     }
 
-    /** Returns a lease; it is kept for reuse if there is room and its buffers are not too large. */
+    /**
+     * Returns a lease; it is kept for reuse, in the thread's home place or the next free one, if there is
+     * room and its buffers are not too large.
+     */
     public void release(Lease lease) {
-        if (lease.bytes > KEEP_BYTES) {
-            return;
+        if (lease.bytes <= KEEP_BYTES) {
+            int start = home();
+            for (int k = 0; k < capacity; k++) {
+                int at = start + k;
+                int index = (at >= capacity ? at - capacity : at) << STRIDE_SHIFT;
+                if (free.get(index) == null && free.compareAndSet(index, null, lease)) {
+                    return;
+                }
+            }
         }
+        lease.closeFeeds();
+    }
+
+    private int home() {
+        return (int) (Thread.currentThread().getId() % capacity);
+    }
+
+    /**
+     * Closes the tensors of every lease kept for reuse. Only when no lease is out (the model is closing
+     * and no call is running).
+     */
+    public void close() {
         for (int k = 0; k < capacity; k++) {
-            int index = k << STRIDE_SHIFT;
-            if (free.get(index) == null && free.compareAndSet(index, null, lease)) {
-                return;
+            Lease l = free.getAndSet(k << STRIDE_SHIFT, null);
+            if (l != null) {
+                l.closeFeeds();
             }
         }
     }
@@ -61,8 +92,58 @@ public final class BatchBuffers {
         private final @Nullable ByteBuffer[] in = new ByteBuffer[inputs];
         private final @Nullable ByteBuffer[] out = new ByteBuffer[outputs];
         private long bytes;
+        /** Feeds by row count; all of them view the current buffers. */
+        private @Nullable BatchFeed @Nullable [] feeds;
 
         private Lease() {
+        }
+
+        /** The feed kept for batches of {@code rows} rows with outputs pinned or not, or null. */
+        public @Nullable BatchFeed feed(long rows, boolean pinned) {
+            @Nullable BatchFeed[] f = feeds;
+            if (f == null || rows >= f.length) {
+                return null;
+            }
+            BatchFeed feed = f[(int) rows];
+            return feed != null && feed.pinned() == pinned ? feed : null;
+        }
+
+        /**
+         * Keeps {@code feed}, made over this lease's current buffers for {@code rows} rows, for later batches
+         * of that size, in place of any feed kept for it; returns false (and the caller closes the feed) when
+         * it cannot be reused or {@code rows} is beyond the cache.
+         */
+        public boolean keep(long rows, BatchFeed feed) {
+            if (!feed.reusable() || rows > MAX_CACHED_ROWS) {
+                return false;
+            }
+            @Nullable BatchFeed[] f = feeds;
+            if (f == null || rows >= f.length) {
+                int size = (int) Math.min(MAX_CACHED_ROWS + 1, Math.max(rows + 1, f == null ? 64 : 2L * f.length));
+                f = f == null ? new BatchFeed[size] : Arrays.copyOf(f, size);
+                feeds = f;
+            }
+            BatchFeed old = f[(int) rows];
+            if (old != null && old != feed) {
+                old.close();
+            }
+            f[(int) rows] = feed;
+            return true;
+        }
+
+        /** Closes every kept feed (their buffers are being replaced, or the lease is dropped). */
+        void closeFeeds() {
+            @Nullable BatchFeed[] f = feeds;
+            if (f == null) {
+                return;
+            }
+            for (int i = 0; i < f.length; i++) {
+                BatchFeed feed = f[i];
+                if (feed != null) {
+                    feed.close();
+                    f[i] = null;
+                }
+            }
         }
 
         /** A native-order view of {@code count} elements of {@code type} over input {@code index}'s buffer. */
@@ -81,6 +162,7 @@ public final class BatchBuffers {
             if (b == null || b.capacity() < needed) {
                 int size = Math.max(needed, b == null ? 0 : (int) Math.min(Integer.MAX_VALUE, 2L * b.capacity()));
                 bytes += size - (b == null ? 0 : b.capacity());
+                closeFeeds(); // they view the buffer being replaced
                 b = ByteBuffer.allocateDirect(size);
                 buffers[index] = b;
             }
