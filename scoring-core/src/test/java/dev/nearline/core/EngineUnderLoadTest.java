@@ -152,6 +152,58 @@ class EngineUnderLoadTest {
     }
 
     @Test
+    void score_batchingAutoOnCostlyModel_batchesAndMatchesUnbatched() throws Exception {
+        // A model call that costs 200 us of CPU whatever its batch size (a busy loop standing in for the
+        // model's work, not a wait): far more than a hand-off, so AUTO must batch once it has measured it.
+        FakeLinearModel model = new FakeLinearModel(W, 0f) {
+            @Override
+            protected Tensors compute(Tensors inputs) { // once per predict and once per predictBatch
+                burn();
+                return super.compute(inputs);
+            }
+
+            private void burn() {
+                long until = System.nanoTime() + 200_000;
+                while (System.nanoTime() - until < 0) {
+                    Thread.onSpinWait();
+                }
+            }
+        };
+        int threads = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+        int perThread = 150;
+        ExecutorService callers = Executors.newFixedThreadPool(threads);
+        try (Scorer<float[], Float> scorer = pipeline().batching(32, Duration.ZERO).model(model)
+                .build(EngineUnderLoadTest::score)) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Integer>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                workers.add(callers.submit(() -> {
+                    start.await();
+                    int matched = 0;
+                    for (int i = 0; i < perThread; i++) {
+                        float[] r = record(seed * perThread + i);
+                        if (scorer.score(r) == model.expected(r)) {
+                            matched++;
+                        }
+                    }
+                    return matched;
+                }));
+            }
+            start.countDown();
+            int matched = 0;
+            for (Future<Integer> w : workers) {
+                matched += w.get(120, TimeUnit.SECONDS);
+            }
+            assertThat(matched).isEqualTo(threads * perThread);
+            int batched = model.batchSizes.stream().mapToInt(Integer::intValue).sum();
+            assertThat(batched).as("records scored in batches").isGreaterThan(threads * perThread / 2);
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    @Test
     void score_batchingAutoOnFastModel_staysInline() throws Exception {
         FakeLinearModel model = new FakeLinearModel(W, 0f);
         try (Scorer<float[], Float> scorer = pipeline().batching(32, Duration.ofMillis(1)).model(model)
@@ -183,7 +235,7 @@ class EngineUnderLoadTest {
         FakeTicker ticker = new FakeTicker(0);
         BlockingModel model = new BlockingModel(1);
         try (Scorer<float[], Float> scorer = Pipeline.builder((float[] r) -> Tensors.of("input", Tensor.ofFloats(r, 1, 1)))
-                .ticker(ticker).batching(1, Duration.ZERO).model(model).build(EngineUnderLoadTest::score)) {
+                .ticker(ticker).batching(1, Duration.ZERO).batchingThreads(1).model(model).build(EngineUnderLoadTest::score)) {
             CompletableFuture<Float> first = scorer.scoreAsync(new float[] {1f});
             assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<Float> late = scorer.scoreAsync(new float[] {2f}, Duration.ofMillis(10));

@@ -141,7 +141,23 @@ class PipelineBuilderTest {
         assertThatThrownBy(() -> b.closeGracePeriod(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> b.asyncThreads(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> b.asyncQueueCapacity(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> b.batchingThreads(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Pipeline.builder(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void batchingThreads_withoutBatching_failsAtBuild() {
+        FakeLinearModel model = linear();
+        try {
+            Pipeline.Builder<float[]> b = Pipeline.builder(ROW).model(model).batchingThreads(2);
+
+            assertThatThrownBy(() -> b.batchingThreads(3)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("batchingThreads");
+            assertThatThrownBy(() -> b.build(SCORE)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("batching is off");
+        } finally {
+            model.close();
+        }
     }
 
     @Test

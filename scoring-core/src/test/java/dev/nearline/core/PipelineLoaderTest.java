@@ -252,6 +252,19 @@ class PipelineLoaderTest {
         }
     }
 
+    @Test
+    void load_batchingWithThreads_scoresThroughTheBatcher() {
+        String json = FRAUD.replace("\"timeout\": \"30s\"", """
+                "batching": {"maxBatchSize": 8, "maxQueueDelay": "0ms", "sync": "always", "threads": 1}
+                """);
+        try (Scorer<Object, Object> scorer = fromJson(json)) {
+            assertThat(scorer.score(Map.of("amount", 1))).isEqualTo(Fixtures.valueOf(scorer.scoreAsync(Map.of("amount", 1))));
+        }
+        assertThat(loadError(FRAUD.replace("\"timeout\": \"30s\"", """
+                "batching": {"threads": 0}
+                """))).contains("batching", "threads", "at least 1");
+    }
+
     // ------------------------------------------------------------------ load errors
 
     @Test

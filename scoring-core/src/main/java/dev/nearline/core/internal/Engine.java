@@ -151,19 +151,22 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         this.asyncQueueCapacity = options.asyncQueueCapacity();
         Batching b = options.batching();
         if (b != null && stepArray[0].isModel()) {
+            BatchPolicy p = new BatchPolicy(b.sync(), Runtime.getRuntime().availableProcessors(), b.threads(),
+                    b.maxBatchSize());
+            this.policy = p;
             this.batcher = new MicroBatcher(stepArray[0].name(), b.maxBatchSize(), b.maxQueueDelay().toNanos(), b.threads(),
                     ticker, (size, nanos) -> {
+                        p.recordBatch(size, nanos);
                         if (timed) {
                             listener.stepCompleted(name, stepArray[0].name(), size, nanos);
                         }
                     });
-            this.policy = new BatchPolicy(b.sync());
         } else {
             if (b != null) {
                 Log.LOG.warn("pipeline '{}': batching needs a model as the first step; batching is off", name);
             }
             this.batcher = null;
-            this.policy = new BatchPolicy(BatchPolicy.Mode.NEVER);
+            this.policy = new BatchPolicy(BatchPolicy.Mode.NEVER, 1, 1, 1);
         }
         if (listener instanceof dev.nearline.core.MetricsRecorder) {
             ((dev.nearline.core.MetricsRecorder) listener).attach(this::inFlight, this::queueDepth);
@@ -258,6 +261,9 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             Model retired = steps[index].model();
             steps[index] = steps[index].withModel(replacement);
             current = new Generation(steps);
+            if (index == 0) {
+                policy.reset(); // the batching decision was measured on the old model
+            }
             draining.add(old);
             old.retire(() -> {
                 draining.remove(old);
@@ -381,12 +387,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         MicroBatcher b = Objects.requireNonNull(batcher);
         b.submit(r);
         try {
-            O result = deadline == NO_DEADLINE ? r.future.get()
+            return deadline == NO_DEADLINE ? r.future.get()
                     : r.future.get(Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
-            // The hand-off is the wake-up after the batch completed, not the wait behind earlier batches:
-            // counting that wait would talk the policy out of batching exactly when the queue is long.
-            policy.recordHandoff(ticker.read() - r.completedNanos);
-            return result;
         } catch (TimeoutException e) {
             throw new ScoringException(Kind.DEADLINE_EXCEEDED, "pipeline '" + name
                     + "': deadline passed while waiting for a batch at step '" + first.name() + "'");
@@ -903,8 +905,6 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         /** Async records report their failures here; a synchronous caller reports its own. */
         final boolean reportFailures;
         final CompletableFuture<O> future = new CompletableFuture<>();
-        /** When the dispatcher completed the future. */
-        volatile long completedNanos;
 
         BatchedRecord(Generation generation, Step step, Tensors inputs, Tensors pre, long deadline, long submitted,
                       long start, boolean reportFailures) {
@@ -936,7 +936,6 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                     listener.recordScored(name, dequeuedNanos - enqueuedNanos, enqueuedNanos - start, inferNanos,
                             ticker.read() - t0);
                 }
-                completedNanos = ticker.read();
                 future.complete(result);
             } catch (ScoringException e) {
                 fail(e);

@@ -148,6 +148,9 @@ public final class PipelineLoader {
             String sync = batching.choice("sync", "auto", "auto", "always", "never");
             option(top, "batching", () -> builder.batching(maxBatchSize, delay == null ? Duration.ofMillis(1) : delay,
                     Pipeline.BatchMode.valueOf(sync.toUpperCase(java.util.Locale.ROOT))));
+            if (batching.has("threads")) {
+                option(batching, "threads", () -> builder.batchingThreads(batching.integer("threads")));
+            }
         }
         Duration grace = top.duration("closeGracePeriod", null);
         if (grace != null) {
