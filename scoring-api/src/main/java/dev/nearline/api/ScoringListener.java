@@ -13,6 +13,12 @@ package dev.nearline.api;
  * took part in; a batched call is reported once, with its batch size), then exactly one of
  * {@link #recordScored} or {@link #recordFailed}.
  *
+ * <p>Timing costs a few clock reads per record, which is a measurable share of a model call of a few
+ * microseconds; a listener that is content with latency distributions estimated from a sample returns
+ * more than 1 from {@link #timingInterval()}, and the engine then times about one record in that many
+ * (it may time more). A record that was not timed is still reported, with every duration {@code -1}, so
+ * counts stay exact.
+ *
  * <p>Rules for implementations: be fast (these run on the scoring threads), be thread-safe, never throw
  * (the engine catches and logs what escapes, but a throwing listener still costs time) and never call
  * back into the scorer.
@@ -24,7 +30,15 @@ public interface ScoringListener {
     };
 
     /**
-     * A record was scored.
+     * About one record in how many the engine needs to time; the others are reported with durations of
+     * {@code -1}. Default 1: every record is timed.
+     */
+    default int timingInterval() {
+        return 1;
+    }
+
+    /**
+     * A record was scored. The durations are all {@code -1} when the record was not timed.
      *
      * @param pipeline        pipeline name
      * @param queueNanos      time waiting for an async thread or a batch
@@ -40,7 +54,7 @@ public interface ScoringListener {
      *
      * @param pipeline   pipeline name
      * @param kind       why
-     * @param totalNanos time from submission to failure
+     * @param totalNanos time from submission to failure, or {@code -1} when the record was not timed
      */
     default void recordFailed(String pipeline, ScoringException.Kind kind, long totalNanos) {
     }
@@ -51,7 +65,7 @@ public interface ScoringListener {
      * @param pipeline  pipeline name
      * @param step      step name
      * @param batchSize records in the call
-     * @param nanos     duration of the model call
+     * @param nanos     duration of the model call, or {@code -1} when the record was not timed
      */
     default void stepCompleted(String pipeline, String step, int batchSize, long nanos) {
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The built-in {@link ScoringListener}: latency histograms per phase and per model step (HdrHistogram,
@@ -17,26 +18,50 @@ import org.HdrHistogram.Recorder;
  * in-flight and queue-depth gauges of the scorer it is attached to. {@link #snapshot()} reads it all at
  * once; histograms are cumulative since the recorder was created.
  *
+ * <p>Counts (records scored, failures, batch sizes) are exact. Latencies are sampled: the scorer times
+ * about one record in {@link #timingInterval()} (default {@value #DEFAULT_TIMING_INTERVAL}) on its
+ * synchronous path, so that metrics cost a few percent even on a model call of a couple of microseconds,
+ * and a latency distribution's {@code count} is the number of timed records. Use
+ * {@link #MetricsRecorder(int)} with 1 to time every record.
+ *
  * <p>Thread-safe; recording is wait-free. One recorder per scorer: pass it to
  * {@link Pipeline.Builder#listener(ScoringListener)} or {@link Pipeline#load(java.nio.file.Path, ScoringListener)}.
  */
 public final class MetricsRecorder implements ScoringListener {
+    /** The default {@link #timingInterval()}. */
+    public static final int DEFAULT_TIMING_INTERVAL = 8;
     private static final long MAX_MICROS = TimeUnit.HOURS.toMicros(1);
+
+    private final int timingInterval;
 
     private final Phase queue = new Phase();
     private final Phase input = new Phase();
     private final Phase infer = new Phase();
     private final Phase output = new Phase();
     private final Phase total = new Phase();
-    private final Map<String, Phase> steps = new ConcurrentHashMap<>();
-    private final Map<String, Phase> batchSizes = new ConcurrentHashMap<>();
+    private final Map<String, Step> stepsByName = new ConcurrentHashMap<>();
+    /** The step of the last event: pipelines have one or a few steps, so this saves most map lookups. */
+    private volatile @Nullable Step lastStep;
     private final LongAdder scored = new LongAdder();
     private final EnumMap<ScoringException.Kind, LongAdder> failures = new EnumMap<>(ScoringException.Kind.class);
     private volatile IntSupplier inFlight = () -> 0;
     private volatile IntSupplier queueDepth = () -> 0;
 
-    /** An empty recorder. */
+    /** An empty recorder timing about one record in {@value #DEFAULT_TIMING_INTERVAL}. */
     public MetricsRecorder() {
+        this(DEFAULT_TIMING_INTERVAL);
+    }
+
+    /**
+     * An empty recorder timing about one record in {@code timingInterval} (1: every record).
+     *
+     * @throws IllegalArgumentException if {@code timingInterval} is less than 1
+     */
+    public MetricsRecorder(int timingInterval) {
+        if (timingInterval < 1) {
+            throw new IllegalArgumentException("timingInterval must be at least 1, got " + timingInterval);
+        }
+        this.timingInterval = timingInterval;
         for (ScoringException.Kind k : ScoringException.Kind.values()) {
             failures.put(k, new LongAdder());
         }
@@ -48,9 +73,18 @@ public final class MetricsRecorder implements ScoringListener {
         this.queueDepth = queueDepth;
     }
 
+    /** About one record in how many the scorer times. */
+    @Override
+    public int timingInterval() {
+        return timingInterval;
+    }
+
     @Override
     public void recordScored(String pipeline, long queueNanos, long inputNanos, long inferNanos, long outputNanos) {
         scored.increment();
+        if (queueNanos < 0) {
+            return; // not timed
+        }
         queue.record(queueNanos);
         input.record(inputNanos);
         infer.record(inferNanos);
@@ -65,8 +99,19 @@ public final class MetricsRecorder implements ScoringListener {
 
     @Override
     public void stepCompleted(String pipeline, String step, int batchSize, long nanos) {
-        steps.computeIfAbsent(step, s -> new Phase()).record(nanos);
-        batchSizes.computeIfAbsent(step, s -> new Phase()).recorder.recordValue(Math.max(1, batchSize));
+        Step s = lastStep;
+        if (s == null || !s.name.equals(step)) {
+            s = stepsByName.computeIfAbsent(step, Step::new);
+            lastStep = s;
+        }
+        if (nanos >= 0) {
+            s.latency.record(nanos);
+        }
+        if (batchSize <= 1) {
+            s.singles.increment(); // most calls: a counter, added to the histogram when read
+        } else {
+            s.sizes.recorder.recordValue(batchSize);
+        }
     }
 
     /** Everything recorded so far, read at once. */
@@ -74,9 +119,11 @@ public final class MetricsRecorder implements ScoringListener {
         Map<ScoringException.Kind, Long> failed = new EnumMap<>(ScoringException.Kind.class);
         failures.forEach((k, v) -> failed.put(k, v.sum()));
         Map<String, MetricsSnapshot.Distribution> stepLatency = new java.util.TreeMap<>();
-        steps.forEach((k, v) -> stepLatency.put(k, v.latency()));
         Map<String, MetricsSnapshot.Distribution> batch = new java.util.TreeMap<>();
-        batchSizes.forEach((k, v) -> batch.put(k, v.raw()));
+        stepsByName.forEach((k, v) -> {
+            stepLatency.put(k, v.latency.latency());
+            batch.put(k, v.sizes.raw(v.singles.sumThenReset()));
+        });
         return new MetricsSnapshot(scored.sum(), failed, queue.latency(), input.latency(), infer.latency(),
                 output.latency(), total.latency(), stepLatency, batch, inFlight.getAsInt(), queueDepth.getAsInt());
     }
@@ -97,10 +144,26 @@ public final class MetricsRecorder implements ScoringListener {
             return MetricsSnapshot.Distribution.of(cumulative, 1000);
         }
 
-        synchronized MetricsSnapshot.Distribution raw() {
+        /** The values themselves (not microseconds), after adding {@code ones} values of 1. */
+        synchronized MetricsSnapshot.Distribution raw(long ones) {
             interval = recorder.getIntervalHistogram(interval);
             cumulative.add(interval);
+            if (ones > 0) {
+                cumulative.recordValueWithCount(1, ones);
+            }
             return MetricsSnapshot.Distribution.of(cumulative, 1);
+        }
+    }
+
+    /** One model step's latency and batch sizes; calls of one record are counted apart, cheaply. */
+    private static final class Step {
+        final String name;
+        final Phase latency = new Phase();
+        final Phase sizes = new Phase();
+        final LongAdder singles = new LongAdder();
+
+        Step(String name) {
+            this.name = name;
         }
     }
 }

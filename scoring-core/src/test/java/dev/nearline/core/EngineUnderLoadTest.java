@@ -391,7 +391,7 @@ class EngineUnderLoadTest {
 
     @Test
     void metricsRecorder_scoresAndFailures_snapshotCountsAndHistograms() {
-        MetricsRecorder metrics = new MetricsRecorder();
+        MetricsRecorder metrics = new MetricsRecorder(1);
         try (ManagedScorer<float[], Float> scorer = pipeline().name("fraud").listener(metrics)
                 .model("lr", new FakeLinearModel(W, 0f)).build(EngineUnderLoadTest::score)) {
             for (int i = 0; i < 100; i++) {
@@ -416,6 +416,32 @@ class EngineUnderLoadTest {
             assertThat(s.batchSizes().get("lr").max()).isEqualTo(32);
             assertThat(s.inFlight()).isZero();
         }
+    }
+
+    @Test
+    void metricsRecorder_sampledTiming_countsExactLatenciesFromASample() {
+        MetricsRecorder metrics = new MetricsRecorder();
+        assertThat(metrics.timingInterval()).isEqualTo(MetricsRecorder.DEFAULT_TIMING_INTERVAL);
+        try (ManagedScorer<float[], Float> scorer = pipeline().listener(metrics)
+                .model("lr", new FakeLinearModel(W, 0f)).build(EngineUnderLoadTest::score)) {
+            for (int i = 0; i < 2_000; i++) {
+                scorer.score(record(i));
+            }
+            for (int i = 0; i < 7; i++) {
+                float[] bad = {1f};
+                assertThatThrownBy(() -> scorer.score(bad)).isInstanceOf(ScoringException.class);
+            }
+            MetricsSnapshot s = metrics.snapshot();
+            assertThat(s.scored()).isEqualTo(2_000);
+            assertThat(s.failed()).isEqualTo(7);
+            // about 2000 / 8 timed; (7/8)^2000 makes "none" or "all" impossible in practice
+            assertThat(s.computeInfer().count()).isBetween(1L, 1_999L);
+            assertThat(s.total().count()).isEqualTo(s.computeInfer().count());
+            assertThat(s.steps().get("lr").count()).isEqualTo(s.computeInfer().count());
+            assertThat(s.batchSizes().get("lr").count()).as("every model call counted").isEqualTo(2_000);
+            assertThat(s.batchSizes().get("lr").max()).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> new MetricsRecorder(0)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -53,6 +54,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     }
     private static final long NO_DEADLINE = Long.MAX_VALUE;
+    /** The start of a record that is not timed. */
+    private static final long UNTIMED = Long.MIN_VALUE;
 
     private final String name;
     private final Preprocessor<? super I> preprocessor;
@@ -60,6 +63,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     private final Ticker ticker;
     private final ScoringListener listener;
     private final boolean timed;
+    /** The listener's {@link ScoringListener#timingInterval()}: the synchronous path times one record in this many. */
+    private final int timingInterval;
     private final long defaultTimeoutNanos;
     private final int maxInFlight;
     private final Duration closeGracePeriod;
@@ -132,6 +137,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         this.ticker = options.ticker();
         this.listener = options.listener();
         this.timed = listener != ScoringListener.NONE;
+        this.timingInterval = timed ? Math.max(1, listener.timingInterval()) : 1;
         this.observer = options.observer();
         this.monitor = options.monitor();
         this.defaultTimeoutNanos = options.defaultTimeout() == null ? -1 : options.defaultTimeout().toNanos();
@@ -337,37 +343,40 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
 
     private O score(I record, long deadline) {
         Generation g = enter(1);
-        long start = timed ? ticker.read() : 0;
+        // Sampled timing only on the inline path: a record that may join a batch is always timed.
+        boolean time = timed && (batcher != null || timingInterval == 1
+                || ThreadLocalRandom.current().nextInt(timingInterval) == 0);
+        long start = time ? ticker.read() : UNTIMED;
         try {
             Tensors pre = preprocess(record);
             Step first = g.steps[0];
             if (batcher != null && policy.batchSync(g.inFlight.get())) {
                 return scoreThroughBatcher(g, first, pre, deadline, start);
             }
-            long t1 = timed ? ticker.read() : 0;
+            long t1 = time ? ticker.read() : 0;
             Tensors tensors = pre;
             Tensors last = pre;
             boolean sample = batcher != null && policy.sampleInline();
             for (Step step : g.steps) {
                 checkDeadline(deadline, step);
-                long s0 = timed || sample ? ticker.read() : 0;
+                long s0 = time || sample ? ticker.read() : 0;
                 Tensors out = run(step, tensors, deadline);
-                if (timed || sample) {
-                    long d = ticker.read() - s0;
-                    if (sample && step == first) {
-                        policy.recordInline(d);
-                    }
-                    if (timed && step.isModel()) {
-                        listener.stepCompleted(name, step.name(), 1, d);
-                    }
+                long d = time || sample ? ticker.read() - s0 : -1;
+                if (sample && step == first) {
+                    policy.recordInline(d);
+                }
+                if (timed && step.isModel()) {
+                    listener.stepCompleted(name, step.name(), 1, time ? d : -1);
                 }
                 tensors = g.steps.length == 1 ? out : tensors.withAll(out);
                 last = out;
             }
-            long t2 = timed ? ticker.read() : 0;
+            long t2 = time ? ticker.read() : 0;
             O result = postprocess(last);
-            if (timed) {
+            if (time) {
                 listener.recordScored(name, 0, t1 - start, t2 - t1, ticker.read() - t2);
+            } else if (timed) {
+                listener.recordScored(name, -1, -1, -1, -1);
             }
             observer.observe(pre, last);
             return result;
@@ -717,9 +726,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         }
     }
 
+    /** Reports a failure of a record that started at {@code start}, or {@link #UNTIMED}. */
     private void failed(ScoringException e, long start) {
         if (timed) {
-            listener.recordFailed(name, e.kind(), ticker.read() - start);
+            listener.recordFailed(name, e.kind(), start == UNTIMED ? -1 : ticker.read() - start);
         }
     }
 

@@ -73,6 +73,9 @@ public final class MicrometerListener implements ScoringListener {
     @Override
     public void recordScored(String pipeline, long queueNanos, long inputNanos, long inferNanos, long outputNanos) {
         success.increment();
+        if (queueNanos < 0) {
+            return; // not timed
+        }
         queue.record(queueNanos, TimeUnit.NANOSECONDS);
         input.record(inputNanos, TimeUnit.NANOSECONDS);
         infer.record(inferNanos, TimeUnit.NANOSECONDS);
@@ -86,9 +89,12 @@ public final class MicrometerListener implements ScoringListener {
 
     @Override
     public void stepCompleted(String pipeline, String step, int batchSize, long nanos) {
-        steps.computeIfAbsent(step, s -> Timer.builder("nearline.step.duration").tag("pipeline", this.pipeline)
-                .tag("step", s).description("duration of one model call").register(registry))
-                .record(nanos, TimeUnit.NANOSECONDS);
+        Timer timer = steps.computeIfAbsent(step, s -> Timer.builder("nearline.step.duration")
+                .tag("pipeline", this.pipeline).tag("step", s).description("duration of one model call")
+                .register(registry));
+        if (nanos >= 0) {
+            timer.record(nanos, TimeUnit.NANOSECONDS);
+        }
         batchSizes.computeIfAbsent(step, s -> DistributionSummary.builder("nearline.batch.size")
                 .tag("pipeline", this.pipeline).tag("step", s).description("records per model call")
                 .register(registry)).record(batchSize);
