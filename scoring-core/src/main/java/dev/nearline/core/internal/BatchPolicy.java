@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * measure; otherwise, while no batch of about the expected size has been measured, eligible calls batch
  * so that one is.
  *
- * <p>Inline calls are timed only while the policy is not batching: with many callers on few cores,
+ * <p>The first calls (about {@value #COLD_CALLS}) run inline and are not timed: they run while the JIT
+ * compiler is still at work, several times slower than later, and a model measured then would look
+ * worth batching when it is not. Inline calls are timed only while the policy is not batching: with many callers on few cores,
  * batching fills the machine with wake-ups that make an occasional inline call look several times
  * slower than it is when everyone runs inline, and an estimate fed by those calls would talk the policy
  * out of batching because it batches. The first {@value #WARM_SAMPLES} inline calls are all timed and
@@ -48,6 +50,10 @@ public final class BatchPolicy {
     static final double MARGIN = 1.25;
     /** Inline calls timed before any call may batch. */
     static final int WARM_SAMPLES = 64;
+    /** Calls, on average, that run inline unmeasured before anything is measured (the JIT compiler's time). */
+    static final int COLD_CALLS = 16384;
+    /** Eligible decisions, on average, before the first re-warm. */
+    static final int FIRST_REWARM_EVERY = 512;
     /** Batches of a size measured before their estimate is used. */
     static final int WARM_BATCHES = 8;
     /** About one eligible decision in this many forgets the estimate of the mode not chosen. */
@@ -61,6 +67,15 @@ public final class BatchPolicy {
     private final int maxBatchSize;
     private volatile double inlineNanos = -1;
     private volatile int inlineSamples;
+    /**
+     * One less than how many eligible decisions pass, on average, between two resets of the mode not chosen:
+     * {@value #FIRST_REWARM_EVERY} until the first re-warm (the first warm-up ran while the JIT compiler was
+     * still at work, so its estimate is the least trustworthy), {@value #REWARM_EVERY} after.
+     */
+    private volatile int rewarmMask = FIRST_REWARM_EVERY - 1;
+    /** Whether the policy is still in its first calls, which run inline and are not measured. */
+    private volatile boolean cold = true;
+    private final java.util.concurrent.atomic.AtomicInteger coldTicks = new java.util.concurrent.atomic.AtomicInteger();
     /** Whether the last eligible call was told to batch; written only when it changes. */
     private volatile boolean batching;
     /** Per-record batched nanoseconds by batch size bucket (floor(log2(size))), as raw double bits; 0 = none. */
@@ -87,12 +102,20 @@ public final class BatchPolicy {
             case NEVER:
                 return false;
             default:
+                if (cold) {
+                    // one call in 256 ticks a shared counter: near-deterministic length, rare shared writes
+                    if ((ThreadLocalRandom.current().nextInt() & 255) == 0
+                            && coldTicks.incrementAndGet() == COLD_CALLS / 256) {
+                        warmedUp();
+                    }
+                    return false;
+                }
                 boolean eligible = inFlight > processors;
                 boolean batch = eligible && pays(inFlight);
                 if (batch != batching) {
                     batching = batch;
                 }
-                if (eligible && (ThreadLocalRandom.current().nextInt() & (REWARM_EVERY - 1)) == 0) {
+                if (eligible && (ThreadLocalRandom.current().nextInt() & rewarmMask) == 0) {
                     if (batch) {
                         rewarm();
                     } else {
@@ -126,8 +149,15 @@ public final class BatchPolicy {
      * timed, then about one in 64, and none while eligible calls batch.
      */
     public boolean sampleInline() {
-        return mode == Mode.AUTO && !batching
+        return mode == Mode.AUTO && !cold && !batching
                 && (inlineSamples < WARM_SAMPLES || (ThreadLocalRandom.current().nextInt() & 63) == 0);
+    }
+
+    /** Ends the cold phase: the JIT compiler has had its calls; measure from now on. */
+    void warmedUp() {
+        cold = false;
+        rewarm();
+        rewarmMask = FIRST_REWARM_EVERY - 1;
     }
 
     /**
@@ -149,6 +179,7 @@ public final class BatchPolicy {
      * warming up (or before the load changed) would otherwise never be corrected.
      */
     void rewarm() {
+        rewarmMask = REWARM_EVERY - 1;
         inlineSamples = 0;
         inlineNanos = -1;
         batching = false;

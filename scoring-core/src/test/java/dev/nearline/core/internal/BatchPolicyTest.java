@@ -12,7 +12,23 @@ class BatchPolicyTest {
     private static final int DISPATCHERS = 2;
 
     private static BatchPolicy auto() {
-        return new BatchPolicy(Mode.AUTO, PROCESSORS, DISPATCHERS, 32);
+        BatchPolicy p = new BatchPolicy(Mode.AUTO, PROCESSORS, DISPATCHERS, 32);
+        p.warmedUp();
+        return p;
+    }
+
+    @Test
+    void auto_coldStart_runsInlineUnmeasured_thenMeasures() {
+        BatchPolicy p = new BatchPolicy(Mode.AUTO, PROCESSORS, DISPATCHERS, 32);
+        assertThat(p.sampleInline()).isFalse();
+        int calls = 0;
+        while (!p.sampleInline()) {
+            assertThat(p.batchSync(64)).isFalse();
+            calls++;
+            assertThat(calls).as("the cold phase ends").isLessThan(50 * BatchPolicy.COLD_CALLS);
+        }
+        warm(p, 25_000);
+        assertThat(p.batchSync(64)).isTrue();
     }
 
     private static void warm(BatchPolicy p, long inlineNanos) {
@@ -81,6 +97,7 @@ class BatchPolicyTest {
     @Test
     void auto_manyCoresFewDispatchers_runsInline() {
         BatchPolicy p = new BatchPolicy(Mode.AUTO, 16, 2, 32);
+        p.warmedUp();
         warm(p, 25_000);
         batches(p, 32, 8_000);
         // inline: 16 cores / 25 us = 640k/s; batched: 2 dispatchers / 8 us = 250k/s
