@@ -84,11 +84,10 @@ public final class Pipeline {
     /** When synchronous {@code score} calls join micro-batches. */
     public enum BatchMode {
         /**
-         * Decide by measuring: a call may join a batch only when one model call costs clearly more than handing
-         * the record to a batching thread and back (7 us) and more records are in flight than there are
-         * processors; then the engine keeps measuring how many calls complete per second inline and batched
-         * (one 20 ms period in 8 tries the other way) and batches only while that is at least 5% faster.
-         * Small models always run inline.
+         * Decide by measuring: a call joins a batch when more records are in flight than there are processors
+         * and the throughput estimated from measured inline and batched model times, with a hand-off of 7 us
+         * of CPU per batched record, is at least 25% higher batched. A model whose call costs about a
+         * hand-off always runs inline, and so do the first calls (about 16,000), while the JIT compiler works.
          */
         AUTO,
         /** Always join a batch. */
