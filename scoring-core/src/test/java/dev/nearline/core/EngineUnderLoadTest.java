@@ -155,50 +155,57 @@ class EngineUnderLoadTest {
     void score_batchingAutoOnCostlyModel_batchesAndMatchesUnbatched() throws Exception {
         // A model call that costs 50 us of CPU whatever its batch size (a busy loop standing in for the
         // model's work, not a wait): far more than a hand-off, so AUTO must batch once it has measured it,
-        // after its cold phase (about BatchPolicy.COLD_CALLS inline calls).
+        // after its cold phase (BatchPolicy.COLD_CALLS inline calls and at least BatchPolicy.COLD_NANOS).
+        AtomicInteger batchedRecords = new AtomicInteger();
         FakeLinearModel model = new FakeLinearModel(W, 0f) {
             @Override
             protected Tensors compute(Tensors inputs) { // once per predict and once per predictBatch
-                burn();
-                return super.compute(inputs);
-            }
-
-            private void burn() {
                 long until = System.nanoTime() + 50_000;
                 while (System.nanoTime() - until < 0) {
                     Thread.onSpinWait();
                 }
+                return super.compute(inputs);
+            }
+
+            @Override
+            public List<Tensors> predictBatch(List<Tensors> batch) {
+                batchedRecords.addAndGet(batch.size());
+                return super.predictBatch(batch);
             }
         };
         int threads = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
-        int perThread = 40_000 / threads;
+        int wanted = 5_000;
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         ExecutorService callers = Executors.newFixedThreadPool(threads);
         try (Scorer<float[], Float> scorer = pipeline().batching(32, Duration.ZERO).model(model)
                 .build(EngineUnderLoadTest::score)) {
             CountDownLatch start = new CountDownLatch(1);
-            List<Future<Integer>> workers = new ArrayList<>();
+            List<Future<int[]>> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int seed = t;
                 workers.add(callers.submit(() -> {
                     start.await();
+                    int scored = 0;
                     int matched = 0;
-                    for (int i = 0; i < perThread; i++) {
-                        float[] r = record(seed * perThread + i);
+                    while (batchedRecords.get() < wanted && System.nanoTime() - giveUp < 0) {
+                        float[] r = record(seed * 1_000_003 + scored++);
                         if (scorer.score(r) == model.expected(r)) {
                             matched++;
                         }
                     }
-                    return matched;
+                    return new int[] {scored, matched};
                 }));
             }
             start.countDown();
+            int scored = 0;
             int matched = 0;
-            for (Future<Integer> w : workers) {
-                matched += w.get(120, TimeUnit.SECONDS);
+            for (Future<int[]> w : workers) {
+                int[] counts = w.get(120, TimeUnit.SECONDS);
+                scored += counts[0];
+                matched += counts[1];
             }
-            assertThat(matched).isEqualTo(threads * perThread);
-            int batched = model.batchSizes.stream().mapToInt(Integer::intValue).sum();
-            assertThat(batched).as("records scored in batches").isGreaterThan(threads * perThread / 5);
+            assertThat(matched).isEqualTo(scored);
+            assertThat(batchedRecords.get()).as("records scored in batches, of %d", scored).isGreaterThanOrEqualTo(wanted);
         } finally {
             callers.shutdownNow();
         }
@@ -253,8 +260,8 @@ class EngineUnderLoadTest {
     void score_batchedCallerWithDeadline_returnsNoLaterThanDeadlinePlusMargin() throws Exception {
         BlockingModel model = new BlockingModel(1);
         try (Scorer<float[], Float> scorer = Pipeline.builder((float[] r) -> Tensors.of("input", Tensor.ofFloats(r, 1, 1)))
-                .batching(1, Duration.ZERO, Pipeline.BatchMode.ALWAYS).closeGracePeriod(Duration.ofSeconds(5)).model(model)
-                .build(EngineUnderLoadTest::score)) {
+                .batching(1, Duration.ZERO, Pipeline.BatchMode.ALWAYS).batchingThreads(1)
+                .closeGracePeriod(Duration.ofSeconds(5)).model(model).build(EngineUnderLoadTest::score)) {
             CompletableFuture<Float> holder = scorer.scoreAsync(new float[] {1f});
             assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
             long t0 = System.nanoTime();
@@ -265,6 +272,50 @@ class EngineUnderLoadTest {
             model.release.countDown();
             assertThat(holder.get(10, TimeUnit.SECONDS)).isEqualTo(1f);
         }
+    }
+
+    @Test
+    void score_batchedCallerInterrupted_failsUnavailableKeepsTheFlagAndTheRecordStillDrains() throws Exception {
+        BlockingModel model = new BlockingModel(1);
+        try (ManagedScorer<float[], Float> scorer = Pipeline.builder((float[] r) -> Tensors.of("input", Tensor.ofFloats(r, 1, 1)))
+                .batching(1, Duration.ZERO, Pipeline.BatchMode.ALWAYS).batchingThreads(1).model(model)
+                .build(EngineUnderLoadTest::score)) {
+            CompletableFuture<Float> holder = scorer.scoreAsync(new float[] {1f});
+            assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch waiting = new CountDownLatch(1);
+            CompletableFuture<Throwable> failure = new CompletableFuture<>();
+            CompletableFuture<Boolean> flagKept = new CompletableFuture<>();
+            Thread caller = new Thread(() -> {
+                waiting.countDown();
+                try {
+                    scorer.score(new float[] {2f}); // queued behind the held record
+                    failure.complete(null);
+                } catch (Throwable t) {
+                    failure.complete(t);
+                }
+                flagKept.complete(Thread.currentThread().isInterrupted());
+            });
+            caller.start();
+            assertThat(waiting.await(10, TimeUnit.SECONDS)).isTrue();
+            // interrupt until the caller has given up (an interrupt before it parks is seen when it parks)
+            while (!failure.isDone()) {
+                caller.interrupt();
+                try {
+                    failure.get(10, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillWaiting) {
+                    // interrupt again
+                }
+            }
+            assertThat(failure.get()).isInstanceOfSatisfying(ScoringException.class,
+                    e -> assertThat(e.kind()).isEqualTo(Kind.UNAVAILABLE));
+            assertThat(flagKept.get(10, TimeUnit.SECONDS)).isTrue();
+
+            model.release.countDown();
+            assertThat(holder.get(10, TimeUnit.SECONDS)).isEqualTo(1f);
+            assertThat(scorer.score(new float[] {3f})).isEqualTo(3f);
+            caller.join(10_000);
+        }
+        assertThat(model.closeCalls.get()).isEqualTo(1);
     }
 
     @Test

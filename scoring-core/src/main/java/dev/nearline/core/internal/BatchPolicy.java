@@ -1,6 +1,8 @@
 package dev.nearline.core.internal;
 
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -20,9 +22,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * measure; otherwise, while no batch of about the expected size has been measured, eligible calls batch
  * so that one is.
  *
- * <p>The first calls (about {@value #COLD_CALLS}) run inline and are not timed: they run while the JIT
- * compiler is still at work, several times slower than later, and a model measured then would look
- * worth batching when it is not. Inline calls are timed only while the policy is not batching: with many callers on few cores,
+ * <p>The first calls (about {@value #COLD_CALLS}, and at least the first second) run inline and are not
+ * timed: they run while the JIT compiler is still at work, several times slower than later, and a model
+ * measured then would look worth batching when it is not (and a batching episode then leaves compiled
+ * code shaped for the batched path, measurably slower inline for seconds). Inline calls are timed only while the policy is not batching: with many callers on few cores,
  * batching fills the machine with wake-ups that make an occasional inline call look several times
  * slower than it is when everyone runs inline, and an estimate fed by those calls would talk the policy
  * out of batching because it batches. The first {@value #WARM_SAMPLES} inline calls are all timed and
@@ -50,8 +53,10 @@ public final class BatchPolicy {
     static final double MARGIN = 1.25;
     /** Inline calls timed before any call may batch. */
     static final int WARM_SAMPLES = 64;
-    /** Calls, on average, that run inline unmeasured before anything is measured (the JIT compiler's time). */
+    /** Calls, at least, that run inline unmeasured before anything is measured (the JIT compiler's time). */
     static final int COLD_CALLS = 16384;
+    /** Time, at least, from the policy's creation before anything is measured. */
+    static final long COLD_NANOS = 1_000_000_000L;
     /** Eligible decisions, on average, before the first re-warm. */
     static final int FIRST_REWARM_EVERY = 512;
     /** Batches of a size measured before their estimate is used. */
@@ -73,9 +78,18 @@ public final class BatchPolicy {
      * still at work, so its estimate is the least trustworthy), {@value #REWARM_EVERY} after.
      */
     private volatile int rewarmMask = FIRST_REWARM_EVERY - 1;
+    /**
+     * Whether the warmed-up inline estimate is so small that even a free batched call could not pay for the
+     * hand-off ({@code inline <= MARGIN * HANDOFF_NANOS}); written only when it changes.
+     */
+    private volatile boolean tooSmall;
     /** Whether the policy is still in its first calls, which run inline and are not measured. */
     private volatile boolean cold = true;
-    private final java.util.concurrent.atomic.AtomicInteger coldTicks = new java.util.concurrent.atomic.AtomicInteger();
+    /** The cold phase lasts at least until then ({@link System#nanoTime()}): compiling takes time as well as calls. */
+    private final long coldUntil = System.nanoTime() + COLD_NANOS;
+    private final AtomicInteger coldTicks = new AtomicInteger();
+    /** Set by the one caller that ends the cold phase. */
+    private final AtomicBoolean warm = new AtomicBoolean();
     /** Whether the last eligible call was told to batch; written only when it changes. */
     private volatile boolean batching;
     /** Per-record batched nanoseconds by batch size bucket (floor(log2(size))), as raw double bits; 0 = none. */
@@ -94,6 +108,15 @@ public final class BatchPolicy {
         this.maxBatchSize = Math.max(1, maxBatchSize);
     }
 
+    /**
+     * Whether {@link #batchSync} could say yes: false for {@link Mode#NEVER} and for a model measured too
+     * small to ever batch, so that callers skip reading the in-flight count (a cache line every call
+     * writes) when the answer is known.
+     */
+    public boolean mayBatch() {
+        return mode == Mode.ALWAYS || (mode == Mode.AUTO && (cold || !tooSmall));
+    }
+
     /** Whether this synchronous call should join a batch, given the records in flight now (itself included). */
     public boolean batchSync(int inFlight) {
         switch (mode) {
@@ -105,7 +128,8 @@ public final class BatchPolicy {
                 if (cold) {
                     // one call in 256 ticks a shared counter: near-deterministic length, rare shared writes
                     if ((ThreadLocalRandom.current().nextInt() & 255) == 0
-                            && coldTicks.incrementAndGet() == COLD_CALLS / 256) {
+                            && coldTicks.incrementAndGet() >= COLD_CALLS / 256
+                            && System.nanoTime() - coldUntil >= 0 && !warm.getAndSet(true)) {
                         warmedUp();
                     }
                     return false;
@@ -182,6 +206,7 @@ public final class BatchPolicy {
         rewarmMask = REWARM_EVERY - 1;
         inlineSamples = 0;
         inlineNanos = -1;
+        tooSmall = false;
         batching = false;
     }
 
@@ -200,9 +225,14 @@ public final class BatchPolicy {
             return;
         }
         int n = inlineSamples;
-        inlineNanos = n < WARM_SAMPLES ? lowest(inlineNanos, nanos) : track(inlineNanos, nanos, STEP);
+        double v = n < WARM_SAMPLES ? lowest(inlineNanos, nanos) : track(inlineNanos, nanos, STEP);
+        inlineNanos = v;
         if (n < WARM_SAMPLES) {
             inlineSamples = n + 1;
+        }
+        boolean small = n + 1 >= WARM_SAMPLES && v <= MARGIN * HANDOFF_NANOS;
+        if (small != tooSmall) {
+            tooSmall = small;
         }
     }
 

@@ -351,7 +351,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         try {
             Tensors pre = preprocess(record);
             Step first = g.steps[0];
-            if (batcher != null && policy.batchSync(g.inFlight.get())) {
+            if (batcher != null && policy.mayBatch() && policy.batchSync(g.inFlight.get())) {
                 return scoreThroughBatcher(g, first, pre, deadline, start);
             }
             long t1 = time ? ticker.read() : 0;

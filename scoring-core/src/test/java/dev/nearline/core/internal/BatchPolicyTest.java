@@ -19,14 +19,15 @@ class BatchPolicyTest {
 
     @Test
     void auto_coldStart_runsInlineUnmeasured_thenMeasures() {
+        long created = System.nanoTime();
         BatchPolicy p = new BatchPolicy(Mode.AUTO, PROCESSORS, DISPATCHERS, 32);
         assertThat(p.sampleInline()).isFalse();
-        int calls = 0;
+        long giveUp = created + 30 * BatchPolicy.COLD_NANOS;
         while (!p.sampleInline()) {
             assertThat(p.batchSync(64)).isFalse();
-            calls++;
-            assertThat(calls).as("the cold phase ends").isLessThan(50 * BatchPolicy.COLD_CALLS);
+            assertThat(System.nanoTime() - giveUp).as("the cold phase ends").isNegative();
         }
+        assertThat(System.nanoTime() - created).as("the cold phase lasts its time").isGreaterThanOrEqualTo(BatchPolicy.COLD_NANOS);
         warm(p, 25_000);
         assertThat(p.batchSync(64)).isTrue();
     }
@@ -62,10 +63,14 @@ class BatchPolicyTest {
     @Test
     void auto_smallModel_neverBatches_evenUnmeasured() {
         BatchPolicy p = auto();
+        assertThat(p.mayBatch()).isTrue();
         warm(p, 2_000); // a hand-off costs more than the call itself
         for (int inFlight : new int[] {3, 64, 10_000}) {
             assertThat(p.batchSync(inFlight)).as("in flight %d", inFlight).isFalse();
         }
+        assertThat(p.mayBatch()).as("the engine need not even ask").isFalse();
+        assertThat(new BatchPolicy(Mode.NEVER, 2, 2, 32).mayBatch()).isFalse();
+        assertThat(new BatchPolicy(Mode.ALWAYS, 2, 2, 32).mayBatch()).isTrue();
     }
 
     @Test
