@@ -202,11 +202,7 @@ public class BatchingBenchmark {
     @Threads(1)
     @OperationsPerInvocation(BATCH)
     public float[] rawOrtBatch32(BatchBuffer buf) throws OrtException {
-        int at = 0;
-        for (float[] r : batch) {
-            buf.in.put(at, r);
-            at += r.length;
-        }
+        fill(buf.in, batch);
         try (OnnxTensor input = OnnxTensor.createTensor(raw.env, buf.in, batchShape);
              OrtSession.Result result = raw.session.run(Map.of(BenchModel.INPUT, input))) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
@@ -225,16 +221,21 @@ public class BatchingBenchmark {
     @Threads(1)
     @OperationsPerInvocation(BATCH)
     public float[] rawOrtPinnedBatch32(BatchBuffer buf) throws OrtException {
-        int at = 0;
-        for (float[] r : batch) {
-            buf.pinnedIn.put(at, r);
-            at += r.length;
-        }
+        fill(buf.pinnedIn, batch);
         raw.session.run(buf.inputs, buf.outputs).close();
         for (int i = 0; i < BATCH; i++) {
             buf.scores[i] = buf.pinnedOut.get(i * outputs);
         }
         return buf.scores;
+    }
+
+    /** Copies {@code records} one after the other into {@code in}. */
+    private static void fill(FloatBuffer in, List<float[]> records) {
+        int at = 0;
+        for (float[] r : records) {
+            in.put(at, r);
+            at += r.length;
+        }
     }
 
     @Benchmark
