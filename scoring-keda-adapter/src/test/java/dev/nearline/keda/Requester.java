@@ -34,11 +34,28 @@ final class Requester implements AutoCloseable {
     private final LinkedBlockingQueue<ServiceBusReceivedMessage> arrived = new LinkedBlockingQueue<>();
 
     Requester(String connectionString, String requestQueue, String replyQueue) {
-        this.clients = new ServiceBusClientBuilder().connectionString(connectionString);
         this.requestQueue = requestQueue;
         this.replyQueue = replyQueue;
-        this.sender = clients.sender().queueName(requestQueue).buildAsyncClient();
-        this.sender.createMessageBatch().block(Duration.ofSeconds(30));
+        // Open the send link now. Rarely (seen once in many runs) the SDK gives up on its first connection
+        // to the embedded stand-in ("Connection recovery support is terminated", not retried by the SDK);
+        // a fresh builder opens a fresh connection.
+        ServiceBusClientBuilder builder = null;
+        ServiceBusSenderAsyncClient link = null;
+        for (int attempt = 1; link == null; attempt++) {
+            builder = new ServiceBusClientBuilder().connectionString(connectionString);
+            ServiceBusSenderAsyncClient candidate = builder.sender().queueName(requestQueue).buildAsyncClient();
+            try {
+                candidate.createMessageBatch().block(Duration.ofSeconds(10));
+                link = candidate;
+            } catch (RuntimeException e) {
+                candidate.close();
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+        this.clients = builder;
+        this.sender = link;
         // One subscription for the requester's life: with receive-and-delete, every reply the broker hands
         // over lands in this queue (a sync receive whose window closed could drop late ones).
         this.replyReceiver = clients.receiver().queueName(replyQueue)
