@@ -1,5 +1,6 @@
 package dev.nearline.keda;
 
+import com.azure.core.amqp.AmqpRetryOptions;
 import com.azure.core.util.BinaryData;
 import com.azure.messaging.servicebus.ServiceBusClientBuilder;
 import com.azure.messaging.servicebus.ServiceBusMessage;
@@ -36,52 +37,80 @@ final class Requester implements AutoCloseable {
     Requester(String connectionString, String requestQueue, String replyQueue) {
         this.requestQueue = requestQueue;
         this.replyQueue = replyQueue;
-        // Open the send link now. Rarely (seen once in many runs) the SDK gives up on its first connection
-        // to the embedded stand-in ("Connection recovery support is terminated", not retried by the SDK);
-        // a fresh builder opens a fresh connection.
-        ServiceBusClientBuilder builder = null;
-        ServiceBusSenderAsyncClient link = null;
-        for (int attempt = 1; link == null; attempt++) {
-            builder = new ServiceBusClientBuilder().connectionString(connectionString);
-            ServiceBusSenderAsyncClient candidate = builder.sender().queueName(requestQueue).buildAsyncClient();
+        // The stand-in answers every connection's token requests on one shared $cbs queue, so a link that
+        // authorizes at the moment another connection's does (a transport of the previous test still
+        // winding down) can lose its answer and wait for the SDK's timeout; seen in about one clean CI run
+        // in three. So every attempt is bounded, and a failed one is retried on a fresh connection.
+        Links links = null;
+        for (int attempt = 1; links == null; attempt++) {
             try {
-                candidate.createMessageBatch().block(Duration.ofSeconds(10));
-                link = candidate;
+                links = open(connectionString);
             } catch (RuntimeException e) {
-                candidate.close();
                 if (attempt == 3) {
                     throw e;
                 }
+                arrived.clear();
             }
         }
-        this.clients = builder;
-        this.sender = link;
-        // One subscription for the requester's life: with receive-and-delete, every reply the broker hands
-        // over lands in this queue (a sync receive whose window closed could drop late ones).
-        this.replyReceiver = clients.receiver().queueName(replyQueue)
-                .receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE).buildAsyncClient();
-        this.replySubscription = replyReceiver.receiveMessages().subscribe(arrived::add);
-        // Authorize the reply link now, before a worker opens its own connection (see ServiceBusStandIn):
-        // a marker sent to the reply queue comes back only once the link is up. Also drops leftovers.
-        String marker = "requester-ready-" + java.util.UUID.randomUUID();
-        try (ServiceBusSenderClient probe = clients.sender().queueName(replyQueue).buildClient()) {
-            probe.sendMessage(new ServiceBusMessage("ready").setMessageId(marker).setTimeToLive(TTL));
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        this.clients = links.clients;
+        this.sender = links.sender;
+        this.replyReceiver = links.replyReceiver;
+        this.replySubscription = links.replySubscription;
+    }
+
+    /** The clients of one connection, each link proven to work. */
+    private record Links(ServiceBusClientBuilder clients, ServiceBusSenderAsyncClient sender,
+                         ServiceBusReceiverAsyncClient replyReceiver, Disposable replySubscription) {
+    }
+
+    private Links open(String connectionString) {
+        ServiceBusClientBuilder clients = new ServiceBusClientBuilder().connectionString(connectionString)
+                .retryOptions(new AmqpRetryOptions().setTryTimeout(Duration.ofSeconds(10)).setMaxRetries(1));
+        ServiceBusSenderAsyncClient sender = clients.sender().queueName(requestQueue).buildAsyncClient();
+        ServiceBusReceiverAsyncClient replyReceiver = null;
+        Disposable subscription = null;
         try {
+            sender.createMessageBatch().block(Duration.ofSeconds(25)); // opens and authorizes the send link
+            // One subscription for the requester's life: with receive-and-delete, every reply the broker hands
+            // over lands in this queue (a sync receive whose window closed could drop late ones).
+            replyReceiver = clients.receiver().queueName(replyQueue).receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE)
+                    .buildAsyncClient();
+            subscription = replyReceiver.receiveMessages().subscribe(arrived::add);
+            // Authorize the reply link now, before a worker opens its own connection (see ServiceBusStandIn):
+            // a marker sent to the reply queue comes back only once the link is up. Also drops leftovers.
+            String marker = "requester-ready-" + java.util.UUID.randomUUID();
+            try (ServiceBusSenderClient probe = clients.sender().queueName(replyQueue).buildClient()) {
+                probe.sendMessage(new ServiceBusMessage("ready").setMessageId(marker).setTimeToLive(TTL));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(25).toNanos();
             while (true) {
                 ServiceBusReceivedMessage m = arrived.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 if (m == null) {
                     throw new IllegalStateException("reply link to " + replyQueue + " did not come up");
                 }
                 if (marker.equals(m.getMessageId())) {
-                    break;
+                    return new Links(clients, sender, replyReceiver, subscription);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            close(subscription, replyReceiver, sender);
             throw new IllegalStateException(e);
+        } catch (RuntimeException e) {
+            close(subscription, replyReceiver, sender);
+            throw e;
         }
+    }
+
+    private static void close(Disposable subscription, ServiceBusReceiverAsyncClient receiver,
+                              ServiceBusSenderAsyncClient sender) {
+        if (subscription != null) {
+            subscription.dispose();
+        }
+        if (receiver != null) {
+            receiver.close();
+        }
+        sender.close();
     }
 
     /** A request message with the worker's envelope around {@code recordJson}. */
