@@ -40,8 +40,12 @@ public final class MetricsRecorder implements ScoringListener {
     private final Phase output = new Phase();
     private final Phase total = new Phase();
     private final Map<String, Step> stepsByName = new ConcurrentHashMap<>();
-    /** The step of the last event: pipelines have one or a few steps, so this saves most map lookups. */
-    private volatile @Nullable Step lastStep;
+    /**
+     * The step of the last event: pipelines have one or a few steps, so this saves most map lookups. A plain
+     * field on purpose: a stale read only costs a lookup, {@link Step}'s final fields make it safe to share,
+     * and a volatile write per event would bounce the line between cores in a multi-step pipeline.
+     */
+    private @Nullable Step lastStep;
     private final LongAdder scored = new LongAdder();
     private final EnumMap<ScoringException.Kind, LongAdder> failures = new EnumMap<>(ScoringException.Kind.class);
     private volatile IntSupplier inFlight = () -> 0;
@@ -138,20 +142,23 @@ public final class MetricsRecorder implements ScoringListener {
             recorder.recordValue(Math.min(MAX_MICROS, Math.max(0, nanos / 1000)));
         }
 
-        synchronized MetricsSnapshot.Distribution latency() {
-            interval = recorder.getIntervalHistogram(interval);
-            cumulative.add(interval);
-            return MetricsSnapshot.Distribution.of(cumulative, 1000);
+        /** Latencies, recorded in microseconds, as nanoseconds. */
+        MetricsSnapshot.Distribution latency() {
+            return read(1000, 0);
         }
 
         /** The values themselves (not microseconds), after adding {@code ones} values of 1. */
-        synchronized MetricsSnapshot.Distribution raw(long ones) {
+        MetricsSnapshot.Distribution raw(long ones) {
+            return read(1, ones);
+        }
+
+        private synchronized MetricsSnapshot.Distribution read(long scale, long ones) {
             interval = recorder.getIntervalHistogram(interval);
             cumulative.add(interval);
             if (ones > 0) {
                 cumulative.recordValueWithCount(1, ones);
             }
-            return MetricsSnapshot.Distribution.of(cumulative, 1);
+            return MetricsSnapshot.Distribution.of(cumulative, scale);
         }
     }
 

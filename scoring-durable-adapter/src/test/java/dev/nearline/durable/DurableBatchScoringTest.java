@@ -25,8 +25,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntPredicate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,19 +39,11 @@ class DurableBatchScoringTest {
     @TempDir
     Path dir;
 
-    private final List<NearlineFunctions> opened = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(NearlineFunctions::close);
-    }
+    @RegisterExtension
+    final OpenedFunctions opened = new OpenedFunctions();
 
     private NearlineFunctions onnx(Map<String, String> extra) {
-        Map<String, String> env = TestPipelines.env(TestPipelines.tinyPipeline(dir), dir.resolve("payloads"));
-        env.putAll(extra);
-        NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(env)).build();
-        opened.add(f);
-        return f;
+        return opened.onTinyPipeline(dir, extra);
     }
 
     private NearlineFunctions fake(Map<String, String> extra, AtomicInteger transientFailures, IntPredicate failing) {

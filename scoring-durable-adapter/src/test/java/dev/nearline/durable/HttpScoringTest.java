@@ -10,12 +10,11 @@ import dev.nearline.durable.internal.Correlation;
 import dev.nearline.durable.internal.Json;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,19 +28,11 @@ class HttpScoringTest {
     @TempDir
     Path dir;
 
-    private final List<NearlineFunctions> opened = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(NearlineFunctions::close);
-    }
+    @RegisterExtension
+    final OpenedFunctions opened = new OpenedFunctions();
 
     private NearlineFunctions onnx(Map<String, String> extra) {
-        Map<String, String> env = TestPipelines.env(TestPipelines.tinyPipeline(dir), dir.resolve("payloads"));
-        env.putAll(extra);
-        NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(env)).build();
-        opened.add(f);
-        return f;
+        return opened.onTinyPipeline(dir, extra);
     }
 
     private NearlineFunctions withScorer(Scorer<Object, Object> scorer, Map<String, String> extra) {

@@ -12,11 +12,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,12 +27,8 @@ class ServiceBusScoringTest {
     Path dir;
 
     private final RecordingReplySender replies = new RecordingReplySender();
-    private final List<NearlineFunctions> opened = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(NearlineFunctions::close);
-    }
+    @RegisterExtension
+    final OpenedFunctions opened = new OpenedFunctions();
 
     private NearlineFunctions onnx() {
         NearlineFunctions f = NearlineFunctions.builder(FunctionsSettings.fromEnvironment(

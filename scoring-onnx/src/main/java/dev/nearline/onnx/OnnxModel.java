@@ -675,18 +675,15 @@ public final class OnnxModel implements Model {
     /** Whether a batch's outputs have exactly the declared types and shapes (first axis {@code total}). */
     private boolean batchOutputsAsDeclared(TensorList outputs, long total) {
         long[][] declared = batchOutputShapes;
-        if (declared == null || outputs.size() != outputNames.length) {
+        if (declared == null) {
             return false;
         }
-        for (int k = 0; k < outputNames.length; k++) {
-            Tensor t = outputs.get(k);
-            long[] shape = declared[k].clone();
-            shape[0] = total;
-            if (!outputs.name(k).equals(outputNames[k]) || t.type() != outputSpecType(k) || !t.hasShape(shape)) {
-                return false;
-            }
+        long[][] shapes = new long[declared.length][];
+        for (int k = 0; k < declared.length; k++) {
+            shapes[k] = declared[k].clone();
+            shapes[k][0] = total;
         }
-        return true;
+        return outputs.matches(outputNames, outputTypes, shapes);
     }
 
     /** {@link #runBatchPinned}'s split for the common single-output model, without per-record lists. */

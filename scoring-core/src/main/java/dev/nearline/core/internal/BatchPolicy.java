@@ -83,12 +83,10 @@ public final class BatchPolicy {
      * hand-off ({@code inline <= MARGIN * HANDOFF_NANOS}); written only when it changes.
      */
     private volatile boolean tooSmall;
-    /** Whether the policy is still in its first calls, which run inline and are not measured. */
-    private volatile boolean cold = true;
     /** The cold phase lasts at least until then ({@link System#nanoTime()}): compiling takes time as well as calls. */
     private final long coldUntil = System.nanoTime() + COLD_NANOS;
     private final AtomicInteger coldTicks = new AtomicInteger();
-    /** Set by the one caller that ends the cold phase. */
+    /** False while the policy is in its first calls, which run inline and are not measured. */
     private final AtomicBoolean warm = new AtomicBoolean();
     /** Whether the last eligible call was told to batch; written only when it changes. */
     private volatile boolean batching;
@@ -114,7 +112,7 @@ public final class BatchPolicy {
      * writes) when the answer is known.
      */
     public boolean mayBatch() {
-        return mode == Mode.ALWAYS || (mode == Mode.AUTO && (cold || !tooSmall));
+        return mode == Mode.ALWAYS || (mode == Mode.AUTO && (!warm.get() || !tooSmall));
     }
 
     /** Whether this synchronous call should join a batch, given the records in flight now (itself included). */
@@ -125,12 +123,12 @@ public final class BatchPolicy {
             case NEVER:
                 return false;
             default:
-                if (cold) {
+                if (!warm.get()) {
                     // one call in 256 ticks a shared counter: near-deterministic length, rare shared writes
                     if ((ThreadLocalRandom.current().nextInt() & 255) == 0
                             && coldTicks.incrementAndGet() >= COLD_CALLS / 256
-                            && System.nanoTime() - coldUntil >= 0 && !warm.getAndSet(true)) {
-                        warmedUp();
+                            && System.nanoTime() - coldUntil >= 0) {
+                        warmedUp(); // nothing was measured while cold: no estimate to reset
                     }
                     return false;
                 }
@@ -173,15 +171,13 @@ public final class BatchPolicy {
      * timed, then about one in 64, and none while eligible calls batch.
      */
     public boolean sampleInline() {
-        return mode == Mode.AUTO && !cold && !batching
+        return mode == Mode.AUTO && !batching && warm.get()
                 && (inlineSamples < WARM_SAMPLES || (ThreadLocalRandom.current().nextInt() & 63) == 0);
     }
 
     /** Ends the cold phase: the JIT compiler has had its calls; measure from now on. */
     void warmedUp() {
-        cold = false;
-        rewarm();
-        rewarmMask = FIRST_REWARM_EVERY - 1;
+        warm.set(true);
     }
 
     /**
@@ -277,8 +273,8 @@ public final class BatchPolicy {
         return sample < estimate ? Math.max(sample, estimate / Math.pow(step, 0.9)) : estimate;
     }
 
-    /** The current inline estimate in nanoseconds, or -1 before the first sample. */
-    public double inlineNanos() {
+    /** The current inline estimate in nanoseconds, or -1 before the first sample; for tests. */
+    double inlineNanos() {
         return inlineNanos;
     }
 

@@ -403,8 +403,9 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         long t0 = timed ? ticker.read() : 0;
         O result = finish(g, pre, Objects.requireNonNull(r.outputs), deadline);
         if (timed) {
-            listener.recordScored(name, r.dequeuedNanos - submitted, start == UNTIMED ? 0 : submitted - start,
-                    r.inferNanos, ticker.read() - t0);
+            // timed implies start was read: a record that may batch is always timed (see score)
+            listener.recordScored(name, r.dequeuedNanos - submitted, submitted - start, r.inferNanos,
+                    ticker.read() - t0);
         }
         return result;
     }
@@ -426,7 +427,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             try {
                 Tensors pre = preprocess(record);
                 Step first = g.steps[0];
-                BatchedRecord r = new BatchedRecord(g, first, first.bind(pre), pre, deadline, submitted, submitted, true);
+                BatchedRecord r = new BatchedRecord(g, first, first.bind(pre), pre, deadline, submitted);
                 batcher.submit(r);
                 return r.future;
             } catch (ScoringException e) {
@@ -736,13 +737,6 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         return new ScoringException(Kind.UNAVAILABLE, "pipeline '" + name + "' is closed");
     }
 
-    private static ScoringException unwrap(@Nullable Throwable t) {
-        if (t instanceof ScoringException) {
-            return (ScoringException) t;
-        }
-        return new ScoringException(Kind.INTERNAL, "unexpected failure: " + t, t);
-    }
-
     private void warmUp(Step[] steps, int records) {
         if (records <= 0) {
             return;
@@ -976,28 +970,23 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         }
     }
 
-    /** A record in the micro-batcher; finishes the pipeline on the dispatcher thread. */
+    /**
+     * An asynchronous record in the micro-batcher (preprocessed on the caller's thread before it was queued);
+     * finishes the pipeline on the dispatcher thread and completes its future.
+     */
     private final class BatchedRecord extends MicroBatcher.Request {
         final Generation generation;
         final Tensors pre;
-        final long start;
-        /** Async records report their failures here; a synchronous caller reports its own. */
-        final boolean reportFailures;
         final CompletableFuture<O> future = new CompletableFuture<>();
 
-        BatchedRecord(Generation generation, Step step, Tensors inputs, Tensors pre, long deadline, long submitted,
-                      long start, boolean reportFailures) {
+        BatchedRecord(Generation generation, Step step, Tensors inputs, Tensors pre, long deadline, long submitted) {
             super(step, inputs, deadline, submitted);
             this.generation = generation;
             this.pre = pre;
-            this.start = start;
-            this.reportFailures = reportFailures;
         }
 
         private void fail(ScoringException e) {
-            if (reportFailures) {
-                failed(e, start);
-            }
+            failed(e, enqueuedNanos);
             future.completeExceptionally(e);
         }
 
@@ -1012,8 +1001,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                 long t0 = timed ? ticker.read() : 0;
                 O result = finish(generation, pre, Objects.requireNonNull(outputs), deadline);
                 if (timed) {
-                    listener.recordScored(name, dequeuedNanos - enqueuedNanos, enqueuedNanos - start, inferNanos,
-                            ticker.read() - t0);
+                    listener.recordScored(name, dequeuedNanos - enqueuedNanos, 0, inferNanos, ticker.read() - t0);
                 }
                 future.complete(result);
             } catch (ScoringException e) {

@@ -134,11 +134,8 @@ public final class SlotPool implements AutoCloseable {
 
     /** Turns pinning on if {@code outputs} (one tensor per model output) have the predicted types and shapes. */
     public void decidePinning(TensorList outputs) {
-        boolean ok = outputShapes != null && outputTypes != null && outputs.size() == outputNames.length;
-        for (int k = 0; ok && k < outputNames.length; k++) {
-            Tensor t = outputs.get(k);
-            ok = outputs.name(k).equals(outputNames[k]) && t.type() == outputTypes[k] && t.hasShape(outputShapes[k]);
-        }
+        boolean ok = outputShapes != null && outputTypes != null
+                && outputs.matches(outputNames, outputTypes, outputShapes);
         if (pinning == PIN_UNDECIDED) {
             pinning = ok ? PIN_ON : PIN_OFF;
         }

@@ -1,5 +1,6 @@
 package dev.nearline.onnx.internal;
 
+import dev.nearline.api.DataType;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import java.util.Arrays;
@@ -47,6 +48,22 @@ public final class TensorList {
     /** The name at {@code index}. */
     public String name(int index) {
         return names[index];
+    }
+
+    /**
+     * Whether the list holds exactly one tensor per entry of {@code names}, in that order, each of the
+     * type and shape at the same index: outputs that may be written into tensors pinned with those shapes.
+     */
+    public boolean matches(String[] names, DataType[] types, long[][] shapes) {
+        if (size != names.length) {
+            return false;
+        }
+        for (int k = 0; k < size; k++) {
+            if (!this.names[k].equals(names[k]) || tensors[k].type() != types[k] || !tensors[k].hasShape(shapes[k])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The tensors in insertion order. */
