@@ -33,10 +33,20 @@ public interface Model extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #predictBatch} may combine records into one call, and along which axis. The engine
+     * calls {@code predictBatch} with more than one record only when this declares a batch axis, or when it
+     * is {@link Batching#undeclared() undeclared} and a probe showed batched answers equal single ones (see
+     * {@link Batching}). The default is undeclared. Must return the same value on every call.
+     */
+    default Batching batching() {
+        return Batching.undeclared();
+    }
+
+    /**
      * Runs the model on several records. The default calls {@link #predict} per record; backends
-     * override it with one call along the batch (first) axis when that is cheaper. Element {@code i} of
-     * the result belongs to element {@code i} of {@code batch}. If the batched call fails, the whole
-     * call throws; the engine then retries the records one by one so that a bad record fails alone.
+     * override it with one call along the batch axis of {@link #batching()} when that is cheaper. Element
+     * {@code i} of the result belongs to element {@code i} of {@code batch}. If the batched call fails, the
+     * whole call throws; the engine then retries the records one by one so that a bad record fails alone.
      */
     default List<Tensors> predictBatch(List<Tensors> batch) {
         List<Tensors> out = new ArrayList<>(batch.size());
