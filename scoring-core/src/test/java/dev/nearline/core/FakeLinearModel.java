@@ -69,6 +69,12 @@ public class FakeLinearModel extends FakeModel {
         return Tensors.of(output, Tensor.ofFloats(out, rows, 1));
     }
 
+    /** Rows are independent, so records stack along the first axis: declared, no probe needed. */
+    @Override
+    public dev.nearline.api.Batching batching() {
+        return dev.nearline.api.Batching.alongAxis(0);
+    }
+
     @Override
     public List<Tensors> predictBatch(List<Tensors> batch) {
         batchCalls.incrementAndGet();

@@ -146,7 +146,9 @@ class ScorerDeadlineTest {
             ticker.advance(Duration.ofMillis(15));
             model.release.countDown();
 
-            assertThat(valueOf(first)).isEqualTo(1f);
+            // The running record's deadline passed too: it is checked again before the postprocessor.
+            assertThat(failureOf(first).kind()).isEqualTo(Kind.DEADLINE_EXCEEDED);
+            assertThat(failureOf(first).getMessage()).contains("before the postprocessor");
             assertThat(failureOf(queued).kind()).isEqualTo(Kind.DEADLINE_EXCEEDED);
             assertThat(model.predictCalls).hasValue(1);
         }

@@ -1,13 +1,10 @@
 package dev.nearline.core.internal;
 
 import dev.nearline.api.Model;
-import java.util.Objects;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.Ticker;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,6 +63,7 @@ public final class MicroBatcher {
         void batchCompleted(int size, long nanos);
     }
 
+    private final String pipeline;
     private final String name;
     private final int maxBatchSize;
     private final long maxQueueDelayNanos;
@@ -78,11 +76,12 @@ public final class MicroBatcher {
     private volatile boolean aborted;
 
     /** Starts {@code threads} dispatcher threads for {@code model}. */
-    public MicroBatcher(String name, int maxBatchSize, long maxQueueDelayNanos, int threads, Ticker ticker,
-                        BatchListener listener) {
+    public MicroBatcher(String pipeline, String name, int maxBatchSize, long maxQueueDelayNanos, int threads,
+                        Ticker ticker, BatchListener listener) {
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
         }
+        this.pipeline = pipeline;
         this.name = name;
         this.maxBatchSize = maxBatchSize;
         this.maxQueueDelayNanos = maxQueueDelayNanos;
@@ -103,7 +102,7 @@ public final class MicroBatcher {
     /** Queues a request; fails it at once when the batcher is closed. */
     public void submit(Request r) {
         if (closed) {
-            r.complete(null, closedError(), ticker.read(), 0);
+            complete(r, null, closedError(), ticker.read(), 0);
             return;
         }
         depth.incrementAndGet();
@@ -140,7 +139,15 @@ public final class MicroBatcher {
         Request r;
         while ((r = queue.poll()) != null) {
             depth.decrementAndGet();
-            r.complete(null, closedError(), ticker.read(), 0);
+            complete(r, null, closedError(), ticker.read(), 0);
+        }
+    }
+
+    private void complete(Request r, @Nullable Tensors out, @Nullable ScoringException err, long dequeued, long nanos) {
+        try {
+            r.complete(out, err, dequeued, nanos);
+        } catch (Throwable e) { // NOPMD: a dispatcher thread must outlive whatever a completion throws
+            log.error("step '{}': completing a record failed", name, e);
         }
     }
 
@@ -151,8 +158,12 @@ public final class MicroBatcher {
     private final class Worker implements Runnable {
         final AtomicBoolean parked = new AtomicBoolean();
         @Nullable Thread thread;
-        final Request[] batch = new Request[maxBatchSize];
-        final List<Tensors> inputs = new ArrayList<>(maxBatchSize);
+        final @Nullable Request[] batch = new Request[maxBatchSize];
+        final @Nullable Tensors[] inputs = new Tensors[maxBatchSize];
+        final long[] deadlines = new long[maxBatchSize];
+        final @Nullable Tensors[] outputs = new Tensors[maxBatchSize];
+        final @Nullable ScoringException[] errors = new ScoringException[maxBatchSize];
+        final long[] nanos = new long[maxBatchSize];
         /** A record taken for a batch of another step version (after a hot swap); it starts the next batch. */
         @Nullable Request carry;
 
@@ -193,7 +204,7 @@ public final class MicroBatcher {
                 execute(n, ticker.read());
             }
             if (carry != null) {
-                carry.complete(null, closedError(), ticker.read(), 0);
+                complete(carry, null, closedError(), ticker.read(), 0);
                 carry = null;
             }
             failQueued();
@@ -203,10 +214,10 @@ public final class MicroBatcher {
             int live = 0;
             for (int i = 0; i < n; i++) {
                 Request r = batch[i];
-                if (r.deadline != Long.MAX_VALUE && dequeued - r.deadline >= 0) {
+                if (r.deadline != BatchCall.NO_DEADLINE && dequeued - r.deadline >= 0) {
                     batch[i] = null;
-                    r.complete(null, new ScoringException(Kind.DEADLINE_EXCEEDED, "deadline passed while the record waited "
-                            + "for a batch at step '" + name + "'"), dequeued, 0);
+                    complete(r, null, new ScoringException(Kind.DEADLINE_EXCEEDED, "deadline passed while the record "
+                            + "waited for a batch at step '" + name + "'"), dequeued, 0);
                 } else {
                     batch[live++] = r;
                 }
@@ -214,56 +225,21 @@ public final class MicroBatcher {
             if (live == 0) {
                 return;
             }
-            inputs.clear();
             for (int i = 0; i < live; i++) {
-                inputs.add(batch[i].inputs);
+                inputs[i] = batch[i].inputs;
+                deadlines[i] = batch[i].deadline;
             }
-            List<Tensors> outputs = null;
-            long t0 = ticker.read();
-            long nanos;
-            if (live > 1) {
-                try {
-                    outputs = Objects.requireNonNull(batch[0].step.model()).predictBatch(inputs);
-                    if (outputs == null || outputs.size() != live) {
-                        log.warn("step '{}': predictBatch returned {} results for {} records; running them one by one",
-                                name, outputs == null ? "null" : outputs.size(), live);
-                        outputs = null;
-                    }
-                } catch (RuntimeException e) {
-                    log.debug("step '{}': batched call failed ({}); running {} records one by one", name, e.toString(), live);
-                }
-            }
-            nanos = ticker.read() - t0;
-            if (outputs != null) {
-                listener.batchCompleted(live, nanos);
-            }
+            BatchCall.run(pipeline, batch[0].step, inputs, deadlines, live, ticker, outputs, errors, nanos,
+                    listener::batchCompleted);
             for (int i = 0; i < live; i++) {
                 Request r = batch[i];
+                Tensors out = outputs[i];
+                ScoringException err = errors[i];
                 batch[i] = null;
-                if (outputs != null) {
-                    complete(r, outputs.get(i), null, dequeued, nanos);
-                    continue;
-                }
-                long s = ticker.read();
-                Tensors out = null;
-                ScoringException err = null;
-                try {
-                    out = r.step.predict(r.inputs);
-                } catch (ScoringException e) {
-                    err = e;
-                }
-                long d = ticker.read() - s;
-                listener.batchCompleted(1, d);
-                complete(r, out, err, dequeued, d);
-            }
-            inputs.clear();
-        }
-
-        private void complete(Request r, @Nullable Tensors out, @Nullable ScoringException err, long dequeued, long nanos) {
-            try {
-                r.complete(out, err, dequeued, nanos);
-            } catch (RuntimeException e) {
-                log.error("step '{}': completing a record failed", name, e);
+                inputs[i] = null;
+                outputs[i] = null;
+                errors[i] = null;
+                complete(r, out, err, dequeued, nanos[i]);
             }
         }
 

@@ -1,0 +1,219 @@
+package dev.nearline.core.internal;
+
+import dev.nearline.api.Model;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.ScoringException.Kind;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Admission and model lifetime: the records in flight, counted per <em>generation</em> of a pipeline's steps.
+ * A hot swap starts a new generation; a replaced model is closed once the last record of the generations that
+ * used it has returned, so that a model is never closed under a running call, and never while a newer
+ * generation still runs it. The same count bounds admission ({@code maxInFlight}).
+ *
+ * <p>Every count taken by {@link #enter} is given back exactly once with {@link Generation#exit}, on every
+ * path. Thread-safe.
+ */
+final class Generations {
+    private final String pipeline;
+    private final int maxInFlight;
+    private final BiConsumer<String, Model> closer;
+    private final Object lock = new Object();
+    private volatile Generation current;
+    private final Set<Generation> draining = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /**
+     * Generations starting with {@code steps}; {@code closer} closes a retired model (named by its step) and
+     * must not throw.
+     */
+    Generations(String pipeline, Step[] steps, int maxInFlight, BiConsumer<String, Model> closer) {
+        this.pipeline = pipeline;
+        this.maxInFlight = maxInFlight;
+        this.closer = closer;
+        this.current = new Generation(steps);
+    }
+
+    /** The generation new records run on. */
+    Generation current() {
+        return current;
+    }
+
+    /** Whether {@link #close} was called. */
+    boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Counts {@code records} in on the current generation.
+     *
+     * @throws ScoringException UNAVAILABLE when closed, OVERLOADED beyond {@code maxInFlight}
+     */
+    Generation enter(int records) {
+        while (true) {
+            Generation g = current;
+            int now = g.inFlight.addAndGet(records);
+            if (g.retired || closed) {
+                g.exit(records);
+                if (closed) {
+                    throw closedError();
+                }
+                continue; // swapped meanwhile: count on the new generation
+            }
+            if (maxInFlight > 0 && now > maxInFlight && now > records) {
+                g.exit(records);
+                throw new ScoringException(Kind.OVERLOADED, "pipeline '" + pipeline + "': " + (now - records)
+                        + " records in flight, the limit is " + maxInFlight + "; back off and retry");
+            }
+            return g;
+        }
+    }
+
+    /** Records in flight on every generation. */
+    int inFlight() {
+        int n = current.inFlight.get();
+        for (Generation g : draining) {
+            n += g.inFlight.get();
+        }
+        return n;
+    }
+
+    /**
+     * Replaces the model of step {@code index}; returns the new generation. Swapping in the model the step
+     * already runs changes nothing.
+     *
+     * @throws IllegalStateException when closed
+     * @throws IllegalArgumentException when another step of the pipeline runs {@code replacement}
+     */
+    Generation swap(int index, Model replacement) {
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("pipeline '" + pipeline + "' is closed");
+            }
+            Generation old = current;
+            Step[] steps = old.steps.clone();
+            Model retired = Objects.requireNonNull(steps[index].model());
+            if (retired == replacement) {
+                return old;
+            }
+            for (int i = 0; i < steps.length; i++) {
+                if (i != index && steps[i].model() == replacement) {
+                    throw new IllegalArgumentException("pipeline '" + pipeline + "': the replacement model already runs "
+                            + "step '" + steps[i].name() + "'; give each step its own model instance");
+                }
+            }
+            steps[index] = steps[index].withModel(replacement);
+            Generation next = new Generation(steps);
+            current = next;
+            draining.add(old);
+            String stepName = steps[index].name();
+            old.retire(() -> {
+                draining.remove(old);
+                closeUnlessRunning(stepName, retired);
+            });
+            return next;
+        }
+    }
+
+    /** Closes {@code model} unless the current generation runs it again (swapped out, then back in). */
+    private void closeUnlessRunning(String stepName, Model model) {
+        synchronized (lock) {
+            for (Step s : current.steps) {
+                if (s.model() == model) {
+                    return;
+                }
+            }
+            for (Generation g : draining) {
+                for (Step s : g.steps) {
+                    if (s.model() == model) {
+                        return; // that generation closes it when it drains
+                    }
+                }
+            }
+        }
+        closer.accept(stepName, model);
+    }
+
+    /**
+     * Stops admission and returns a future that completes once every record of every generation has
+     * returned, after which the last generation's models are closed.
+     */
+    CompletableFuture<Void> close() {
+        Generation last;
+        synchronized (lock) {
+            closed = true;
+            last = current;
+        }
+        last.retire(() -> { });
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        all.add(last.drained);
+        all.addAll(draining.stream().map(g -> g.drained).toList());
+        // Only once every generation has drained: an older one may still run a model the last one runs too.
+        return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
+            Set<Model> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Step s : last.steps) {
+                Model m = s.model();
+                if (m != null && seen.add(m)) {
+                    closer.accept(s.name(), m);
+                }
+            }
+        });
+    }
+
+    ScoringException closedError() {
+        return new ScoringException(Kind.UNAVAILABLE, "pipeline '" + pipeline + "' is closed");
+    }
+
+    @Override
+    public String toString() {
+        return Arrays.stream(current.steps).map(Step::name).toList().toString();
+    }
+
+    /** One version of the pipeline's steps and the records in flight on it. */
+    static final class Generation {
+        final Step[] steps;
+        final AtomicInteger inFlight = new AtomicInteger();
+        final CompletableFuture<Void> drained = new CompletableFuture<>();
+        volatile boolean retired;
+        private volatile @Nullable Runnable onDrained;
+
+        Generation(Step[] steps) {
+            this.steps = steps;
+        }
+
+        /** Gives back {@code records} counts taken by {@link Generations#enter}. */
+        void exit(int records) {
+            if (inFlight.addAndGet(-records) == 0 && retired) {
+                fireDrained();
+            }
+        }
+
+        void retire(Runnable action) {
+            onDrained = action;
+            retired = true;
+            if (inFlight.get() == 0) {
+                fireDrained();
+            }
+        }
+
+        private void fireDrained() {
+            if (drained.complete(null)) {
+                Runnable r = onDrained;
+                if (r != null) {
+                    r.run();
+                }
+            }
+        }
+    }
+}
