@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  *       record, and micro-batching is off for the step.</li>
  *   <li>{@link #undeclared()} (the default): the engine proves it before it relies on it. The first batch
  *       with at least two different records is scored both one by one and as a batch; only if every output
- *       agrees (exactly for integers, strings and booleans, within a relative 1e-5 for floating point) does
+ *       agrees (exactly for integers, strings and booleans; for floating point within 1e-6 plus a relative 1e-5,
+ *       NaN equal to NaN) does
  *       the step batch from then on. Otherwise batching is off for the step, with one INFO log line naming
  *       the step and the first output that differed. The answers of the probing batch are the one-by-one
  *       answers either way.</li>

@@ -416,6 +416,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         Generation g = enter(counted);
         try {
             return new BatchScoring<>(this, g, records, deadline).run();
+        } catch (ScoringException e) {
+            throw e;
+        } catch (Throwable e) { // NOPMD: the stages fail records one by one; this is the engine's own failure
+            throw Failures.internal("pipeline '" + name + "': scoreAll failed", e);
         } finally {
             g.exit(counted);
         }

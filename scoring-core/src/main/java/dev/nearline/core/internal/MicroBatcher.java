@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A dynamic micro-batcher for one model step: records are queued on a lock-free queue; a dispatcher
  * thread takes the first, keeps taking until it holds {@code maxBatchSize} records or
- * {@code maxQueueDelay} has passed since it took the first, and runs them as one
- * {@link Model#predictBatch} call. Records whose deadline passed while queued are failed, not sent. If
- * the batched call fails, the records are run one by one so that a bad record fails alone.
+ * {@code maxQueueDelay} has passed since it took the first, and runs them through {@link BatchCall}: one
+ * {@link Model#predictBatch} call where the step's model declares a batch axis or a probe proved it, one call
+ * per record otherwise, and one by one after a failed batched call so that a bad record fails alone. Records
+ * whose deadline passed while queued are failed, not sent.
  *
  * <p>Completion callbacks run on the dispatcher thread. Thread-safe.
  */

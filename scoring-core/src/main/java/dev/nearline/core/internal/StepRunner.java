@@ -50,6 +50,9 @@ final class StepRunner<I, O> {
         if (record == null) {
             throw ScoringException.invalidInput("pipeline '" + pipeline + "': record is null");
         }
+        if (passed(deadline)) {
+            throw late("the preprocessor");
+        }
         Tensors t;
         try {
             t = bounded != null ? bounded.preprocess(record, ticker, deadline) : preprocessor.preprocess(record);
