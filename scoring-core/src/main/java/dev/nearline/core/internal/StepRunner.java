@@ -50,9 +50,6 @@ final class StepRunner<I, O> {
         if (record == null) {
             throw ScoringException.invalidInput("pipeline '" + pipeline + "': record is null");
         }
-        if (passed(deadline)) {
-            throw late("the preprocessor");
-        }
         Tensors t;
         try {
             t = bounded != null ? bounded.preprocess(record, ticker, deadline) : preprocessor.preprocess(record);
@@ -79,9 +76,8 @@ final class StepRunner<I, O> {
         boolean measure = time || policy != null;
         for (int i = from; i < steps.length; i++) {
             Step step = steps[i];
-            checkDeadline(deadline, step);
             long s0 = measure ? ticker.read() : 0;
-            Tensors out = step.run(available, timeLeft(deadline));
+            Tensors out = step.run(available, timeLeftBefore(deadline, step));
             if (measure) {
                 long d = ticker.read() - s0;
                 if (policy != null && i == 0) {
@@ -104,8 +100,7 @@ final class StepRunner<I, O> {
      * {@link BatchCall} instead).
      */
     Tensors runOne(Step step, Tensors available, long deadline) {
-        checkDeadline(deadline, step);
-        return step.run(available, timeLeft(deadline));
+        return step.run(available, timeLeftBefore(deadline, step));
     }
 
     /**
@@ -147,8 +142,19 @@ final class StepRunner<I, O> {
                 + before);
     }
 
-    /** The time left before {@code deadline}, never negative, or -1 for none. */
-    long timeLeft(long deadline) {
-        return deadline == NO_DEADLINE ? -1 : Math.max(0, deadline - ticker.read());
+    /**
+     * The time left before {@code deadline} (-1 for none), read once, for the model of {@code step}.
+     *
+     * @throws ScoringException DEADLINE_EXCEEDED when none is left
+     */
+    private long timeLeftBefore(long deadline, Step step) {
+        if (deadline == NO_DEADLINE) {
+            return -1;
+        }
+        long left = deadline - ticker.read();
+        if (left <= 0) {
+            throw late("step '" + step.name() + "'");
+        }
+        return left;
     }
 }
