@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.SequenceInfo;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
+import dev.nearline.api.Batching;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Model;
 import dev.nearline.api.ModelSignature;
@@ -30,16 +31,17 @@ import java.nio.Buffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +72,9 @@ import org.slf4j.LoggerFactory;
  * the first run confirms the declared output shapes, ONNX Runtime writes outputs into pinned buffers.
  * Other shapes and string inputs take a per-call path, which still passes direct native-order
  * buffers to ONNX Runtime without copying them. Outputs are always heap copies the caller owns.
+ *
+ * <p><b>Batching.</b> {@link #predictBatch} combines records as {@link #batching()} says, which the builder
+ * sets ({@link Builder#batching}); see {@link #predictBatch} for what each declaration does.
  */
 public final class OnnxModel implements Model {
     /** Created on first use: SLF4J's start-up is measurable in a cold start and this path rarely logs. */
@@ -78,6 +83,13 @@ public final class OnnxModel implements Model {
     }
     /** Upper bound on the native memory held by one model's slot pool. */
     private static final long POOL_BYTES = 64L << 20;
+    /**
+     * Largest slot (inputs plus pinned outputs) worth pooling; records larger than this take the per-call
+     * path, so one large record never pins that much native memory for the model's life.
+     */
+    private static final long MAX_SLOT_BYTES = POOL_BYTES / 4;
+    /** Largest batch whose outputs are pinned; larger batches let ONNX Runtime allocate the outputs. */
+    private static final long MAX_PINNED_BATCH_BYTES = 16L << 20;
     /** Models built and not yet closed in this class loader; tests check it returns to its start value. */
     private static final AtomicInteger OPEN = new AtomicInteger();
 
@@ -127,7 +139,11 @@ public final class OnnxModel implements Model {
     private final @Nullable DataType[] outputTypes;
     private final Set<String> sharedOutputs;
     private final boolean poolable;
-    private final boolean batchable;
+    private final Batching batching;
+    /** The axis predictBatch concatenates records along, or -1 when it calls predict per record. */
+    private final int batchAxis;
+    /** Bytes of one row of every pinned batch output (their declared shapes with the first axis 1). */
+    private final long batchOutputRowBytes;
     private final AtomicReference<@Nullable SlotPool> pool = new AtomicReference<>();
     private final BatchBuffers batchBuffers;
     private final long @Nullable [][] batchOutputShapes;
@@ -140,9 +156,12 @@ public final class OnnxModel implements Model {
     private static final int PIN_ON = 1;
     private static final int PIN_OFF = 2;
     private volatile boolean closed;
+    private volatile boolean warnedNotSplit;
+    /** Batches run as one ONNX Runtime call (not per record); for tests of this package. */
+    private final LongAdder combinedBatches = new LongAdder();
 
     private OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
-            Device device) throws OrtException {
+            Device device, Batching batching) throws OrtException {
         this.name = name;
         this.env = env;
         this.session = session;
@@ -223,18 +242,22 @@ public final class OnnxModel implements Model {
         this.signature = new ModelSignature(inSpecs, outSpecs);
 
         this.poolable = unfeedable == null && !anyString && inputSpecs.length > 0 && !outNames.isEmpty();
-        boolean allBatchable = unfeedable == null && inputSpecs.length > 0 && !outNames.isEmpty();
-        for (TensorSpec s : inputSpecs) {
-            long[] shape = s.shape();
-            allBatchable &= shape != null && shape.length > 0 && shape[0] == -1;
+        String problem = batchingProblem(batching, inputSpecs, outputs);
+        if (problem != null) {
+            throw new BatchingMismatchException("model '" + name + "': batching along axis " + batching.axis()
+                    + " does not fit the model: " + problem + "; declare no batching (Batching.none(), \"none\") "
+                    + "or leave batching undeclared");
         }
-        this.batchable = allBatchable;
+        this.batching = batching;
+        this.batchAxis = batchAxis(batching, unfeedable == null && inputSpecs.length > 0 && !outNames.isEmpty());
         long[][] fixedShapes = poolable ? shapesFromSignature() : null;
         if (fixedShapes != null) {
-            pool.set(newPool(fixedShapes));
+            // the model fixes these shapes, so any size is worth pooling (one slot at least)
+            pool.set(newPool(fixedShapes, Long.MAX_VALUE));
         }
         this.batchBuffers = new BatchBuffers(inputSpecs.length, outputNames.length, poolCapacity(0));
-        this.batchOutputShapes = batchable && fixedShapes != null ? batchOutputShapes() : null;
+        this.batchOutputShapes = batchAxis == 0 && fixedShapes != null ? batchOutputShapes() : null;
+        this.batchOutputRowBytes = rowBytes(batchOutputShapes);
         OPEN.incrementAndGet();
     }
 
@@ -257,15 +280,33 @@ public final class OnnxModel implements Model {
     }
 
     /**
+     * How {@link #predictBatch} may combine records, as declared with {@link Builder#batching}:
+     * {@link Batching#undeclared()} unless the builder set it.
+     */
+    @Override
+    public Batching batching() {
+        return batching;
+    }
+
+    /**
      * Runs the model on one record. Tensors not named in the signature are ignored.
      *
      * @throws ScoringException {@code INVALID_INPUT} for a missing or mismatched input, an input the
-     *     Java API cannot create, or values ONNX Runtime rejects; {@code UNAVAILABLE} after
-     *     {@link #close()}; {@code INTERNAL} for other ONNX Runtime failures
+     *     Java API cannot create, or values ONNX Runtime rejects (see the README's error table);
+     *     {@code UNAVAILABLE} after {@link #close()}; {@code INTERNAL} for other ONNX Runtime failures and
+     *     when memory runs out (never an {@link OutOfMemoryError})
      */
     @Override
     public Tensors predict(Tensors inputs) {
         checkOpen();
+        try {
+            return predictOne(inputs);
+        } catch (OutOfMemoryError e) {
+            throw OrtErrors.outOfMemory(name, e);
+        }
+    }
+
+    private Tensors predictOne(Tensors inputs) {
         SlotPool p = pool.get();
         if (p == null || !fitsPool(p, inputs)) {
             // not the pooled shape (or no pool yet): full validation, then maybe create the pool
@@ -294,19 +335,41 @@ public final class OnnxModel implements Model {
     }
 
     /**
-     * Runs several records in one ONNX Runtime call when every input has a dynamic first axis and the
-     * records agree on the other dimensions: the records are concatenated along the first axis and
-     * every output is split back by rows. Falls back to one {@link #predict} per record when the
-     * records cannot be batched or an output's first dimension is not the total row count.
+     * Runs several records, combining them as {@link #batching()} says:
+     *
+     * <ul>
+     *   <li>{@link Batching#none()}: one {@link #predict} per record.</li>
+     *   <li>Axis 0, and {@link Batching#undeclared() undeclared} when every input's first axis is dynamic:
+     *       one ONNX Runtime call over the records concatenated along the first axis, in reused native
+     *       buffers (with pinned outputs once the declared output shapes are confirmed), every output split
+     *       back by rows. Undeclared, a dynamic first axis may be a sequence axis instead; the engine probes
+     *       such models before it relies on batching.</li>
+     *   <li>Another axis {@code k}: one call over the records concatenated along axis {@code k} of every input,
+     *       every output split along axis {@code k}.</li>
+     * </ul>
+     *
+     * Falls back to one {@link #predict} per record when the records cannot be combined (they differ in
+     * type or in a dimension other than the batch axis, their inputs disagree on their extent along it, or
+     * the batch would exceed {@link Integer#MAX_VALUE} elements) or when an output's extent along the batch
+     * axis is not the batch's total.
      *
      * @throws ScoringException as {@link #predict} does; one bad record fails the whole call
      */
     @Override
     public List<Tensors> predictBatch(List<Tensors> batch) {
         checkOpen();
-        if (batch.size() < 2 || !batchable) {
-            return predictEach(batch);
+        try {
+            if (batch.size() < 2 || batchAxis < 0) {
+                return predictEach(batch);
+            }
+            return batchAxis == 0 ? predictRows(batch) : predictAlong(batch, batchAxis);
+        } catch (OutOfMemoryError e) {
+            throw OrtErrors.outOfMemory(name, e);
         }
+    }
+
+    /** {@link #predictBatch} along axis 0, on the lease's reused buffers. */
+    private List<Tensors> predictRows(List<Tensors> batch) {
         int n = batch.size();
         int inputs = inputNames.length;
         long[] rows = new long[n];
@@ -315,7 +378,7 @@ public final class OnnxModel implements Model {
         Tensors first = batch.get(0);
         for (int i = 0; i < inputs; i++) {
             Tensor t = first.get(inputNames[i]);
-            if (t == null || inputSpecs[i].mismatch(t) != null) {
+            if (t == null || inputSpecs[i].mismatch(t) != null || t.rank() == 0) {
                 return predictEach(batch); // reports the bad record precisely
             }
             parts[i * n] = t;
@@ -325,10 +388,11 @@ public final class OnnxModel implements Model {
             Tensor reference = parts[i * n];
             DataType type = inputSpecs[i].type();
             String inputName = inputNames[i];
+            long elements = 0;
             for (int r = 0; r < n; r++) {
                 Tensor t = r == 0 ? reference : batch.get(r).get(inputName);
                 // same type and dimensions after the first (dynamic) one as the validated first record
-                if (t == null || t.type() != type || !sameTrailingDims(t, reference)) {
+                if (t == null || t.type() != type || !sameDimsExcept(t, reference, 0)) {
                     return predictEach(batch);
                 }
                 if (i == 0) {
@@ -337,14 +401,22 @@ public final class OnnxModel implements Model {
                 } else if (t.dim(0) != rows[r]) {
                     return predictEach(batch);
                 }
+                elements += t.size();
                 parts[i * n + r] = t;
             }
+            if (elements * Math.max(1, type.byteSize()) > Integer.MAX_VALUE) {
+                return predictEach(batch); // beyond one direct buffer: each record fits on its own
+            }
+        }
+        if (total > Integer.MAX_VALUE) {
+            return predictEach(batch); // empty rows can be many; the batch's shape must still fit
         }
         BatchBuffers.Lease lease = batchBuffers.acquire();
         BatchFeed feed = null;
         boolean kept = false;
         try {
-            boolean pin = batchPinning == PIN_ON;
+            // a very large batch lets ONNX Runtime allocate its outputs rather than keep pinned ones that big
+            boolean pin = batchPinning == PIN_ON && total <= MAX_PINNED_BATCH_BYTES / Math.max(1, batchOutputRowBytes);
             feed = lease.feed(total, pin);
             if (feed == null) {
                 feed = newFeed(lease, batch, total, pin);
@@ -413,6 +485,11 @@ public final class OnnxModel implements Model {
         return OPEN.get();
     }
 
+    /** Batches {@link #predictBatch} ran as one ONNX Runtime call; for tests of this package. */
+    long combinedBatches() {
+        return combinedBatches.sum();
+    }
+
     /** Whether batched runs write into pinned outputs; for tests of this package. */
     boolean batchOutputsPinned() {
         return batchPinning == PIN_ON;
@@ -473,7 +550,10 @@ public final class OnnxModel implements Model {
             }
             shapes[i] = t.shape();
         }
-        SlotPool fresh = newPool(shapes);
+        SlotPool fresh = newPool(shapes, MAX_SLOT_BYTES); // a record chose these shapes: bounded
+        if (fresh == null) {
+            return null;
+        }
         synchronized (this) {
             if (closed) {
                 return null;
@@ -601,7 +681,7 @@ public final class OnnxModel implements Model {
                     outputs.put(outputNames[k], OrtTypes.createTensor(env, type, outViews[k], shape));
                 }
             }
-        } catch (OrtException | RuntimeException e) {
+        } catch (Throwable e) { // OutOfMemoryError from a direct buffer too: close the tensors made so far
             new BatchFeed(inputs, inViews, outputs, outViews).close();
             throw e;
         }
@@ -618,7 +698,11 @@ public final class OnnxModel implements Model {
             batchPinning = batchOutputsAsDeclared(outputs, total) ? PIN_ON : PIN_OFF;
         }
         List<Tensors> split = splitRows(outputs, rows, total);
-        return split != null ? split : predictEach(batch);
+        if (split == null) {
+            return predictEach(batch);
+        }
+        combinedBatches.increment();
+        return split;
     }
 
     /**
@@ -640,6 +724,7 @@ public final class OnnxModel implements Model {
             return result;
         }
         if (outputNames.length == 1) {
+            combinedBatches.increment();
             return splitPinnedSingle(feed.outputView(0), declared[0], rows);
         }
         List<TensorList> split = new ArrayList<>(records);
@@ -665,6 +750,7 @@ public final class OnnxModel implements Model {
                 start += rows[r];
             }
         }
+        combinedBatches.increment();
         List<Tensors> result = new ArrayList<>(records);
         for (TensorList l : split) {
             result.add(l.toTensors());
@@ -724,6 +810,7 @@ public final class OnnxModel implements Model {
                 continue;
             }
             if (t.rank() == 0 || t.dim(0) != total) {
+                warnNotSplit(output, t, 0, total);
                 return null;
             }
             Object values = t.type() == DataType.BYTES ? t.toStringArray() : t.buffer();
@@ -744,16 +831,214 @@ public final class OnnxModel implements Model {
         return Objects.requireNonNull(outputTypes[k]);
     }
 
-    private static boolean sameTrailingDims(Tensor a, Tensor b) {
+    /** Whether {@code a} and {@code b} have the same rank and the same dimensions apart from {@code axis}. */
+    private static boolean sameDimsExcept(Tensor a, Tensor b, int axis) {
         if (a.rank() != b.rank()) {
             return false;
         }
-        for (int d = 1; d < a.rank(); d++) {
-            if (a.dim(d) != b.dim(d)) {
+        for (int d = 0; d < a.rank(); d++) {
+            if (d != axis && a.dim(d) != b.dim(d)) {
                 return false;
             }
         }
         return true;
+    }
+
+    // ---------------------------------------------------------------- batching along another axis
+
+    /**
+     * {@link #predictBatch} along {@code axis} (not 0): the records' inputs joined along it on the heap, one
+     * call through the per-call path, every output cut along it.
+     */
+    private List<Tensors> predictAlong(List<Tensors> batch, int axis) {
+        int n = batch.size();
+        int inputs = inputNames.length;
+        long[] counts = new long[n];
+        long total = 0;
+        TensorList joined = new TensorList(inputs);
+        for (int i = 0; i < inputs; i++) {
+            Tensor reference = batch.get(0).get(inputNames[i]);
+            if (reference == null || inputSpecs[i].mismatch(reference) != null || reference.rank() <= axis) {
+                return predictEach(batch); // reports the bad record precisely
+            }
+            List<Tensor> parts = new ArrayList<>(n);
+            long elements = 0;
+            for (int r = 0; r < n; r++) {
+                Tensor t = r == 0 ? reference : batch.get(r).get(inputNames[i]);
+                if (t == null || t.type() != reference.type() || !sameDimsExcept(t, reference, axis)) {
+                    return predictEach(batch);
+                }
+                if (i == 0) {
+                    counts[r] = t.dim(axis);
+                    total += counts[r];
+                } else if (t.dim(axis) != counts[r]) {
+                    return predictEach(batch);
+                }
+                elements += t.size();
+                parts.add(t);
+            }
+            if (elements > Integer.MAX_VALUE || total > Integer.MAX_VALUE) {
+                return predictEach(batch);
+            }
+            joined.add(inputNames[i], Batches.concatAlong(parts, axis));
+        }
+        TensorList outputs = runPlainOutputs(joined.toTensors());
+        List<TensorList> split = new ArrayList<>(n);
+        for (int r = 0; r < n; r++) {
+            split.add(new TensorList(outputs.size()));
+        }
+        for (int k = 0; k < outputs.size(); k++) {
+            Tensor t = outputs.get(k);
+            if (t.rank() <= axis || t.dim(axis) != total) {
+                warnNotSplit(outputs.name(k), t, axis, total);
+                return predictEach(batch);
+            }
+            Tensor[] pieces = Batches.splitAlong(t, axis, counts);
+            for (int r = 0; r < n; r++) {
+                split.get(r).add(outputs.name(k), pieces[r]);
+            }
+        }
+        combinedBatches.increment();
+        List<Tensors> result = new ArrayList<>(n);
+        for (TensorList l : split) {
+            result.add(l.toTensors());
+        }
+        return result;
+    }
+
+    /** Logs once that a declared batch axis did not hold for an output, which makes batches run per record. */
+    private void warnNotSplit(String output, Tensor t, int axis, long total) {
+        if (batching.isDeclared() && !warnedNotSplit) {
+            warnedNotSplit = true;
+            Log.LOG.warn("model '{}': output '{}' has shape {}, not {} along the declared batch axis {}; "
+                    + "batches of this model run one record at a time", name, output, Arrays.toString(t.shape()),
+                    total, axis);
+        }
+    }
+
+    // ---------------------------------------------------------------- batching set-up
+
+    /**
+     * Why {@code batching} cannot hold for a model with these inputs and outputs, or null. A declared axis must
+     * exist and be dynamic (-1) in every input and every tensor output whose shape the model declares (unknown
+     * shapes are checked on each batch); a ZipMap output ({@code sequence<map>}, one map per row) allows only
+     * axis 0; a map or a sequence of tensors, which cannot be split per record, allows none.
+     */
+    private static @Nullable String batchingProblem(Batching batching, TensorSpec[] inputs, Map<String, NodeInfo> outputs) {
+        if (!batching.isBatchable()) {
+            return null;
+        }
+        int axis = batching.axis();
+        for (TensorSpec s : inputs) {
+            String p = axisProblem("input", s.name(), s.shape(), axis);
+            if (p != null) {
+                return p;
+            }
+        }
+        for (NodeInfo node : outputs.values()) {
+            ValueInfo info = node.getInfo();
+            String output = node.getName();
+            String p = null;
+            if (info instanceof TensorInfo) {
+                long[] shape = ((TensorInfo) info).getShape();
+                if (OrtTypes.dataType((TensorInfo) info) != null) { // else never returned
+                    p = axisProblem("output", output, shape.length == 0 ? null : shape, axis);
+                }
+            } else if (info instanceof SequenceInfo && ((SequenceInfo) info).isSequenceOfMaps()) {
+                if (axis != 0) {
+                    p = "output '" + output + "' is " + OrtTypes.describe(info)
+                            + ", one map per row of axis 0, so it cannot be split along axis " + axis;
+                }
+            } else {
+                p = "output '" + output + "' is " + OrtTypes.describe(info) + ", which cannot be split per record";
+            }
+            if (p != null) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private static @Nullable String axisProblem(String what, String name, long @Nullable [] shape, int axis) {
+        if (shape == null) {
+            return null;
+        }
+        if (shape.length <= axis) {
+            return what + " '" + name + "' " + Arrays.toString(shape) + " has no axis " + axis;
+        }
+        if (shape[axis] != -1) {
+            return what + " '" + name + "' " + Arrays.toString(shape) + " has a fixed size of " + shape[axis]
+                    + " on axis " + axis + ", so records cannot be concatenated along it";
+        }
+        return null;
+    }
+
+    /** The axis predictBatch combines records along, or -1 for none. */
+    private int batchAxis(Batching declared, boolean runnable) {
+        if (!runnable) {
+            return -1;
+        }
+        if (!declared.isDeclared()) {
+            return allInputsDynamicFirst() ? 0 : -1;
+        }
+        return declared.isBatchable() ? declared.axis() : -1;
+    }
+
+    /** Today's rule for undeclared batching: every input declares a dynamic first axis. */
+    private boolean allInputsDynamicFirst() {
+        for (TensorSpec s : inputSpecs) {
+            long[] shape = s.shape();
+            if (shape == null || shape.length == 0 || shape[0] != -1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Bytes of one row of every output in {@code shapes} (first axis taken as 1), or 0 for null. */
+    private long rowBytes(long @Nullable [][] shapes) {
+        if (shapes == null) {
+            return 0;
+        }
+        long bytes = 0;
+        for (int k = 0; k < shapes.length; k++) {
+            long[] oneRow = shapes[k].clone();
+            oneRow[0] = 1;
+            bytes += elements(oneRow) * outputSpecType(k).byteSize();
+        }
+        return bytes;
+    }
+
+    /** The product of {@code shape}, or -1 when a dimension is negative or it exceeds {@link Integer#MAX_VALUE}. */
+    private static long elements(long[] shape) {
+        for (long d : shape) {
+            if (d < 0) {
+                return -1;
+            }
+            if (d == 0) {
+                return 0;
+            }
+        }
+        long n = 1;
+        for (long d : shape) {
+            if (d > Integer.MAX_VALUE) {
+                return -1;
+            }
+            n *= d; // both factors within the int range: no long overflow
+            if (n > Integer.MAX_VALUE) {
+                return -1;
+            }
+        }
+        return n;
+    }
+
+    /** Thrown by {@link Builder#build()} when a declared batch axis does not fit the model. */
+    static final class BatchingMismatchException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        BatchingMismatchException(String message) {
+            super(message);
+        }
     }
 
     // ---------------------------------------------------------------- pool set-up
@@ -779,12 +1064,20 @@ public final class OnnxModel implements Model {
         return shapes;
     }
 
-    private SlotPool newPool(long[][] inputShapes) {
+    /**
+     * A pool for records of {@code inputShapes}, or null when they hold too many elements for one buffer or a
+     * slot (inputs plus pinned outputs) would take more than {@code maxSlotBytes}.
+     */
+    private @Nullable SlotPool newPool(long[][] inputShapes, long maxSlotBytes) {
         DataType[] inputTypes = new DataType[inputSpecs.length];
         long bytes = 0;
         for (int i = 0; i < inputSpecs.length; i++) {
             inputTypes[i] = inputSpecs[i].type();
-            bytes += (long) Tensor.elementCount(inputShapes[i]) * inputTypes[i].byteSize();
+            long count = elements(inputShapes[i]);
+            if (count < 0) {
+                return null;
+            }
+            bytes += count * inputTypes[i].byteSize();
         }
         long[][] outputShapes = predictOutputShapes(inputShapes);
         DataType[] pinnedTypes = null;
@@ -792,8 +1085,11 @@ public final class OnnxModel implements Model {
             pinnedTypes = new DataType[outputNames.length];
             for (int k = 0; k < outputNames.length; k++) {
                 pinnedTypes[k] = outputSpecType(k);
-                bytes += (long) Tensor.elementCount(outputShapes[k]) * pinnedTypes[k].byteSize();
+                bytes += elements(outputShapes[k]) * pinnedTypes[k].byteSize(); // >= 0: checked when predicted
             }
+        }
+        if (bytes > maxSlotBytes) {
+            return null;
         }
         return new SlotPool(env, inputNames, inputTypes, inputShapes, outputNames, pinnedTypes, outputShapes,
                 poolCapacity(bytes));
@@ -878,6 +1174,9 @@ public final class OnnxModel implements Model {
                     return null;
                 }
             }
+            if (elements(s) < 0) {
+                return null; // more elements than one buffer holds: ONNX Runtime allocates, and fails, per call
+            }
             shapes[k] = s;
         }
         return shapes;
@@ -912,6 +1211,7 @@ public final class OnnxModel implements Model {
         private @Nullable GraphOptimization optimization;
         private @Nullable ExecutionMode executionMode;
         private @Nullable Boolean allowSpinning;
+        private @Nullable Batching batching;
 
         private Builder(Path modelFile) {
             this.modelFile = Objects.requireNonNull(modelFile, "modelFile");
@@ -987,11 +1287,29 @@ public final class OnnxModel implements Model {
         }
 
         /**
+         * Whether and along which axis {@link OnnxModel#predictBatch} may combine records (see {@link Batching});
+         * {@link Batching#undeclared()} when not set, which batches along axis 0 when every input's first axis
+         * is dynamic and lets the engine probe that this is right. Declare {@link Batching#none()} for a model
+         * whose dynamic first axis is not a batch axis (a sequence or time axis, as in recurrent models), and
+         * {@link Batching#alongAxis(int)} when the batch axis is known. A declared axis must exist and be
+         * dynamic ({@code -1}) in every input and tensor output whose shape the model declares; a
+         * {@code sequence<map>} (ZipMap) output allows only axis 0, and a {@code map} or {@code sequence<tensor>}
+         * output no axis, since they cannot be split per record. {@link #build()} checks this.
+         */
+        public Builder batching(Batching batching) {
+            Objects.requireNonNull(batching, "batching");
+            requireUnset(this.batching == null, "batching");
+            this.batching = batching;
+            return this;
+        }
+
+        /**
          * Loads the model.
          *
          * @throws IllegalArgumentException when the file is missing or is not a valid ONNX model (the
-         *     message names the file), or when a requested GPU provider is unavailable without
-         *     {@code fallbackToCpu}
+         *     message names the file), when a requested GPU provider is unavailable without
+         *     {@code fallbackToCpu}, or when a declared batch axis does not fit the model (the message names
+         *     the input or output)
          * @throws IllegalStateException when the environment is wrong: both ONNX Runtime artifacts on
          *     the class path, or the OS locale {@code en_US.UTF-8} missing for a text model
          */
@@ -1012,7 +1330,8 @@ public final class OnnxModel implements Model {
             SessionFactory.Opened opened = factory.open(device == null ? Device.CPU : device, deviceId,
                     Boolean.TRUE.equals(fallbackToCpu));
             try {
-                return new OnnxModel(modelFile.toString(), env, opened.session(), opened.options(), opened.device());
+                return new OnnxModel(modelFile.toString(), env, opened.session(), opened.options(), opened.device(),
+                        batching == null ? Batching.undeclared() : batching);
             } catch (OrtException | RuntimeException e) {
                 try {
                     opened.session().close();

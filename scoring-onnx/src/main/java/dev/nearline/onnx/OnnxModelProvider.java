@@ -1,5 +1,6 @@
 package dev.nearline.onnx;
 
+import dev.nearline.api.Batching;
 import dev.nearline.api.Model;
 import dev.nearline.api.spi.ModelProvider;
 import dev.nearline.api.spi.Settings;
@@ -11,11 +12,13 @@ import java.util.Locale;
  * {@code device} ({@code cpu}, {@code cuda} or {@code tensorrt}; default {@code cpu}), {@code deviceId}
  * (default 0), {@code fallbackToCpu} (default false), {@code intraOpThreads} and {@code interOpThreads}
  * (default: ONNX Runtime's), {@code optimization} ({@code none}, {@code basic}, {@code extended} or
- * {@code all}; default {@code all}), {@code executionMode} ({@code sequential} or {@code parallel}) and
- * {@code allowSpinning}. A cheap, stateless descriptor: nothing is loaded until {@link #create}.
+ * {@code all}; default {@code all}), {@code executionMode} ({@code sequential} or {@code parallel}),
+ * {@code allowSpinning} and {@code batchAxis} (an integer >= 0, or {@code "none"}; absent: undeclared, see
+ * {@link OnnxModel.Builder#batching}). A cheap, stateless descriptor: nothing is loaded until {@link #create}.
  */
 public final class OnnxModelProvider implements ModelProvider {
     private static final String ORT_CLASS = "ai.onnxruntime.OrtEnvironment";
+    private static final String BATCH_AXIS = "batchAxis";
 
     /** Creates the provider; called by {@link java.util.ServiceLoader}. */
     public OnnxModelProvider() {
@@ -111,14 +114,43 @@ public final class OnnxModelProvider implements ModelProvider {
         if (settings.has("allowSpinning")) {
             b.allowSpinning(settings.bool("allowSpinning", true));
         }
+        if (settings.has(BATCH_AXIS)) {
+            b.batching(batching(settings));
+        }
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
-            String key = e.getMessage() != null && e.getMessage().startsWith("device") ? "device" : "path";
+            String key = e instanceof OnnxModel.BatchingMismatchException ? BATCH_AXIS
+                    : e.getMessage() != null && e.getMessage().startsWith("device") ? "device" : "path";
             IllegalArgumentException wrapped = settings.error(key, String.valueOf(e.getMessage()));
             wrapped.initCause(e);
             throw wrapped;
         }
+    }
+
+    /** {@code batchAxis}: an integer >= 0, or the string {@code none}. */
+    private static Batching batching(Settings settings) {
+        String expected = "expected an integer >= 0 or \"none\"";
+        int axis;
+        try {
+            axis = settings.integer(BATCH_AXIS);
+        } catch (IllegalArgumentException notAnInteger) {
+            // Settings has no type query: a value that is not an integer may still be the string "none"
+            String text;
+            try {
+                text = settings.string(BATCH_AXIS);
+            } catch (IllegalArgumentException notAString) {
+                throw settings.error(BATCH_AXIS, expected);
+            }
+            if (lower(text.trim()).equals("none")) {
+                return Batching.none();
+            }
+            throw settings.error(BATCH_AXIS, expected + ", got '" + text + "'");
+        }
+        if (axis < 0) {
+            throw settings.error(BATCH_AXIS, expected + ", got " + axis);
+        }
+        return Batching.alongAxis(axis);
     }
 
     private static int threads(Settings settings, String key) {

@@ -3,6 +3,7 @@ package dev.nearline.onnx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nearline.api.Batching;
 import dev.nearline.api.Model;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
@@ -52,7 +53,7 @@ class OnnxModelProviderTest {
     void create_everySetting_readsAllKeysAndPredicts() {
         FakeSettings s = new FakeSettings(PATH, settings("device", "CPU", "deviceId", 0, "fallbackToCpu", false,
                 "intraOpThreads", 1, "interOpThreads", 1, "optimization", "extended", "executionMode", "sequential",
-                "allowSpinning", false));
+                "allowSpinning", false, "batchAxis", 0));
 
         try (Model model = new OnnxModelProvider().create(s)) {
             assertThat(s.unread()).isEmpty();
@@ -79,6 +80,42 @@ class OnnxModelProviderTest {
                 .hasMessage("$.steps[0].deviceId: expected an integer >= 0, got -2");
         assertThatThrownBy(() -> p.create(new FakeSettings(PATH, settings("intraOpThreads", -1))))
                 .hasMessage("$.steps[0].intraOpThreads: expected an integer >= 0, got -1");
+    }
+
+    @Test
+    void create_batchAxis_declaresBatching() {
+        OnnxModelProvider p = new OnnxModelProvider();
+        try (Model model = p.create(new FakeSettings(PATH, settings()))) {
+            assertThat(model.batching()).isEqualTo(Batching.undeclared());
+        }
+        try (Model model = p.create(new FakeSettings(PATH, settings("batchAxis", 0)))) {
+            assertThat(model.batching()).isEqualTo(Batching.alongAxis(0));
+        }
+        FakeSettings none = new FakeSettings(PATH, settings("batchAxis", "None"));
+        try (Model model = p.create(none)) {
+            assertThat(model.batching()).isEqualTo(Batching.none());
+            assertThat(none.unread()).isEmpty();
+        }
+    }
+
+    @Test
+    void create_badBatchAxis_failsNamingTheKey() {
+        OnnxModelProvider p = new OnnxModelProvider();
+        assertThatThrownBy(() -> p.create(new FakeSettings(PATH, settings("batchAxis", -1))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("$.steps[0].batchAxis: expected an integer >= 0 or \"none\", got -1");
+        assertThatThrownBy(() -> p.create(new FakeSettings(PATH, settings("batchAxis", "rows"))))
+                .hasMessage("$.steps[0].batchAxis: expected an integer >= 0 or \"none\", got 'rows'");
+        assertThatThrownBy(() -> p.create(new FakeSettings(PATH, settings("batchAxis", true))))
+                .hasMessage("$.steps[0].batchAxis: expected an integer >= 0 or \"none\"");
+        // the model's input is [-1, 4]
+        assertThatThrownBy(() -> p.create(new FakeSettings(PATH, settings("batchAxis", 1))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("$.steps[0].batchAxis: model '")
+                .hasMessageContaining("input 'input' [-1, 4] has a fixed size of 4 on axis 1");
+        assertThatThrownBy(() -> p.create(new FakeSettings(PATH, settings("batchAxis", 2))))
+                .hasMessageStartingWith("$.steps[0].batchAxis: model '")
+                .hasMessageContaining("has no axis 2");
     }
 
     @Test

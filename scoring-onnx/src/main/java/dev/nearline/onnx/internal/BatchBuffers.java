@@ -156,14 +156,25 @@ public final class BatchBuffers {
             return view(out, index, type, count);
         }
 
+        /**
+         * @throws IllegalArgumentException when {@code count} elements do not fit one buffer (the caller keeps
+         *     batches below that)
+         * @throws OutOfMemoryError when direct memory is exhausted; the lease stays consistent (its old
+         *     buffers and no feeds)
+         */
         private Buffer view(@Nullable ByteBuffer[] buffers, int index, DataType type, int count) {
-            int needed = count * type.byteSize();
+            long wanted = (long) count * type.byteSize();
+            if (count < 0 || wanted > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(count + " " + type + " elements do not fit one direct buffer");
+            }
+            int needed = (int) wanted;
             ByteBuffer b = buffers[index];
             if (b == null || b.capacity() < needed) {
                 int size = Math.max(needed, b == null ? 0 : (int) Math.min(Integer.MAX_VALUE, 2L * b.capacity()));
-                bytes += size - (b == null ? 0 : b.capacity());
                 closeFeeds(); // they view the buffer being replaced
-                b = ByteBuffer.allocateDirect(size);
+                ByteBuffer grown = ByteBuffer.allocateDirect(size);
+                bytes += size - (b == null ? 0 : b.capacity());
+                b = grown;
                 buffers[index] = b;
             }
             ByteBuffer slice = b.duplicate().order(ByteOrder.nativeOrder());

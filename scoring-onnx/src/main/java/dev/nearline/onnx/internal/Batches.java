@@ -13,7 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Concatenates records along the first axis and splits batched results back per record. Stateless.
+ * Concatenates records along an axis (the first one, or any other for models that declare it) and splits
+ * batched results back per record. Stateless.
  */
 public final class Batches {
     private Batches() {
@@ -51,6 +52,122 @@ public final class Batches {
             at += t.size();
         }
         return Tensor.of(first.type(), buffer, shape);
+    }
+
+    /**
+     * One heap tensor holding {@code parts} joined along {@code axis}: the parts must share type, rank
+     * (greater than {@code axis}) and every dimension but {@code axis}, and hold at most
+     * {@link Integer#MAX_VALUE} elements together (the caller checks both). For each index of the
+     * dimensions before {@code axis}, the parts' blocks follow one another in order.
+     */
+    public static Tensor concatAlong(List<Tensor> parts, int axis) {
+        Tensor first = parts.get(0);
+        DataType type = first.type();
+        long[] shape = first.shape();
+        long along = 0;
+        int size = 0;
+        for (Tensor t : parts) {
+            along += t.dim(axis);
+            size += t.size();
+        }
+        shape[axis] = along;
+        int outer = Tensor.elementCount(Arrays.copyOfRange(shape, 0, axis));
+        int inner = Tensor.elementCount(Arrays.copyOfRange(shape, axis + 1, shape.length));
+        Object[] sources = new Object[parts.size()];
+        for (int r = 0; r < sources.length; r++) {
+            sources[r] = values(parts.get(r));
+        }
+        Object all = newArray(type, size);
+        int at = 0;
+        for (int o = 0; o < outer; o++) {
+            for (int r = 0; r < sources.length; r++) {
+                int block = (int) parts.get(r).dim(axis) * inner;
+                System.arraycopy(sources[r], o * block, all, at, block);
+                at += block;
+            }
+        }
+        return wrap(type, all, shape);
+    }
+
+    /**
+     * {@code batched} cut along {@code axis} into one heap tensor per entry of {@code counts}, which sum to
+     * {@code batched.dim(axis)}: the inverse of {@link #concatAlong}.
+     */
+    public static Tensor[] splitAlong(Tensor batched, int axis, long[] counts) {
+        long[] shape = batched.shape();
+        long total = shape[axis];
+        shape[axis] = 1;
+        int outer = Tensor.elementCount(Arrays.copyOfRange(shape, 0, axis));
+        int inner = Tensor.elementCount(Arrays.copyOfRange(shape, axis + 1, shape.length));
+        Object all = values(batched);
+        Tensor[] out = new Tensor[counts.length];
+        long start = 0;
+        for (int r = 0; r < counts.length; r++) {
+            int block = (int) counts[r] * inner;
+            Object part = newArray(batched.type(), outer * block);
+            for (int o = 0; o < outer; o++) {
+                System.arraycopy(all, (int) ((o * total + start) * inner), part, o * block, block);
+            }
+            long[] partShape = shape.clone();
+            partShape[axis] = counts[r];
+            out[r] = wrap(batched.type(), part, partShape);
+            start += counts[r];
+        }
+        return out;
+    }
+
+    /** A tensor's values in a new array ({@code String[]} for BYTES, else as {@link #toArray} makes them). */
+    private static Object values(Tensor t) {
+        return t.type() == DataType.BYTES ? t.toStringArray() : toArray(t.type(), t.buffer(), t.size());
+    }
+
+    private static Object newArray(DataType type, int size) {
+        switch (type) {
+            case FP32:
+                return new float[size];
+            case FP64:
+                return new double[size];
+            case INT64:
+                return new long[size];
+            case INT32:
+                return new int[size];
+            case INT16:
+            case FP16:
+            case BF16:
+                return new short[size];
+            case BYTES:
+                return new String[size];
+            default:
+                return new byte[size];
+        }
+    }
+
+    /** A tensor over {@code array} (not copied), an array of the class {@link #newArray} makes for {@code type}. */
+    private static Tensor wrap(DataType type, Object array, long[] shape) {
+        switch (type) {
+            case FP32:
+                return Tensor.ofFloats((float[]) array, shape);
+            case FP64:
+                return Tensor.ofDoubles((double[]) array, shape);
+            case INT64:
+                return Tensor.ofLongs((long[]) array, shape);
+            case INT32:
+                return Tensor.ofInts((int[]) array, shape);
+            case INT16:
+                return Tensor.ofShorts((short[]) array, shape);
+            case FP16:
+                return Tensor.ofFloat16((short[]) array, shape);
+            case BF16:
+                return Tensor.ofBFloat16((short[]) array, shape);
+            case INT8:
+                return Tensor.ofInt8((byte[]) array, shape);
+            case UINT8:
+                return Tensor.ofUint8((byte[]) array, shape);
+            case BOOL:
+                return Tensor.of(DataType.BOOL, ByteBuffer.wrap((byte[]) array), shape);
+            default:
+                return Tensor.ofStrings((String[]) array, shape);
+        }
     }
 
     /**

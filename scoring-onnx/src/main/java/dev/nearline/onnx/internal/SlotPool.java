@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
@@ -50,6 +52,8 @@ public final class SlotPool implements AutoCloseable {
     private final AtomicReferenceArray<@Nullable Slot> free;
     private final AtomicInteger created = new AtomicInteger();
     private final List<Slot> all = new ArrayList<>();
+    /** Places whose slot failed to be created (out of memory, say), for the next creation to reuse. */
+    private final Queue<Integer> holes = new ConcurrentLinkedQueue<>();
     private volatile int pinning;
 
     /**
@@ -81,7 +85,7 @@ public final class SlotPool implements AutoCloseable {
         return inputShapes[index].clone();
     }
 
-    /** The number of slots created so far. */
+    /** The number of places taken for slots so far (a place whose slot failed to be created is reused). */
     public int slotsCreated() {
         return created.get();
     }
@@ -106,11 +110,18 @@ public final class SlotPool implements AutoCloseable {
                 }
             }
         }
-        int home = reserve();
+        Integer hole = holes.poll();
+        int home = hole != null ? hole : reserve();
         if (home < 0) {
             return null;
         }
-        Slot s = new Slot(home);
+        Slot s;
+        try {
+            s = new Slot(home);
+        } catch (Throwable e) { // OutOfMemoryError from a direct buffer too: the place must not be lost
+            holes.add(home);
+            throw e;
+        }
         synchronized (all) {
             all.add(s);
         }
@@ -162,7 +173,7 @@ public final class SlotPool implements AutoCloseable {
                 tensors[k] = OrtTypes.createTensor(env, types[k], buffers[k], shapes[k]);
                 map.put(outputNames[k], tensors[k]);
             }
-        } catch (OrtException | RuntimeException e) {
+        } catch (Throwable e) { // OutOfMemoryError from a direct buffer too
             closeAll(tensors);
             throw e;
         }
@@ -244,8 +255,7 @@ public final class SlotPool implements AutoCloseable {
                     inTensors[i] = OrtTypes.createTensor(env, inputTypes[i], inBuffers[i], inputShapes[i]);
                     inputs.put(inputNames[i], inTensors[i]);
                 }
-            } catch (OrtException | RuntimeException e) {
-                // The slot's home index stays reserved and empty: the pool just has one slot less.
+            } catch (Throwable e) { // OutOfMemoryError from a direct buffer too; acquire() reuses the place
                 closeAll(inTensors);
                 throw e;
             }
