@@ -48,6 +48,8 @@ final class FakeTransport implements Transport {
     /** When set, {@link #close()} blocks until it opens (or 2 min pass). */
     volatile @Nullable CountDownLatch closeGate;
     volatile Supplier<CompletableFuture<Void>> probe = () -> CompletableFuture.completedFuture(null);
+    /** Probe calls. */
+    final AtomicInteger probes = new AtomicInteger();
     /** Receive calls that returned (with or without messages). */
     final AtomicInteger receives = new AtomicInteger();
     /** Calls the worker made whose futures never complete, by kind. */
@@ -143,6 +145,7 @@ final class FakeTransport implements Transport {
 
     @Override
     public CompletableFuture<Void> probe() {
+        probes.incrementAndGet();
         return probe.get();
     }
 

@@ -156,6 +156,10 @@ class QueueWorkerFaultsTest {
             assertThat(w.isLive()).isTrue();
 
             nanos.addAndGet(Duration.ofSeconds(61).toNanos());
+            // two probes (a second apart) later the loop has polled for a slot many times: loop progress
+            // without receive progress
+            int probes = t.probes.get();
+            await().atMost(Duration.ofSeconds(10)).until(() -> t.probes.get() >= probes + 2);
             assertThat(w.isLive()).as("no receive for longer than the stall window").isFalse();
 
             gated.open();
@@ -199,7 +203,10 @@ class QueueWorkerFaultsTest {
         assertThat(w.isLive()).as("within the stall window").isTrue();
 
         nanos.addAndGet(Duration.ofSeconds(61).toNanos());
-        assertThat(w.isLive()).isFalse();
+        double failures = w.meterRegistry().counter("nearline.worker.receive.failures").count();
+        await().atMost(Duration.ofSeconds(5)).until(() -> w.meterRegistry()
+                .counter("nearline.worker.receive.failures").count() >= failures + 2);
+        assertThat(w.isLive()).as("receive calls keep returning, none with progress").isFalse();
 
         t.failReceives = false;
         await().atMost(Duration.ofSeconds(10)).until(w::isLive);
