@@ -39,6 +39,8 @@ final class FakeTransport implements Transport {
     volatile boolean disconnected;
     /** Replies return futures that never complete. */
     volatile boolean hangReplies;
+    /** When set, a reply blocks its caller until it opens (or 2 min pass), then succeeds. */
+    volatile @Nullable CountDownLatch replyBlock;
     /** Completes, abandons and dead-letters return futures that never complete. */
     volatile boolean hangSettles;
     /** Receives throw, as when the broker cannot be reached. */
@@ -93,6 +95,14 @@ final class FakeTransport implements Transport {
 
     @Override
     public CompletableFuture<Void> reply(Reply reply) {
+        CountDownLatch block = replyBlock;
+        if (block != null) {
+            try {
+                block.await(2, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (hangReplies) {
             return hang("reply");
         }
@@ -176,6 +186,10 @@ final class FakeTransport implements Transport {
         CountDownLatch c = closeGate;
         if (c != null) {
             c.countDown();
+        }
+        CountDownLatch b = replyBlock;
+        if (b != null) {
+            b.countDown();
         }
     }
 

@@ -89,6 +89,23 @@ class QueueWorkerFaultsTest {
     }
 
     @Test
+    void worker_replyBlocksTheCallingThread_stillFreesTheSlotAfterTheCallTimeout() {
+        FakeTransport t = new FakeTransport();
+        t.replyBlock = new CountDownLatch(1); // a transport breaking its contract: the call itself hangs
+        offer(t, "b", 1);
+        QueueWorker w = worker(QueueWorkerTest.doubling(), t).drainTimeout(DRAIN).gracePeriod(GRACE).build();
+        try {
+            w.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> w.inFlight() == 0 && t.receives.get() == 1);
+            assertThat(timeouts(w, "reply")).isEqualTo(1);
+            assertThat(t.replyBlock.getCount()).as("the reply call is still blocked").isEqualTo(1);
+        } finally {
+            t.openGates();
+            w.shutdown();
+        }
+    }
+
+    @Test
     void shutdown_repliesPendingWhenTheDrainBegins_releasesThemWithinTheDrainTimeout() throws Exception {
         FakeTransport t = new FakeTransport();
         t.hangReplies = true;

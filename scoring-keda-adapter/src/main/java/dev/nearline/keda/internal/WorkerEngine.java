@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -34,6 +35,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -127,11 +129,13 @@ public final class WorkerEngine {
     private final AtomicBoolean shutdownStarted = new AtomicBoolean();
     private final CompletableFuture<Summary> summary = new CompletableFuture<>();
     private final AtomicLong pausedUntilNanos = new AtomicLong();
-    private final List<Thread> loops = new ArrayList<>();
+    private final List<Thread> loops = new CopyOnWriteArrayList<>();
     private final AtomicBoolean loopDied = new AtomicBoolean();
     private final AtomicBoolean renewalUnsupported = new AtomicBoolean();
-    /** Timeouts, lock renewal and probes. Its tasks only start asynchronous calls; they never block. */
+    /** Fires call timeouts; its tasks never call the transport, so a transport that blocks cannot stop it. */
     private final ScheduledThreadPoolExecutor timer;
+    /** Starts probes and lock renewals. */
+    private final ScheduledThreadPoolExecutor housekeeping;
 
     // Health. Receive progress and in-receive times are ticker nanos written by the loops and read by
     // the health endpoint's thread, hence atomics.
@@ -168,6 +172,8 @@ public final class WorkerEngine {
         this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "nearline-" + options.name() + "-timer"));
         this.timer.setRemoveOnCancelPolicy(true);
         this.timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.housekeeping = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "nearline-" + options.name() + "-probe"));
+        this.housekeeping.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     /**
@@ -201,9 +207,11 @@ public final class WorkerEngine {
         }
         if (!options.lockRenewalMargin().isZero()) {
             long period = Math.max(50, Math.min(1000, options.lockRenewalMargin().toMillis() / 4));
-            timer.scheduleWithFixedDelay(this::renewDueLocks, period, period, TimeUnit.MILLISECONDS);
+            housekeeping.scheduleWithFixedDelay(guarded("lock renewal", this::renewDueLocks), period, period,
+                    TimeUnit.MILLISECONDS);
         }
-        timer.scheduleWithFixedDelay(this::probe, 0, PROBE_INTERVAL.toNanos(), TimeUnit.NANOSECONDS);
+        housekeeping.scheduleWithFixedDelay(guarded("probe", this::probe), 0, PROBE_INTERVAL.toNanos(),
+                TimeUnit.NANOSECONDS);
         lastReceiveProgress.set(ticker.read());
         for (int i = 0; i < options.concurrency(); i++) {
             int index = i;
@@ -458,19 +466,19 @@ public final class WorkerEngine {
             return;
         }
         long evidenceBefore = evidenceSeq.get();
-        bounded(Call.REPLY, callTimeoutNanos, () -> transport.reply(reply)).whenComplete((ok, replyError) -> {
+        bounded(Call.REPLY, callTimeoutNanos, () -> transport.reply(reply), (ok, replyError) -> {
             if (replyError == null) {
                 metrics.reply(true);
                 good();
                 settle(w, decision.action(), decision.reason(), description, kindLabel);
             } else if (isTimeout(replyError)) {
+                if (w.settling.compareAndSet(false, true)) {
+                    end(w); // not settled: left to the broker
+                }
                 bad("a reply timed out", evidenceBefore);
                 withMdc(m, () -> log.warn("worker '{}': messageId={} reply to {} did not complete within {} ms; "
                         + "releasing the request, which the broker redelivers when its lock expires", options.name(),
                         m.messageId(), replyTo, TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos)));
-                if (w.settling.compareAndSet(false, true)) {
-                    end(w);
-                }
             } else {
                 metrics.reply(false);
                 withMdc(m, () -> log.warn("worker '{}': messageId={} reply to {} failed, abandoning the request so "
@@ -511,30 +519,33 @@ public final class WorkerEngine {
             case COMPLETE -> transport.complete(m);
             case ABANDON -> transport.abandon(m);
             case DEAD_LETTER -> transport.deadLetter(m, Objects.requireNonNull(reason), description);
-        }).whenComplete((ok, error) -> {
-            if (error == null) {
-                good();
-                metrics.settled(action, kindLabel, ticker.read() - w.receivedNanos);
-                withMdc(m, () -> {
-                    if (action == Action.DEAD_LETTER) {
-                        log.warn("worker '{}': messageId={} dead-lettered reason={} description={}", options.name(),
-                                m.messageId(), reason, description);
-                    } else if (log.isDebugEnabled()) {
-                        log.debug("worker '{}': messageId={} settled action={} kind={}", options.name(), m.messageId(), action,
-                                kindLabel);
-                    }
-                });
-            } else if (isTimeout(error)) {
-                bad("a settlement timed out", evidenceBefore);
-                withMdc(m, () -> log.warn("worker '{}': messageId={} {} did not complete within {} ms; releasing it, "
-                                + "the broker redelivers it when its lock expires", options.name(), m.messageId(), action,
-                        TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos)));
-            } else {
-                metrics.settleFailed(action);
-                withMdc(m, () -> log.warn("worker '{}': messageId={} {} failed; the broker redelivers the message "
-                        + "when its lock expires: {}", options.name(), m.messageId(), action, error.toString()));
+        }, (ok, error) -> {
+            try {
+                if (error == null) {
+                    good();
+                    metrics.settled(action, kindLabel, ticker.read() - w.receivedNanos);
+                    withMdc(m, () -> {
+                        if (action == Action.DEAD_LETTER) {
+                            log.warn("worker '{}': messageId={} dead-lettered reason={} description={}", options.name(),
+                                    m.messageId(), reason, description);
+                        } else if (log.isDebugEnabled()) {
+                            log.debug("worker '{}': messageId={} settled action={} kind={}", options.name(), m.messageId(),
+                                    action, kindLabel);
+                        }
+                    });
+                } else if (isTimeout(error)) {
+                    bad("a settlement timed out", evidenceBefore);
+                    withMdc(m, () -> log.warn("worker '{}': messageId={} {} did not complete within {} ms; releasing it, "
+                                    + "the broker redelivers it when its lock expires", options.name(), m.messageId(), action,
+                            TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos)));
+                } else {
+                    metrics.settleFailed(action);
+                    withMdc(m, () -> log.warn("worker '{}': messageId={} {} failed; the broker redelivers the message "
+                            + "when its lock expires: {}", options.name(), m.messageId(), action, error.toString()));
+                }
+            } finally {
+                end(w);
             }
-            end(w);
         });
     }
 
@@ -567,7 +578,7 @@ public final class WorkerEngine {
             if (w.settling.get() || until == null || until.isAfter(horizon) || !w.renewing.compareAndSet(false, true)) {
                 continue;
             }
-            bounded(Call.RENEW_LOCK, callTimeoutNanos, () -> transport.renewLock(w.message)).whenComplete((newUntil, error) -> {
+            bounded(Call.RENEW_LOCK, callTimeoutNanos, () -> transport.renewLock(w.message), (newUntil, error) -> {
                 w.renewing.set(false);
                 if (error == null) {
                     w.lockedUntil = newUntil;
@@ -594,7 +605,7 @@ public final class WorkerEngine {
             return;
         }
         long evidenceBefore = evidenceSeq.get();
-        bounded(Call.PROBE, probeTimeoutNanos, transport::probe).whenComplete((ok, error) -> {
+        bounded(Call.PROBE, probeTimeoutNanos, transport::probe, (ok, error) -> {
             probing.set(false);
             if (error == null) {
                 good();
@@ -634,31 +645,29 @@ public final class WorkerEngine {
     }
 
     /**
-     * Calls the transport and bounds the wait: the returned future fails with a {@link TimeoutException}
-     * (and the timeout is counted) if the call has not completed within {@code timeoutNanos}, or by the
-     * shutdown's current deadline. The transport's own future is left alone: it may still complete later.
+     * Calls the transport and hands the outcome to {@code then}, bounding the wait: if the call has not
+     * completed within {@code timeoutNanos}, or by the shutdown's current deadline, {@code then} gets a
+     * {@link TimeoutException} (the timeout counted first). {@code then} runs exactly once, on whichever
+     * thread decided; it is attached and the timeout armed before the call, so both also work when the call
+     * blocks its caller. The transport's own future is left alone: it may still complete later.
      */
-    private <T> CompletableFuture<T> bounded(Call call, long timeoutNanos, Supplier<CompletableFuture<T>> op) {
+    private <T> void bounded(Call call, long timeoutNanos, Supplier<CompletableFuture<T>> op,
+                             BiConsumer<? super T, ? super Throwable> then) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        out.whenComplete((value, error) -> {
+            try {
+                then.accept(value, error);
+            } catch (RuntimeException e) {
+                log.error("worker '{}': handling the outcome of a {} call failed", options.name(), call.tag, e);
+            }
+        });
         long deadline = callDeadlineNanos;
         long timeout = deadline == Long.MAX_VALUE ? timeoutNanos : Math.min(timeoutNanos, deadline - ticker.read());
         if (timeout <= 0) {
             metrics.timedOut(call.tag);
-            return CompletableFuture.failedFuture(new TimeoutException(call.tag + " not attempted: the shutdown "
-                    + "deadline has passed"));
+            out.completeExceptionally(new TimeoutException(call.tag + " not attempted: the shutdown deadline has passed"));
+            return;
         }
-        CompletableFuture<T> f;
-        try {
-            f = op.get();
-            if (f == null) {
-                f = CompletableFuture.failedFuture(new IllegalStateException("transport returned null for " + call.tag));
-            }
-        } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(e);
-        }
-        if (f.isDone()) {
-            return f;
-        }
-        CompletableFuture<T> out = new CompletableFuture<>();
         AtomicBoolean decided = new AtomicBoolean();
         long millis = TimeUnit.NANOSECONDS.toMillis(timeout);
         Runnable expire = () -> {
@@ -672,7 +681,16 @@ public final class WorkerEngine {
             timeoutTask = timer.schedule(expire, timeout, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             expire.run(); // the worker has stopped: nobody waits any more
-            return out;
+            return;
+        }
+        CompletableFuture<T> f;
+        try {
+            f = op.get();
+            if (f == null) {
+                f = CompletableFuture.failedFuture(new IllegalStateException("transport returned null for " + call.tag));
+            }
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
         }
         f.whenComplete((value, error) -> {
             if (!decided.compareAndSet(false, true)) {
@@ -685,7 +703,6 @@ public final class WorkerEngine {
                 out.completeExceptionally(error);
             }
         });
-        return out;
     }
 
     private static boolean isTimeout(Throwable t) {
@@ -764,6 +781,7 @@ public final class WorkerEngine {
                     + "them when their locks expire", options.name(), released);
         }
         closeWithin(closeEnd);
+        housekeeping.shutdownNow();
         timer.shutdownNow();
         Summary s = new Summary(drained, abandoned, Duration.ofNanos(ticker.read() - t0));
         log.info("worker '{}' stopped: drained={} abandoned={} took={}ms", options.name(), s.drained(), s.abandoned(),
@@ -795,13 +813,16 @@ public final class WorkerEngine {
                 continue; // a settlement is on its way, cut off at the same deadline
             }
             abandoned++;
-            bounded(Call.ABANDON, callTimeoutNanos, () -> transport.abandon(w.message)).whenComplete((ok, e) -> {
-                if (e == null) {
-                    metrics.settled(Action.ABANDON, "SHUTDOWN", ticker.read() - w.receivedNanos);
-                } else if (!isTimeout(e)) {
-                    metrics.settleFailed(Action.ABANDON);
+            bounded(Call.ABANDON, callTimeoutNanos, () -> transport.abandon(w.message), (ok, e) -> {
+                try {
+                    if (e == null) {
+                        metrics.settled(Action.ABANDON, "SHUTDOWN", ticker.read() - w.receivedNanos);
+                    } else if (!isTimeout(e)) {
+                        metrics.settleFailed(Action.ABANDON);
+                    }
+                } finally {
+                    end(w);
                 }
-                end(w);
             });
         }
         try {
@@ -856,6 +877,17 @@ public final class WorkerEngine {
             return (ScoringException) c;
         }
         return new ScoringException(Kind.INTERNAL, "unexpected failure: " + c, c);
+    }
+
+    /** A periodic task that logs what it throws instead of ending its schedule. */
+    private Runnable guarded(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.warn("worker '{}': {} failed: {}", options.name(), what, e.toString());
+            }
+        };
     }
 
     private static void withMdc(InboundMessage m, Runnable r) {
