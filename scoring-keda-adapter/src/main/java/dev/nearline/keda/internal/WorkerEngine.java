@@ -743,6 +743,17 @@ public final class WorkerEngine {
                         + options.gracePeriod().toMillis() + " ms", e);
             }
         }
+        try {
+            Summary s = drainAndClose();
+            summary.complete(s);
+            return s;
+        } catch (RuntimeException | Error e) {
+            summary.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    private Summary drainAndClose() {
         long t0 = ticker.read();
         long drainEnd = t0 + options.drainTimeout().toNanos();
         long reserve = options.gracePeriod().minus(options.drainTimeout()).toNanos();
@@ -786,7 +797,6 @@ public final class WorkerEngine {
         Summary s = new Summary(drained, abandoned, Duration.ofNanos(ticker.read() - t0));
         log.info("worker '{}' stopped: drained={} abandoned={} took={}ms", options.name(), s.drained(), s.abandoned(),
                 s.took().toMillis());
-        summary.complete(s);
         return s;
     }
 
