@@ -50,20 +50,28 @@ public final class QueueWorker {
         engine.start();
     }
 
-    /** Whether the worker should get work: started, not shutting down, and the transport connected. */
+    /**
+     * Whether the worker can receive and settle: started, not shutting down, and the broker answers. The
+     * worker probes the broker every second ({@link Transport#probe()}); a failed or late probe, a failed
+     * receive, or a reply or settlement that timed out makes it unready until the broker answers again
+     * (a probe succeeds, a receive returns messages, a call completes).
+     */
     public boolean isReady() {
         return engine.isReady();
     }
 
     /**
-     * Whether the process is healthy: no receive loop died or stalled past the stall timeout, and the
-     * transport has not been disconnected for longer than that.
+     * Whether the process is healthy, judged by receive progress: false when no receive call returned within
+     * the stall window (stall timeout + batch wait + backoff), counting a receive that returned no messages
+     * only while the broker answers; or when a receive loop died or is stuck in one receive call. A worker
+     * idle on an empty queue is live; one whose in-flight slots are all held so that it cannot receive, or
+     * whose broker stays out of reach, is not.
      */
     public boolean isLive() {
         return engine.isLive();
     }
 
-    /** Messages received and not yet settled. */
+    /** Messages received and not yet settled or released (after a timed-out call). */
     public int inFlight() {
         return engine.inFlight();
     }
@@ -74,10 +82,12 @@ public final class QueueWorker {
     }
 
     /**
-     * The graceful stop that SIGTERM triggers: stops receiving, waits up to the drain timeout for
-     * in-flight messages to be replied to and settled, abandons the rest so that the broker redelivers
-     * them at once, then closes the transport and the scorer. Idempotent and safe from any thread;
-     * concurrent callers wait for the first call.
+     * The graceful stop that SIGTERM triggers, finished within the grace period: stops receiving, waits up
+     * to the drain timeout for in-flight messages to be replied to and settled (transport calls still
+     * pending then are given up), abandons the rest so that the broker redelivers them at once (within a
+     * third of the time the grace period leaves after the drain), then closes the transport and the
+     * scorer (within another third; a close that hangs is left behind). Idempotent and safe from any
+     * thread; concurrent callers wait for the first call.
      */
     public ShutdownSummary shutdown() {
         WorkerEngine.Summary s = engine.shutdown();
@@ -111,6 +121,8 @@ public final class QueueWorker {
         private @Nullable Duration drainTimeout;
         private @Nullable Duration backoff;
         private @Nullable Duration stallTimeout;
+        private @Nullable Duration lockDuration;
+        private @Nullable Duration gracePeriod;
         private @Nullable MeterRegistry meterRegistry;
         private @Nullable InstantSource clock;
         private @Nullable Ticker ticker;
@@ -186,7 +198,10 @@ public final class QueueWorker {
             return this;
         }
 
-        /** How long {@link QueueWorker#shutdown()} waits for in-flight messages. Default 20 s. */
+        /**
+         * How long {@link QueueWorker#shutdown()} waits for in-flight messages. Default 20 s. Must be at
+         * least 1 s shorter than the {@link #gracePeriod grace period}.
+         */
         public Builder drainTimeout(Duration timeout) {
             if (timeout.isNegative()) {
                 throw new IllegalArgumentException("drainTimeout must not be negative, got " + timeout);
@@ -205,11 +220,31 @@ public final class QueueWorker {
         }
 
         /**
-         * A receive loop that makes no progress for this long, or a transport disconnected for this long,
-         * makes {@link QueueWorker#isLive()} false. Default 2 min.
+         * No receive progress for this long (plus one batch wait and one backoff, the longest a healthy
+         * loop waits on its own) makes {@link QueueWorker#isLive()} false. Default 2 min.
          */
         public Builder stallTimeout(Duration timeout) {
             this.stallTimeout = requireUnset(stallTimeout, requirePositive(timeout, "stallTimeout"), "stallTimeout");
+            return this;
+        }
+
+        /**
+         * The request entity's lock duration (Service Bus: the queue's or subscription's LockDuration,
+         * default 60 s). With the drain timeout it sets the bound on every reply, settle and lock-renewal
+         * call: {@code max(1 s, min(lockDuration / 4, drainTimeout / 2))}. Default 60 s.
+         */
+        public Builder lockDuration(Duration duration) {
+            this.lockDuration = requireUnset(lockDuration, requirePositive(duration, "lockDuration"), "lockDuration");
+            return this;
+        }
+
+        /**
+         * Time from SIGTERM to SIGKILL, the pod's {@code terminationGracePeriodSeconds}:
+         * {@link QueueWorker#shutdown()} returns within it, after the drain timeout plus two thirds of
+         * what is left. Default 30 s, the Kubernetes default.
+         */
+        public Builder gracePeriod(Duration period) {
+            this.gracePeriod = requireUnset(gracePeriod, requirePositive(period, "gracePeriod"), "gracePeriod");
             return this;
         }
 
@@ -236,12 +271,12 @@ public final class QueueWorker {
          * Builds the worker; it does nothing until {@link QueueWorker#start()}.
          *
          * @throws IllegalStateException if called twice
+         * @throws IllegalArgumentException if the grace period does not exceed the drain timeout by 1 s
          */
         public QueueWorker build() {
             if (built) {
                 throw new IllegalStateException("build() was already called on this builder");
             }
-            built = true;
             int loops = concurrency == -1 ? 2 : concurrency;
             int batch = maxBatchSize == -1 ? 32 : maxBatchSize;
             WorkerEngine.Options options = new WorkerEngine.Options(
@@ -253,10 +288,14 @@ public final class QueueWorker {
                     lockRenewalMargin == null ? Duration.ofSeconds(10) : lockRenewalMargin,
                     drainTimeout == null ? Duration.ofSeconds(20) : drainTimeout,
                     backoff == null ? Duration.ofSeconds(1) : backoff,
-                    stallTimeout == null ? Duration.ofMinutes(2) : stallTimeout);
+                    stallTimeout == null ? Duration.ofMinutes(2) : stallTimeout,
+                    lockDuration == null ? Duration.ofSeconds(60) : lockDuration,
+                    gracePeriod == null ? Duration.ofSeconds(30) : gracePeriod);
+            built = true;
             MeterRegistry registry = meterRegistry == null ? new SimpleMeterRegistry() : meterRegistry;
             WorkerEngine[] ref = new WorkerEngine[1];
-            WorkerMetrics metrics = new WorkerMetrics(registry, () -> ref[0] == null ? 0 : ref[0].inFlight());
+            WorkerMetrics metrics = new WorkerMetrics(registry, () -> ref[0] == null ? 0 : ref[0].inFlight(),
+                    () -> ref[0] != null && ref[0].isReady());
             ref[0] = new WorkerEngine(scorer, transport, options, metrics,
                     clock == null ? InstantSource.system() : clock, ticker == null ? Ticker.system() : ticker);
             return new QueueWorker(ref[0], metrics);

@@ -44,6 +44,8 @@ public final class ServiceBusTransport implements Transport {
     private final ServiceBusClientBuilder clients;
     private final ServiceBusReceiverAsyncClient receiver;
     private final String entity;
+    /** What {@link #probe()} opens a sender link to: the queue, or the topic of the subscription. */
+    private final String requestSendEntity;
     private final @Nullable Duration replyTimeToLive;
     private final Map<String, ServiceBusSenderAsyncClient> senders = new ConcurrentHashMap<>();
     private final Object subscribeLock = new Object();
@@ -67,9 +69,11 @@ public final class ServiceBusTransport implements Transport {
         if (b.queue != null) {
             rb.queueName(b.queue);
             entity = b.queue;
+            requestSendEntity = b.queue;
         } else {
             rb.topicName(Objects.requireNonNull(b.topic)).subscriptionName(Objects.requireNonNull(b.subscription));
             entity = b.topic + "/subscriptions/" + b.subscription;
+            requestSendEntity = b.topic;
         }
         this.receiver = rb.buildAsyncClient();
         this.replyTimeToLive = b.replyTimeToLive;
@@ -156,6 +160,29 @@ public final class ServiceBusTransport implements Transport {
         }
     }
 
+    /**
+     * Proves the connection, the credential and the request entity: asks the request entity's sender link
+     * for its maximum message size. While the connection is up that is answered locally from the open link;
+     * once it is down, the SDK has to reconnect and attach the link again, which fails or hangs until the
+     * broker is back. The credential therefore needs Send on the request entity, not only Listen.
+     */
+    @Override
+    public CompletableFuture<Void> probe() {
+        if (closed.get()) {
+            return closedFuture();
+        }
+        try {
+            return sender(requestSendEntity).createMessageBatch().toFuture().thenAccept(batch -> {
+                if (!probed) {
+                    probed = true;
+                    log.info("connected to Service Bus entity '{}'", entity);
+                }
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     @Override
     public boolean isConnected() {
         PullSubscriber<ServiceBusReceivedMessage> s = subscriber;
@@ -212,41 +239,8 @@ public final class ServiceBusTransport implements Transport {
                 PullSubscriber<ServiceBusReceivedMessage> fresh = new PullSubscriber<>();
                 receiver.receiveMessages().subscribe(fresh);
                 subscriber = fresh;
-                if (!probed) {
-                    probe();
-                }
             }
             return Objects.requireNonNull(subscriber);
-        }
-    }
-
-    /**
-     * Proves the connection, the credential and the request entity with a cheap link round trip (a
-     * sender link to the entity reports its maximum message size), so that readiness means "connected".
-     * The credential therefore needs Send on the request entity, not only Listen.
-     */
-    private void probe() {
-        String sendEntity = entity.contains("/subscriptions/") ? entity.substring(0, entity.indexOf('/')) : entity;
-        sender(sendEntity).createMessageBatch().toFuture().whenComplete((batch, error) -> {
-            if (error == null) {
-                probed = true;
-                log.info("connected to Service Bus entity '{}'", entity);
-            } else {
-                log.warn("cannot reach Service Bus entity '{}' yet: {}", entity, error.toString());
-                synchronized (subscribeLock) {
-                    PullSubscriber<ServiceBusReceivedMessage> s = subscriber;
-                    if (s != null && s.error() == null) {
-                        CompletableFuture.runAsync(this::retryProbe,
-                                CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS));
-                    }
-                }
-            }
-        });
-    }
-
-    private void retryProbe() {
-        if (!closed.get() && !probed) {
-            probe();
         }
     }
 

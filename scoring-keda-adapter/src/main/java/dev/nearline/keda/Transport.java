@@ -14,8 +14,11 @@ import java.util.concurrent.CompletableFuture;
  * <p>Contract: every message returned by {@link #receive} stays locked to this transport until the
  * worker calls exactly one of {@link #complete}, {@link #abandon} or {@link #deadLetter} for it, or
  * the lock expires, or the transport is closed, in which case the broker delivers it again
- * (at-least-once). The asynchronous methods never throw; they return a future that fails instead.
- * The worker owns the transport and closes it after draining.
+ * (at-least-once). The asynchronous methods never throw and never block; they return a future that
+ * fails instead. The worker bounds each of them with a timeout and stops waiting for a future that has
+ * not completed by then (it does not cancel it): such a message is left to the broker's redelivery, so a
+ * reply whose future timed out may still arrive and be followed by a second one. The worker owns the
+ * transport and closes it after draining.
  */
 public interface Transport extends AutoCloseable {
 
@@ -57,8 +60,19 @@ public interface Transport extends AutoCloseable {
     }
 
     /**
-     * Whether the transport currently has a working link to the broker: true after a receive round
-     * trip succeeded and until a receive fails. Drives the worker's readiness.
+     * A cheap round trip that proves the broker can be reached now; the future fails (or never completes)
+     * when it cannot. The worker calls it about once a second, never twice at once, and bounds the wait;
+     * a failed or late probe makes the worker unready until one succeeds. The default completes at once,
+     * for transports whose {@link #isConnected()} is exact.
+     */
+    default CompletableFuture<Void> probe() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Whether the transport believes its link to the broker works: for example true once a probe
+     * succeeded, false while its receive stream has failed and after {@link #close()}. Part of the
+     * worker's readiness, next to the outcome of the latest probes and calls.
      */
     boolean isConnected();
 

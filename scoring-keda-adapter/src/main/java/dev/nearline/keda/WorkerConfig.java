@@ -1,5 +1,6 @@
 package dev.nearline.keda;
 
+import dev.nearline.keda.internal.WorkerEngine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +32,13 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@code NEARLINE_PREFETCH}</td><td>0</td><td>Service Bus prefetch count</td></tr>
  *   <tr><td>{@code NEARLINE_MAX_DELIVERY_COUNT}</td><td>10</td><td>the entity's MaxDeliveryCount</td></tr>
  *   <tr><td>{@code NEARLINE_LOCK_RENEWAL_MARGIN_MS}</td><td>10000</td><td>renew a lock this long before it expires; 0 = off</td></tr>
+ *   <tr><td>{@code NEARLINE_LOCK_DURATION_MS}</td><td>60000</td><td>the request entity's LockDuration (5000 to 300000);
+ *       with the drain timeout it bounds every reply and settle call:
+ *       {@code max(1 s, min(lock duration / 4, drain timeout / 2))}</td></tr>
  *   <tr><td>{@code NEARLINE_DRAIN_TIMEOUT_MS}</td><td>20000</td><td>how long SIGTERM waits for in-flight messages</td></tr>
+ *   <tr><td>{@code NEARLINE_GRACE_PERIOD_MS}</td><td>30000</td><td>the pod's {@code terminationGracePeriodSeconds}
+ *       × 1000; at least the drain timeout + 1000. The SIGTERM drain, the abandoning of leftovers and the
+ *       closing of the transport all finish within it</td></tr>
  *   <tr><td>{@code NEARLINE_BACKOFF_MS}</td><td>1000</td><td>pause after OVERLOADED/UNAVAILABLE or a failed receive</td></tr>
  *   <tr><td>{@code NEARLINE_REPLY_TTL_MS}</td><td>entity default</td><td>time-to-live of replies</td></tr>
  *   <tr><td>{@code NEARLINE_HTTP_PORT}</td><td>8080</td><td>port of {@code /health/live}, {@code /health/ready}, {@code /metrics}</td></tr>
@@ -51,7 +58,9 @@ import org.jspecify.annotations.Nullable;
  * @param prefetch          Service Bus prefetch count
  * @param maxDeliveryCount  the entity's MaxDeliveryCount
  * @param lockRenewalMargin renewal margin, zero when off
+ * @param lockDuration      the request entity's lock duration
  * @param drainTimeout      SIGTERM drain budget
+ * @param gracePeriod       time from SIGTERM to SIGKILL, which the whole shutdown stays within
  * @param backoff           pause after overload or unavailability
  * @param replyTimeToLive   reply TTL, or {@code null} for the entity default
  * @param httpPort          port of the health and metrics endpoints
@@ -59,16 +68,17 @@ import org.jspecify.annotations.Nullable;
 public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nullable String namespace,
                            @Nullable String queue, @Nullable String topic, @Nullable String subscription,
                            int concurrency, int batchMax, Duration batchWait, int maxInFlight, boolean batching,
-                           int prefetch, int maxDeliveryCount, Duration lockRenewalMargin, Duration drainTimeout,
-                           Duration backoff, @Nullable Duration replyTimeToLive, int httpPort) {
+                           int prefetch, int maxDeliveryCount, Duration lockRenewalMargin, Duration lockDuration,
+                           Duration drainTimeout, Duration gracePeriod, Duration backoff,
+                           @Nullable Duration replyTimeToLive, int httpPort) {
 
     /** Names of every variable the worker reads, for documentation and manifest checks. */
     public static final List<String> VARIABLES = List.of("NEARLINE_PIPELINE", "SERVICEBUS_CONNECTION_STRING",
             "SERVICEBUS_NAMESPACE", "NEARLINE_REQUEST_QUEUE", "NEARLINE_TOPIC", "NEARLINE_SUBSCRIPTION",
             "NEARLINE_TRANSPORT", "NEARLINE_CONCURRENCY", "NEARLINE_BATCH_MAX", "NEARLINE_BATCH_WAIT_MS",
             "NEARLINE_MAX_IN_FLIGHT", "NEARLINE_BATCHING", "NEARLINE_PREFETCH", "NEARLINE_MAX_DELIVERY_COUNT",
-            "NEARLINE_LOCK_RENEWAL_MARGIN_MS", "NEARLINE_DRAIN_TIMEOUT_MS", "NEARLINE_BACKOFF_MS",
-            "NEARLINE_REPLY_TTL_MS", "NEARLINE_HTTP_PORT");
+            "NEARLINE_LOCK_RENEWAL_MARGIN_MS", "NEARLINE_LOCK_DURATION_MS", "NEARLINE_DRAIN_TIMEOUT_MS",
+            "NEARLINE_GRACE_PERIOD_MS", "NEARLINE_BACKOFF_MS", "NEARLINE_REPLY_TTL_MS", "NEARLINE_HTTP_PORT");
 
     /** Default of {@code NEARLINE_HTTP_PORT}. */
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -76,9 +86,25 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
     /** Default of {@code NEARLINE_DRAIN_TIMEOUT_MS}. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(20);
 
+    /** Default of {@code NEARLINE_GRACE_PERIOD_MS}: the Kubernetes default {@code terminationGracePeriodSeconds}. */
+    public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
+
+    /** Default of {@code NEARLINE_LOCK_DURATION_MS}: the Service Bus default LockDuration. */
+    public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(60);
+
+    private static final Duration MIN_CLOSE_RESERVE = WorkerEngine.MIN_CLOSE_RESERVE;
+
     /** Checks the combinations. */
     public WorkerConfig {
         Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(lockDuration, "lockDuration");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(gracePeriod, "gracePeriod");
+        if (gracePeriod.minus(drainTimeout).compareTo(MIN_CLOSE_RESERVE) < 0) {
+            throw new IllegalArgumentException("gracePeriod must exceed drainTimeout by at least "
+                    + MIN_CLOSE_RESERVE.toMillis() + " ms, got " + gracePeriod.toMillis() + " and "
+                    + drainTimeout.toMillis() + " ms");
+        }
         if ((connectionString == null) == (namespace == null)) {
             throw new IllegalArgumentException("exactly one of connectionString and namespace must be set");
         }
@@ -130,7 +156,15 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
         int prefetch = r.integer("NEARLINE_PREFETCH", 0, 0, 100_000);
         int maxDeliveryCount = r.integer("NEARLINE_MAX_DELIVERY_COUNT", 10, 1, 2000);
         long renewMs = r.integer("NEARLINE_LOCK_RENEWAL_MARGIN_MS", 10_000, 0, 300_000);
+        long lockMs = r.integer("NEARLINE_LOCK_DURATION_MS", (int) DEFAULT_LOCK_DURATION.toMillis(), 5_000, 300_000);
         long drainMs = r.integer("NEARLINE_DRAIN_TIMEOUT_MS", (int) DEFAULT_DRAIN_TIMEOUT.toMillis(), 0, 3_600_000);
+        long graceMs = r.integer("NEARLINE_GRACE_PERIOD_MS", (int) DEFAULT_GRACE_PERIOD.toMillis(), 1_000, 3_600_000);
+        if (graceMs - drainMs < MIN_CLOSE_RESERVE.toMillis()) {
+            r.problems.add("NEARLINE_GRACE_PERIOD_MS (" + graceMs + ") must be at least NEARLINE_DRAIN_TIMEOUT_MS ("
+                    + drainMs + ") + " + MIN_CLOSE_RESERVE.toMillis() + ": after the drain the worker needs time to "
+                    + "abandon what is left and close the transport; set it to the pod's terminationGracePeriodSeconds "
+                    + "x 1000 and keep the drain timeout at least 5000 below it");
+        }
         long backoffMs = r.integer("NEARLINE_BACKOFF_MS", 1000, 1, 600_000);
         String ttl = r.optional("NEARLINE_REPLY_TTL_MS");
         Duration replyTtl = ttl == null ? null : Duration.ofMillis(r.integer("NEARLINE_REPLY_TTL_MS", 0, 1, Integer.MAX_VALUE));
@@ -140,7 +174,8 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
         }
         return new WorkerConfig(Path.of(Objects.requireNonNull(pipeline)), cs, ns, queue, topic, subscription,
                 concurrency, batchMax, Duration.ofMillis(batchWaitMs), maxInFlight, batching, prefetch, maxDeliveryCount,
-                Duration.ofMillis(renewMs), Duration.ofMillis(drainMs), Duration.ofMillis(backoffMs), replyTtl, port);
+                Duration.ofMillis(renewMs), Duration.ofMillis(lockMs), Duration.ofMillis(drainMs), Duration.ofMillis(graceMs),
+                Duration.ofMillis(backoffMs), replyTtl, port);
     }
 
     /** Collects problems instead of failing on the first, so one start names every bad variable. */

@@ -123,7 +123,9 @@ public final class WorkerMain {
                 .batching(config.batching())
                 .maxDeliveryCount(config.maxDeliveryCount())
                 .lockRenewalMargin(config.lockRenewalMargin())
+                .lockDuration(config.lockDuration())
                 .drainTimeout(config.drainTimeout())
+                .gracePeriod(config.gracePeriod())
                 .backoff(config.backoff())
                 .meterRegistry(registry)
                 .build();

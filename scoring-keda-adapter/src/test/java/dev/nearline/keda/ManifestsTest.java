@@ -119,13 +119,17 @@ class ManifestsTest {
     }
 
     @Test
-    void deployments_gracePeriodCoversTheDrainTimeoutWithMargin() {
+    void deployments_gracePeriodCoversTheDrainTimeoutWithMarginAndTheWorkersOwn() {
         for (JsonNode d : kind("Deployment")) {
             JsonNode c = d.at("/spec/template/spec/containers/0");
             long drainMs = Long.parseLong(value(env(c), "NEARLINE_DRAIN_TIMEOUT_MS",
                     Long.toString(WorkerConfig.DEFAULT_DRAIN_TIMEOUT.toMillis())));
             long grace = d.at("/spec/template/spec/terminationGracePeriodSeconds").asLong(30);
             assertThat(grace * 1000).as(d.at("/metadata/name").asText()).isGreaterThanOrEqualTo(drainMs + 5000);
+            // the worker plans its shutdown within its own grace period: it must not be longer than the pod's
+            long workerGraceMs = Long.parseLong(value(env(c), "NEARLINE_GRACE_PERIOD_MS",
+                    Long.toString(WorkerConfig.DEFAULT_GRACE_PERIOD.toMillis())));
+            assertThat(workerGraceMs).as(d.at("/metadata/name").asText()).isLessThanOrEqualTo(grace * 1000);
         }
     }
 

@@ -11,7 +11,13 @@ import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.core.Pipeline;
+import dev.nearline.keda.internal.HttpEndpoints;
+import dev.nearline.keda.standin.NetworkCut;
 import dev.nearline.keda.standin.ServiceBusStandIn;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QueueWorkerServiceBusTest {
     private static final String REPLIES = "-replies";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
     @TempDir
     static Path dir;
     private static ServiceBusStandIn standIn;
@@ -45,6 +53,8 @@ class QueueWorkerServiceBusTest {
         for (String q : List.of("bulk", "poison", "crash", "drain", "drain-timeout", "retry", "expired", "async")) {
             b.queue(q, 4).queue(q + REPLIES, 4);
         }
+        // every cut connection counts a delivery of what it held: room for a few
+        b.queue("outage", 10).queue("outage" + REPLIES, 10);
         standIn = b.start();
         pipeline = TinyPipeline.write(dir);
         reference = Pipeline.load(pipeline);
@@ -320,6 +330,147 @@ class QueueWorkerServiceBusTest {
             assertThat(outputs).hasSize(n);
             assertScores(outputs, "a", n);
         }
+    }
+
+    @Test
+    void worker_connectionCutMidLoad_freesEverySlotGoesUnreadyLosesNothingAndDrainsWithinTheGracePeriod()
+            throws Exception {
+        int n = 1_000;
+        int m = 40;
+        // drain 4 s: every transport call is bounded at 2 s (drain / 2; the lock duration's share is larger)
+        Duration drain = Duration.ofSeconds(4);
+        Duration grace = Duration.ofSeconds(6);
+        try (Requester requester = new Requester(standIn.connectionString(), "outage", "outage" + REPLIES);
+             NetworkCut cable = NetworkCut.in(standIn)) {
+            requester.send(requests(requester, "o", n));
+            GatedScorer<Object, Object> gate = new GatedScorer<>(Pipeline.load(pipeline));
+            gate.allow(300); // then it holds what the worker has in flight, with most of the load still queued
+            ServiceBusTransport cut = ServiceBusTransport.builder().connectionString(cable.connectionString())
+                    .queue("outage").replyTimeToLive(Duration.ofMinutes(10)).build();
+            QueueWorker worker = worker(gate, cut).drainTimeout(drain).gracePeriod(grace).build();
+            HttpEndpoints http = HttpEndpoints.start(0, worker::isLive, worker::isReady, () -> "");
+            try {
+                worker.start();
+                await().atMost(Duration.ofSeconds(30)).until(() -> status(http, HttpEndpoints.READY) == 200);
+                List<ServiceBusReceivedMessage> replies = new ArrayList<>(requester.replies(100, Duration.ofMinutes(1)));
+                assertThat(replies).hasSize(100);
+
+                // 1. Mid-load, with messages in flight (held at the gate), the connection drops.
+                await().atMost(Duration.ofSeconds(30)).until(() -> gate.held() > 0);
+                cable.cut();
+                int held = gate.held();
+                gate.open(); // their replies and settlements go into the dead connection
+                await().atMost(Duration.ofSeconds(15)).until(() -> status(http, HttpEndpoints.READY) == 503);
+                await().atMost(Duration.ofSeconds(15)).until(() -> worker.inFlight() == 0);
+                assertThat(status(http, HttpEndpoints.READY)).as("still cut off").isEqualTo(503);
+                assertThat(status(http, HttpEndpoints.LIVE)).as("a short outage is no reason to restart").isEqualTo(200);
+
+                // 2. The broker is reachable again: ready, every request answered, every message accounted for.
+                cable.restore();
+                await().atMost(Duration.ofMinutes(2)).until(() -> status(http, HttpEndpoints.READY) == 200);
+                collectAnswers(requester, replies, "o", n, Duration.ofMinutes(2));
+                Map<String, JsonNode> outputs = byCorrelationId(replies);
+                assertThat(outputs).hasSize(n);
+                assertScores(outputs, "o", n);
+                Tally tally = quiescentTally(worker);
+                assertThat(tally.received()).as("received = settled + refused + timed out")
+                        .isEqualTo(tally.settled() + tally.refused() + tally.timedOut());
+                assertThat(tally.refused() + tally.timedOut()).as("the %d held when the connection dropped", held)
+                        .isGreaterThanOrEqualTo(held);
+
+                // 3. SIGTERM during a second outage, with replies pending: the shutdown stays inside the grace period.
+                gate.hold();
+                requester.send(requests(requester, "p", m));
+                await().atMost(Duration.ofSeconds(30)).until(() -> gate.held() > 0);
+                cable.cut();
+                CompletableFuture<QueueWorker.ShutdownSummary> stopping = CompletableFuture.supplyAsync(worker::shutdown);
+                gate.open();
+                QueueWorker.ShutdownSummary summary = stopping.get(1, TimeUnit.MINUTES);
+                assertThat(summary.took()).isLessThan(grace);
+                assertThat(worker.inFlight()).isZero();
+            } finally {
+                gate.open();
+                http.close();
+                worker.shutdown();
+            }
+
+            // 4. Nothing lost: a new worker answers the rest, the broker redelivers what the cut worker held.
+            QueueWorker next = worker(Pipeline.load(pipeline), transport("outage")).build();
+            next.start();
+            List<ServiceBusReceivedMessage> rest = new ArrayList<>();
+            collectAnswers(requester, rest, "p", m, Duration.ofMinutes(1));
+            await().atMost(Duration.ofSeconds(30)).until(() -> standIn.messageCount("outage") == 0);
+            next.shutdown();
+            Map<String, JsonNode> outputs = byCorrelationId(rest);
+            assertScores(outputs, "p", m);
+            assertThat(requester.deadLetters(1, Duration.ofMillis(300))).isEmpty();
+        }
+    }
+
+    private static int status(HttpEndpoints http, String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port() + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (java.io.IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** Adds replies to {@code replies} until requests {@code prefix}0 to {@code prefix}(n-1) all have one. */
+    private static void collectAnswers(Requester requester, List<ServiceBusReceivedMessage> replies, String prefix, int n,
+                                       Duration timeout) {
+        java.util.Set<String> missing = new java.util.HashSet<>();
+        IntStream.range(0, n).forEach(i -> missing.add(prefix + i));
+        replies.forEach(r -> missing.remove(r.getCorrelationId()));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!missing.isEmpty() && System.nanoTime() < deadline) {
+            for (ServiceBusReceivedMessage r : requester.replies(missing.size(), Duration.ofMillis(500))) {
+                replies.add(r);
+                missing.remove(r.getCorrelationId());
+            }
+        }
+    }
+
+    /** How the messages a worker received ended, by counter. */
+    private record Tally(double received, double settled, double refused, double timedOut) {
+    }
+
+    /**
+     * A tally taken when the worker is quiet: received before and after, with nothing in flight between,
+     * so that every message counted as received has ended and been counted (the worker counts a message
+     * received once it is in flight, and counts each way out before the message leaves).
+     */
+    private static Tally quiescentTally(QueueWorker worker) {
+        Tally[] quiet = new Tally[1];
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            double before = counter(worker, "nearline.worker.messages.received", null);
+            if (worker.inFlight() != 0) {
+                return false;
+            }
+            double settled = counter(worker, "nearline.worker.messages.settled", null);
+            double refused = counter(worker, "nearline.worker.settle.failures", null);
+            double timedOut = 0;
+            for (String call : List.of("reply", "complete", "abandon", "dead_letter")) {
+                timedOut += counter(worker, "nearline.worker.transport.timeouts", call);
+            }
+            if (counter(worker, "nearline.worker.messages.received", null) != before) {
+                return false;
+            }
+            quiet[0] = new Tally(before, settled, refused, timedOut);
+            return true;
+        });
+        return quiet[0];
+    }
+
+    private static double counter(QueueWorker worker, String name, String call) {
+        var search = worker.meterRegistry().find(name);
+        if (call != null) {
+            search = search.tag("call", call);
+        }
+        return search.counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
     }
 
     /** A scorer whose every record fails with one kind. */

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class QueueWorkerTest {
 
     /** A pipeline scoring {@code {"x": n}} as {@code n * 2}. */
-    private static Scorer<JsonNode, Double> doubling() {
+    static Scorer<JsonNode, Double> doubling() {
         Model model = new Model() {
             @Override
             public ModelSignature signature() {

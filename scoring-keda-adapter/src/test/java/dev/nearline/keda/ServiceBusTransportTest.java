@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link ServiceBusTransport} through the real Service Bus SDK against the embedded-Artemis stand-in:
- * receive, reply, complete, abandon, dead-letter, close.
+ * receive, reply, complete, abandon, dead-letter, probe, close.
  */
 class ServiceBusTransportTest {
     private static ServiceBusStandIn standIn;
@@ -58,6 +58,8 @@ class ServiceBusTransportTest {
             assertThat(got).extracting(InboundMessage::replyTo).containsOnly("t-replies");
             assertThat(got.stream().map(m -> ((ServiceBusReceivedMessage) m.handle()).getLockToken()).distinct())
                     .as("unique lock tokens").hasSize(4);
+            assertThat(transport.isConnected()).as("no probe has succeeded yet").isFalse();
+            assertThat(transport.probe()).succeedsWithin(Duration.ofSeconds(20));
             assertThat(transport.isConnected()).isTrue();
             Map<String, InboundMessage> byId = got.stream().collect(Collectors.toMap(InboundMessage::messageId, m -> m));
             transport.reply(new Reply("t-replies", null, "s0", "r:s0", "{\"ok\":1}".getBytes(StandardCharsets.UTF_8),
@@ -113,6 +115,9 @@ class ServiceBusTransportTest {
             List<InboundMessage> got = receiveAll(first, 1);
             assertThat(got).hasSize(1);
             first.close(); // unsettled: the broker hands it to the next consumer
+            assertThat(first.isConnected()).isFalse();
+            assertThat(first.probe()).failsWithin(Duration.ofSeconds(1)).withThrowableThat()
+                    .withMessageContaining("closed");
 
             try (ServiceBusTransport second = transport()) {
                 List<InboundMessage> again = receiveAll(second, 1);

@@ -34,6 +34,8 @@ class WorkerConfigTest {
         assertThat(c.maxDeliveryCount()).isEqualTo(10);
         assertThat(c.lockRenewalMargin()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.drainTimeout()).isEqualTo(WorkerConfig.DEFAULT_DRAIN_TIMEOUT);
+        assertThat(c.gracePeriod()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.lockDuration()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.httpPort()).isEqualTo(WorkerConfig.DEFAULT_HTTP_PORT);
         assertThat(c.replyTimeToLive()).isNull();
     }
@@ -76,6 +78,39 @@ class WorkerConfigTest {
                 .hasMessageContaining("NEARLINE_CONCURRENCY must be between 1 and 1024, got 0")
                 .hasMessageContaining("NEARLINE_BATCHING must be true or false, got 'yes'")
                 .hasMessageContaining("NEARLINE_TRANSPORT: unknown transport 'rabbitmq'");
+    }
+
+    @Test
+    void fromEnvironment_gracePeriodAndLockDuration_readAndRangeChecked() {
+        Map<String, String> env = minimal();
+        env.put("NEARLINE_GRACE_PERIOD_MS", "45000");
+        env.put("NEARLINE_DRAIN_TIMEOUT_MS", "30000");
+        env.put("NEARLINE_LOCK_DURATION_MS", "120000");
+        WorkerConfig c = WorkerConfig.fromEnvironment(env);
+        assertThat(c.gracePeriod()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.lockDuration()).isEqualTo(Duration.ofMinutes(2));
+
+        env.put("NEARLINE_LOCK_DURATION_MS", "1000");
+        env.put("NEARLINE_GRACE_PERIOD_MS", "soon");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(env))
+                .hasMessageContaining("NEARLINE_LOCK_DURATION_MS must be between 5000 and 300000, got 1000")
+                .hasMessageContaining("NEARLINE_GRACE_PERIOD_MS must be an integer, got 'soon'");
+    }
+
+    @Test
+    void fromEnvironment_drainTimeoutLeavingNoRoomInTheGracePeriod_namesBothVariables() {
+        Map<String, String> env = minimal();
+        env.put("NEARLINE_DRAIN_TIMEOUT_MS", "29500"); // the default grace period is 30000
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(env))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("NEARLINE_GRACE_PERIOD_MS (30000) must be at least NEARLINE_DRAIN_TIMEOUT_MS (29500) + 1000");
+    }
+
+    @Test
+    void fromEnvironment_everyVariableItReads_isListed() {
+        assertThat(WorkerConfig.VARIABLES).contains("NEARLINE_GRACE_PERIOD_MS", "NEARLINE_LOCK_DURATION_MS")
+                .doesNotHaveDuplicates();
     }
 
     @Test

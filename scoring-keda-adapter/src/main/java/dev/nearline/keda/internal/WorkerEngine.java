@@ -20,17 +20,23 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -40,19 +46,29 @@ import org.slf4j.MDC;
 
 /**
  * The worker's machinery behind {@code QueueWorker}: receive loops, scoring (one {@code scoreAll} per
- * receive batch, or {@code scoreAsync} per record), reply-then-settle, lock renewal and the drain on
- * shutdown. Thread-safe.
+ * receive batch, or {@code scoreAsync} per record), reply-then-settle, lock renewal, broker probes, the
+ * health rules and the drain on shutdown. Every transport call is bounded ({@link #callTimeout}): a call
+ * that has not completed in time frees its in-flight slot, is counted, and leaves the message to the
+ * broker's redelivery. Thread-safe.
  */
 public final class WorkerEngine {
     private static final Logger log = LoggerFactory.getLogger(WorkerEngine.class);
     private static final Duration PERMIT_POLL = Duration.ofMillis(100);
-    private static final Duration ABANDON_WAIT = Duration.ofSeconds(5);
+    /** Least transport-call timeout, whatever the lock duration and drain timeout: a round trip can take this. */
+    static final Duration MIN_CALL_TIMEOUT = Duration.ofSeconds(1);
+    /** How often the broker is probed. */
+    static final Duration PROBE_INTERVAL = Duration.ofSeconds(1);
+    /** Longest a probe may take: on a working connection it is a local check, so this is generous. */
+    static final Duration MAX_PROBE_TIMEOUT = Duration.ofSeconds(2);
+    /** Least part of the grace period left after the drain, for abandoning leftovers and closing. */
+    public static final Duration MIN_CLOSE_RESERVE = Duration.ofSeconds(1);
+    private static final long IDLE = Long.MIN_VALUE;
 
-    /** Settings, validated by the public builder. */
+    /** Settings, validated by the public builder; the combination is checked here too. */
     public record Options(String name, int concurrency, int maxBatchSize, Duration batchWait, int maxInFlight,
                           boolean batching, int maxDeliveryCount, Duration lockRenewalMargin, Duration drainTimeout,
-                          Duration backoff, Duration stallTimeout) {
-        /** Checks for nulls. */
+                          Duration backoff, Duration stallTimeout, Duration lockDuration, Duration gracePeriod) {
+        /** Checks for nulls, and that the grace period leaves room after the drain. */
         public Options {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(batchWait, "batchWait");
@@ -60,11 +76,37 @@ public final class WorkerEngine {
             Objects.requireNonNull(drainTimeout, "drainTimeout");
             Objects.requireNonNull(backoff, "backoff");
             Objects.requireNonNull(stallTimeout, "stallTimeout");
+            Objects.requireNonNull(lockDuration, "lockDuration");
+            Objects.requireNonNull(gracePeriod, "gracePeriod");
+            if (gracePeriod.minus(drainTimeout).compareTo(MIN_CLOSE_RESERVE) < 0) {
+                throw new IllegalArgumentException("gracePeriod (" + gracePeriod.toMillis() + " ms) must exceed drainTimeout ("
+                        + drainTimeout.toMillis() + " ms) by at least " + MIN_CLOSE_RESERVE.toMillis() + " ms, to leave time "
+                        + "for abandoning leftovers and closing the transport; set gracePeriod to the pod's "
+                        + "terminationGracePeriodSeconds");
+            }
         }
     }
 
-    /** What a shutdown did: messages settled while draining, abandoned at the end, and how long it took. */
+    /**
+     * What a shutdown did: messages that left the worker while draining (settled, or released after a
+     * call timed out), messages abandoned at the end, and how long it took.
+     */
     public record Summary(int drained, int abandoned, Duration took) {
+    }
+
+    /** The transport calls the worker bounds, as the {@code call} tag of the timeout counter names them. */
+    enum Call {
+        REPLY, COMPLETE, ABANDON, DEAD_LETTER, RENEW_LOCK, PROBE;
+
+        final String tag = name().toLowerCase(java.util.Locale.ROOT);
+
+        static Call of(Action action) {
+            return switch (action) {
+                case COMPLETE -> COMPLETE;
+                case ABANDON -> ABANDON;
+                case DEAD_LETTER -> DEAD_LETTER;
+            };
+        }
     }
 
     private final Scorer<? super JsonNode, ?> scorer;
@@ -73,10 +115,13 @@ public final class WorkerEngine {
     private final WorkerMetrics metrics;
     private final InstantSource clock;
     private final Ticker ticker;
+    private final long callTimeoutNanos;
+    private final long probeTimeoutNanos;
+    private final long stallWindowNanos;
 
     private final Semaphore permits;
     private final Set<Work> inFlight = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger settledCount = new AtomicInteger();
+    private final AtomicInteger endedCount = new AtomicInteger();
     private final ReentrantLock drainLock = new ReentrantLock();
     private final Condition drainedCondition = drainLock.newCondition();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
@@ -84,13 +129,28 @@ public final class WorkerEngine {
     private final AtomicBoolean shutdownStarted = new AtomicBoolean();
     private final CompletableFuture<Summary> summary = new CompletableFuture<>();
     private final AtomicLong pausedUntilNanos = new AtomicLong();
-    private final List<Thread> loops = new ArrayList<>();
-    private final long[] heartbeats;
+    private final List<Thread> loops = new CopyOnWriteArrayList<>();
     private final AtomicBoolean loopDied = new AtomicBoolean();
     private final AtomicBoolean renewalUnsupported = new AtomicBoolean();
+    /** Fires call timeouts; its tasks never call the transport, so a transport that blocks cannot stop it. */
+    private final ScheduledThreadPoolExecutor timer;
+    /** Starts probes and lock renewals. */
+    private final ScheduledThreadPoolExecutor housekeeping;
+
+    // Health. Receive progress and in-receive times are ticker nanos written by the loops and read by
+    // the health endpoint's thread, hence atomics.
+    private final AtomicLong lastReceiveProgress = new AtomicLong();
+    private final AtomicLongArray inReceiveSince;
+    // Evidence about the broker, ordered by a sequence number: the latest wins.
+    private final AtomicLong evidenceSeq = new AtomicLong();
+    private final AtomicLong lastGood = new AtomicLong();
+    private final AtomicLong lastBad = new AtomicLong();
+    private final AtomicBoolean unreachableReported = new AtomicBoolean();
+    private final AtomicBoolean probing = new AtomicBoolean();
+
     private volatile boolean stopping;
-    private volatile long lastConnectedNanos;
-    private @Nullable ScheduledExecutorService renewer;
+    /** While shutting down: the ticker time by which every transport call must have ended. */
+    private volatile long callDeadlineNanos = Long.MAX_VALUE;
 
     /** An engine; nothing runs until {@link #start()}. It owns {@code scorer} and {@code transport}. */
     public WorkerEngine(Scorer<? super JsonNode, ?> scorer, Transport transport, Options options, WorkerMetrics metrics,
@@ -101,47 +161,85 @@ public final class WorkerEngine {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.callTimeoutNanos = callTimeout(options.lockDuration(), options.drainTimeout()).toNanos();
+        this.probeTimeoutNanos = Math.min(callTimeoutNanos, MAX_PROBE_TIMEOUT.toNanos());
+        this.stallWindowNanos = options.stallTimeout().plus(options.batchWait()).plus(options.backoff()).toNanos();
         this.permits = new Semaphore(options.maxInFlight());
-        this.heartbeats = new long[options.concurrency()];
+        this.inReceiveSince = new AtomicLongArray(options.concurrency());
+        for (int i = 0; i < options.concurrency(); i++) {
+            inReceiveSince.set(i, IDLE);
+        }
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "nearline-" + options.name() + "-timer"));
+        this.timer.setRemoveOnCancelPolicy(true);
+        this.timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.housekeeping = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "nearline-" + options.name() + "-probe"));
+        this.housekeeping.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
-    /** Messages received and not yet settled. */
+    /**
+     * The bound on every reply, settle and lock-renewal call:
+     * {@code max(1 s, min(lockDuration / 4, drainTimeout / 2))}. A reply and the settle after it then take
+     * at most half the lock, leaving the other half for receiving and scoring (a settle after the lock
+     * expired is refused anyway), and a message whose reply was in flight when the drain began is
+     * settled or released within the drain timeout.
+     */
+    public static Duration callTimeout(Duration lockDuration, Duration drainTimeout) {
+        Duration derived = lockDuration.dividedBy(4);
+        Duration half = drainTimeout.dividedBy(2);
+        if (half.compareTo(derived) < 0) {
+            derived = half;
+        }
+        return derived.compareTo(MIN_CALL_TIMEOUT) < 0 ? MIN_CALL_TIMEOUT : derived;
+    }
+
+    /** Messages received and not yet settled or released. */
     public int inFlight() {
         return inFlight.size();
     }
 
-    /** Starts the receive loops and the lock renewer. */
+    /** Starts the receive loops, the broker probe and the lock renewer. */
     public void start() {
+        if (shutdownStarted.get()) {
+            throw new IllegalStateException("worker '" + options.name() + "' was shut down");
+        }
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("worker '" + options.name() + "' was already started");
         }
         if (!options.lockRenewalMargin().isZero()) {
-            ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> daemon(r,
-                    "nearline-" + options.name() + "-lock-renewer"));
             long period = Math.max(50, Math.min(1000, options.lockRenewalMargin().toMillis() / 4));
-            s.scheduleWithFixedDelay(this::renewDueLocks, period, period, TimeUnit.MILLISECONDS);
-            renewer = s;
+            housekeeping.scheduleWithFixedDelay(guarded("lock renewal", this::renewDueLocks), period, period,
+                    TimeUnit.MILLISECONDS);
         }
-        lastConnectedNanos = ticker.read();
+        housekeeping.scheduleWithFixedDelay(guarded("probe", this::probe), 0, PROBE_INTERVAL.toNanos(),
+                TimeUnit.NANOSECONDS);
+        lastReceiveProgress.set(ticker.read());
         for (int i = 0; i < options.concurrency(); i++) {
             int index = i;
-            heartbeats[i] = ticker.read();
             Thread t = daemon(() -> loop(index), "nearline-" + options.name() + "-receive-" + (i + 1));
             loops.add(t);
             t.start();
         }
-        log.info("worker '{}' started: concurrency={} maxBatchSize={} maxInFlight={} batching={}", options.name(),
-                options.concurrency(), options.maxBatchSize(), options.maxInFlight(), options.batching());
-    }
-
-    /** Ready: started, not stopping, and the transport connected. */
-    public boolean isReady() {
-        return started.get() && !stopping && transport.isConnected();
+        log.info("worker '{}' started: concurrency={} maxBatchSize={} maxInFlight={} batching={} callTimeout={}ms "
+                        + "drainTimeout={}ms gracePeriod={}ms", options.name(), options.concurrency(), options.maxBatchSize(),
+                options.maxInFlight(), options.batching(), TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos),
+                options.drainTimeout().toMillis(), options.gracePeriod().toMillis());
     }
 
     /**
-     * Live: no receive loop died, none is stuck past the stall timeout, and the transport has not been
-     * disconnected for longer than the stall timeout.
+     * Ready: started, not stopping, the transport connected, and the latest evidence about the broker is
+     * good: the last probe succeeded, and no receive failed and no transport call timed out since
+     * (a call that times out after good evidence that arrived while it was pending is old news and ignored).
+     */
+    public boolean isReady() {
+        return started.get() && !stopping && transport.isConnected() && brokerReachable();
+    }
+
+    /**
+     * Live: no receive loop died, none is stuck in one receive call, and the worker made receive progress
+     * within the stall window (stall timeout + batch wait + backoff, the longest a healthy loop waits on
+     * its own). Receive progress is a receive call that returned messages, or one that returned none
+     * while the broker was reachable: an idle worker on an empty queue is live, a worker whose loops spin
+     * without receiving (every slot held) or whose broker stays unreachable is not.
      */
     public boolean isLive() {
         if (loopDied.get()) {
@@ -151,11 +249,12 @@ public final class WorkerEngine {
             return true;
         }
         long now = ticker.read();
-        if (now - lastConnectedNanos > options.stallTimeout().toNanos()) {
-            return false; // the broker has been out of reach too long: let Kubernetes restart the pod
+        if (now - lastReceiveProgress.get() > stallWindowNanos) {
+            return false;
         }
-        for (long beat : heartbeats) {
-            if (now - beat > options.stallTimeout().toNanos()) {
+        for (int i = 0; i < inReceiveSince.length(); i++) {
+            long since = inReceiveSince.get(i);
+            if (since != IDLE && now - since > stallWindowNanos) {
                 return false;
             }
         }
@@ -167,10 +266,6 @@ public final class WorkerEngine {
     private void loop(int index) {
         try {
             while (!stopping) {
-                heartbeats[index] = ticker.read();
-                if (transport.isConnected()) {
-                    lastConnectedNanos = heartbeats[index];
-                }
                 long pause = pausedUntilNanos.get() - ticker.read();
                 if (pause > 0) {
                     stopSignal.await(pause, TimeUnit.NANOSECONDS);
@@ -181,17 +276,26 @@ public final class WorkerEngine {
                     continue;
                 }
                 List<InboundMessage> batch;
+                long evidenceBefore = evidenceSeq.get();
+                inReceiveSince.set(index, ticker.read());
                 try {
                     batch = stopping ? List.of() : transport.receive(n, options.batchWait());
                 } catch (RuntimeException e) {
                     permits.release(n);
                     metrics.receiveFailed();
+                    bad("receive failed: " + e, evidenceBefore);
                     log.warn("worker '{}': receive failed, retrying in {}: {}", options.name(), options.backoff(),
                             e.toString());
                     stopSignal.await(options.backoff().toNanos(), TimeUnit.NANOSECONDS);
                     continue;
+                } catch (InterruptedException e) {
+                    permits.release(n);
+                    throw e;
+                } finally {
+                    inReceiveSince.set(index, IDLE);
                 }
                 permits.release(n - batch.size());
+                receiveReturned(batch.size());
                 if (!batch.isEmpty()) {
                     process(batch);
                 }
@@ -203,6 +307,19 @@ public final class WorkerEngine {
             log.error("worker '{}': receive loop {} died", options.name(), index + 1, e);
             throw e;
         }
+    }
+
+    /**
+     * Receive progress: messages prove the link works; an empty receive counts only while the broker is
+     * known to be reachable, since a dead link also returns nothing.
+     */
+    private void receiveReturned(int received) {
+        if (received > 0) {
+            good();
+        } else if (!(transport.isConnected() && brokerReachable())) {
+            return;
+        }
+        lastReceiveProgress.accumulateAndGet(ticker.read(), Math::max);
     }
 
     /** Waits for at least one in-flight permit, then takes up to a batch; 0 when none came in time. */
@@ -219,12 +336,19 @@ public final class WorkerEngine {
 
     private void process(List<InboundMessage> batch) {
         long receivedNanos = ticker.read();
-        metrics.received(batch.size());
-        Instant now = clock.instant();
-        List<Work> valid = new ArrayList<>(batch.size());
+        List<Work> works = new ArrayList<>(batch.size());
         for (InboundMessage m : batch) {
             Work w = new Work(m, receivedNanos);
             inFlight.add(w);
+            works.add(w);
+        }
+        // Counted once in flight, just as every way out is counted before the message leaves: so at any
+        // moment the received count is at most the messages ended plus those in flight.
+        metrics.received(batch.size());
+        Instant now = clock.instant();
+        List<Work> valid = new ArrayList<>(batch.size());
+        for (Work w : works) {
+            InboundMessage m = w.message;
             if (m.messageId().isEmpty()) {
                 finish(w, null, ScoringException.invalidInput("request has no MessageId, so no reply could be matched"
                         + " to it; set MessageId on every request"), 0);
@@ -309,7 +433,7 @@ public final class WorkerEngine {
 
     private void finish(Work w, @Nullable Object value, @Nullable ScoringException error, long scoreNanos) {
         if (w.settling.get()) {
-            return; // abandoned by a shutdown that could not wait for it
+            return; // taken over by a shutdown that could not wait for it
         }
         InboundMessage m = w.message;
         Kind kind = error == null ? null : error.kind();
@@ -324,39 +448,46 @@ public final class WorkerEngine {
         String description = error == null ? "" : String.valueOf(error.getMessage());
         String replyTo = m.replyTo();
         boolean sendReply = decision.reply() && replyTo != null && !replyTo.isEmpty() && !m.messageId().isEmpty();
-        CompletableFuture<Void> replied;
-        if (sendReply) {
-            Reply reply;
-            try {
-                reply = buildReply(w, replyTo, value, error, scoreNanos);
-            } catch (RuntimeException e) {
-                ScoringException internal = asScoringException(e);
-                if (error == null) {
-                    // e.g. an output Jackson cannot write: answer with the error instead
-                    finish(w, null, internal, scoreNanos);
-                } else {
-                    settle(w, Action.ABANDON, null, "", kindLabel);
-                }
-                return;
-            }
-            replied = safely(() -> transport.reply(reply));
-        } else {
-            replied = CompletableFuture.completedFuture(null);
+        if (!sendReply) {
+            settle(w, decision.action(), decision.reason(), description, kindLabel);
+            return;
         }
-        replied.whenComplete((ok, replyError) -> {
-            if (replyError != null) {
+        Reply reply;
+        try {
+            reply = buildReply(w, replyTo, value, error, scoreNanos);
+        } catch (RuntimeException e) {
+            ScoringException internal = asScoringException(e);
+            if (error == null) {
+                // e.g. an output Jackson cannot write: answer with the error instead
+                finish(w, null, internal, scoreNanos);
+            } else {
+                settle(w, Action.ABANDON, null, "", kindLabel);
+            }
+            return;
+        }
+        long evidenceBefore = evidenceSeq.get();
+        bounded(Call.REPLY, callTimeoutNanos, () -> transport.reply(reply), (ok, replyError) -> {
+            if (replyError == null) {
+                metrics.reply(true);
+                good();
+                settle(w, decision.action(), decision.reason(), description, kindLabel);
+            } else if (isTimeout(replyError)) {
+                if (w.settling.compareAndSet(false, true)) {
+                    end(w); // not settled: left to the broker
+                }
+                bad("a reply timed out", evidenceBefore);
+                withMdc(m, () -> log.warn("worker '{}': messageId={} reply to {} did not complete within {} ms; "
+                        + "releasing the request, which the broker redelivers when its lock expires", options.name(),
+                        m.messageId(), replyTo, TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos)));
+            } else {
                 metrics.reply(false);
                 withMdc(m, () -> log.warn("worker '{}': messageId={} reply to {} failed, abandoning the request so "
                         + "that it is scored again: {}", options.name(), m.messageId(), replyTo, replyError.toString()));
                 settle(w, Action.ABANDON, null, "", kindLabel);
-                return;
             }
-            if (sendReply) {
-                metrics.reply(true);
-            }
-            settle(w, decision.action(), decision.reason(), description, kindLabel);
         });
     }
+
 
     private Reply buildReply(Work w, String replyTo, @Nullable Object value, @Nullable ScoringException error,
                              long scoreNanos) {
@@ -377,40 +508,51 @@ public final class WorkerEngine {
         return new Reply(replyTo, m.replyToSessionId(), m.messageId(), "r:" + m.messageId(), body, props);
     }
 
+
     private void settle(Work w, Action action, @Nullable String reason, String description, String kindLabel) {
         if (!w.settling.compareAndSet(false, true)) {
             return;
         }
         InboundMessage m = w.message;
-        CompletableFuture<Void> f = switch (action) {
-            case COMPLETE -> safely(() -> transport.complete(m));
-            case ABANDON -> safely(() -> transport.abandon(m));
-            case DEAD_LETTER -> safely(() -> transport.deadLetter(m, Objects.requireNonNull(reason), description));
-        };
-        f.whenComplete((ok, error) -> {
-            if (error == null) {
-                metrics.settled(action, kindLabel, ticker.read() - w.receivedNanos);
-                withMdc(m, () -> {
-                    if (action == Action.DEAD_LETTER) {
-                        log.warn("worker '{}': messageId={} dead-lettered reason={} description={}", options.name(),
-                                m.messageId(), reason, description);
-                    } else if (log.isDebugEnabled()) {
-                        log.debug("worker '{}': messageId={} settled action={} kind={}", options.name(), m.messageId(), action,
-                                kindLabel);
-                    }
-                });
-            } else {
-                metrics.settleFailed(action);
-                withMdc(m, () -> log.warn("worker '{}': messageId={} {} failed; the broker redelivers the message "
-                        + "when its lock expires: {}", options.name(), m.messageId(), action, error.toString()));
+        long evidenceBefore = evidenceSeq.get();
+        bounded(Call.of(action), callTimeoutNanos, () -> switch (action) {
+            case COMPLETE -> transport.complete(m);
+            case ABANDON -> transport.abandon(m);
+            case DEAD_LETTER -> transport.deadLetter(m, Objects.requireNonNull(reason), description);
+        }, (ok, error) -> {
+            try {
+                if (error == null) {
+                    good();
+                    metrics.settled(action, kindLabel, ticker.read() - w.receivedNanos);
+                    withMdc(m, () -> {
+                        if (action == Action.DEAD_LETTER) {
+                            log.warn("worker '{}': messageId={} dead-lettered reason={} description={}", options.name(),
+                                    m.messageId(), reason, description);
+                        } else if (log.isDebugEnabled()) {
+                            log.debug("worker '{}': messageId={} settled action={} kind={}", options.name(), m.messageId(),
+                                    action, kindLabel);
+                        }
+                    });
+                } else if (isTimeout(error)) {
+                    bad("a settlement timed out", evidenceBefore);
+                    withMdc(m, () -> log.warn("worker '{}': messageId={} {} did not complete within {} ms; releasing it, "
+                                    + "the broker redelivers it when its lock expires", options.name(), m.messageId(), action,
+                            TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos)));
+                } else {
+                    metrics.settleFailed(action);
+                    withMdc(m, () -> log.warn("worker '{}': messageId={} {} failed; the broker redelivers the message "
+                            + "when its lock expires: {}", options.name(), m.messageId(), action, error.toString()));
+                }
+            } finally {
+                end(w);
             }
-            done(w);
         });
     }
 
-    private void done(Work w) {
+    /** The message leaves the worker: its slot is free. Idempotent. */
+    private void end(Work w) {
         if (inFlight.remove(w)) {
-            settledCount.incrementAndGet();
+            endedCount.incrementAndGet();
             permits.release();
         }
         if (stopping) {
@@ -423,7 +565,7 @@ public final class WorkerEngine {
         }
     }
 
-    // ------------------------------------------------------------------ lock renewal
+    // ------------------------------------------------------------------ lock renewal, probes, evidence
 
     /** Renews the locks of in-flight messages that expire within the renewal margin. */
     public void renewDueLocks() {
@@ -436,15 +578,14 @@ public final class WorkerEngine {
             if (w.settling.get() || until == null || until.isAfter(horizon) || !w.renewing.compareAndSet(false, true)) {
                 continue;
             }
-            safelyInstant(() -> transport.renewLock(w.message)).whenComplete((newUntil, error) -> {
+            bounded(Call.RENEW_LOCK, callTimeoutNanos, () -> transport.renewLock(w.message), (newUntil, error) -> {
                 w.renewing.set(false);
                 if (error == null) {
                     w.lockedUntil = newUntil;
                     metrics.renewal(true);
                     return;
                 }
-                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable cause = unwrap(error);
                 if (cause instanceof UnsupportedOperationException) {
                     if (renewalUnsupported.compareAndSet(false, true)) {
                         log.info("worker '{}': lock renewal off: {}", options.name(), cause.getMessage());
@@ -458,128 +599,305 @@ public final class WorkerEngine {
         }
     }
 
+    /** One bounded probe of the broker, unless one is pending; its result is evidence for readiness. */
+    private void probe() {
+        if (stopping || !probing.compareAndSet(false, true)) {
+            return;
+        }
+        long evidenceBefore = evidenceSeq.get();
+        bounded(Call.PROBE, probeTimeoutNanos, transport::probe, (ok, error) -> {
+            probing.set(false);
+            if (error == null) {
+                good();
+            } else {
+                bad(isTimeout(error) ? "a probe did not answer within " + TimeUnit.NANOSECONDS.toMillis(probeTimeoutNanos)
+                        + " ms" : "a probe failed: " + unwrap(error), evidenceBefore);
+            }
+        });
+    }
+
+    /** Whether the latest evidence about the broker is good (or there is none yet). */
+    private boolean brokerReachable() {
+        long bad = lastBad.get();
+        return bad == 0 || lastGood.get() > bad;
+    }
+
+    /** The broker answered. */
+    private void good() {
+        lastGood.accumulateAndGet(evidenceSeq.incrementAndGet(), Math::max);
+        if (brokerReachable() && unreachableReported.compareAndSet(true, false)) {
+            log.info("worker '{}': the broker answers again", options.name());
+        }
+    }
+
+    /**
+     * The broker did not answer something asked when the evidence sequence stood at {@code before};
+     * ignored if good evidence arrived since (the failure is older news).
+     */
+    private void bad(String what, long before) {
+        if (lastGood.get() > before) {
+            return;
+        }
+        lastBad.accumulateAndGet(evidenceSeq.incrementAndGet(), Math::max);
+        if (unreachableReported.compareAndSet(false, true)) {
+            log.warn("worker '{}': the broker does not answer ({}); not ready until it does", options.name(), what);
+        }
+    }
+
+    /**
+     * Calls the transport and hands the outcome to {@code then}, bounding the wait: if the call has not
+     * completed within {@code timeoutNanos}, or by the shutdown's current deadline, {@code then} gets a
+     * {@link TimeoutException} (the timeout counted first). {@code then} runs exactly once, on whichever
+     * thread decided; it is attached and the timeout armed before the call, so both also work when the call
+     * blocks its caller. The transport's own future is left alone: it may still complete later.
+     */
+    private <T> void bounded(Call call, long timeoutNanos, Supplier<CompletableFuture<T>> op,
+                             BiConsumer<? super T, ? super Throwable> then) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        out.whenComplete((value, error) -> {
+            try {
+                then.accept(value, error);
+            } catch (RuntimeException e) {
+                log.error("worker '{}': handling the outcome of a {} call failed", options.name(), call.tag, e);
+            }
+        });
+        long deadline = callDeadlineNanos;
+        long timeout = deadline == Long.MAX_VALUE ? timeoutNanos : Math.min(timeoutNanos, deadline - ticker.read());
+        if (timeout <= 0) {
+            metrics.timedOut(call.tag);
+            out.completeExceptionally(new TimeoutException(call.tag + " not attempted: the shutdown deadline has passed"));
+            return;
+        }
+        AtomicBoolean decided = new AtomicBoolean();
+        long millis = TimeUnit.NANOSECONDS.toMillis(timeout);
+        Runnable expire = () -> {
+            if (decided.compareAndSet(false, true)) {
+                metrics.timedOut(call.tag); // counted before anyone waiting on the call hears of it
+                out.completeExceptionally(new TimeoutException(call.tag + " did not complete within " + millis + " ms"));
+            }
+        };
+        ScheduledFuture<?> timeoutTask;
+        try {
+            timeoutTask = timer.schedule(expire, timeout, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            expire.run(); // the worker has stopped: nobody waits any more
+            return;
+        }
+        CompletableFuture<T> f;
+        try {
+            f = op.get();
+            if (f == null) {
+                f = CompletableFuture.failedFuture(new IllegalStateException("transport returned null for " + call.tag));
+            }
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((value, error) -> {
+            if (!decided.compareAndSet(false, true)) {
+                return; // too late: the worker has already moved on
+            }
+            timeoutTask.cancel(false);
+            if (error == null) {
+                out.complete(value);
+            } else {
+                out.completeExceptionally(error);
+            }
+        });
+    }
+
+    private static boolean isTimeout(Throwable t) {
+        return unwrap(t) instanceof TimeoutException;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
     // ------------------------------------------------------------------ shutdown
 
     /**
-     * Stops receiving, waits up to the drain timeout for in-flight messages to be replied to and
-     * settled, abandons the rest, then closes the transport and the scorer. Idempotent: later calls
-     * wait for the first one and return its summary.
+     * Stops receiving and spends the grace period in three parts: up to the drain timeout waiting for
+     * in-flight messages to be replied to and settled (calls in flight are cut off at its end); then up to a
+     * third of the rest abandoning what is left (what is still unsettled after that is released to the
+     * broker's redelivery); then up to another third closing the transport and the scorer (on their own
+     * threads: a close that hangs is left behind). The last third is the margin for the process to exit
+     * before SIGKILL. Idempotent: later calls wait for the first one and return its
+     * summary.
+     *
+     * @throws IllegalStateException if a concurrent first call has not finished within the grace period
      */
     public Summary shutdown() {
         if (!shutdownStarted.compareAndSet(false, true)) {
-            return summary.join();
+            try {
+                return summary.get(options.gracePeriod().toNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for worker '" + options.name()
+                        + "' to shut down", e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("worker '" + options.name() + "' did not finish shutting down within "
+                        + options.gracePeriod().toMillis() + " ms", e);
+            }
         }
+        try {
+            Summary s = drainAndClose();
+            summary.complete(s);
+            return s;
+        } catch (RuntimeException | Error e) {
+            summary.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    private Summary drainAndClose() {
         long t0 = ticker.read();
-        long deadline = t0 + options.drainTimeout().toNanos();
-        int settledBefore = settledCount.get();
+        long drainEnd = t0 + options.drainTimeout().toNanos();
+        long reserve = options.gracePeriod().minus(options.drainTimeout()).toNanos();
+        long leftoversEnd = drainEnd + reserve / 3;
+        long closeEnd = drainEnd + 2 * (reserve / 3);
+        callDeadlineNanos = drainEnd;
+        int endedBefore = endedCount.get();
         stopping = true;
         stopSignal.countDown();
-        log.info("worker '{}': shutting down; {} messages in flight, drain timeout {}", options.name(),
-                inFlight.size(), options.drainTimeout());
+        log.info("worker '{}': shutting down; {} messages in flight, drain timeout {} ms, grace period {} ms",
+                options.name(), inFlight.size(), options.drainTimeout().toMillis(), options.gracePeriod().toMillis());
         try {
             for (Thread t : loops) {
-                long left = deadline - ticker.read();
+                long left = drainEnd - ticker.read();
                 if (left > 0) {
                     t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 }
             }
-            drainLock.lock();
-            try {
-                while (!inFlight.isEmpty()) {
-                    long left = deadline - ticker.read();
-                    if (left <= 0) {
-                        break;
-                    }
-                    drainedCondition.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
-                }
-            } finally {
-                drainLock.unlock();
-            }
+            awaitNoneInFlight(drainEnd);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        int drained = settledCount.get() - settledBefore;
-        int abandoned = abandonLeftovers();
-        ScheduledExecutorService r = renewer;
-        if (r != null) {
-            r.shutdownNow();
+        int drained = endedCount.get() - endedBefore;
+        callDeadlineNanos = leftoversEnd;
+        int abandoned = abandonLeftovers(leftoversEnd);
+        int released = 0;
+        for (Work w : inFlight) {
+            w.settling.set(true);
+            if (inFlight.contains(w)) {
+                end(w);
+                released++;
+            }
         }
-        try {
-            transport.close();
-        } catch (RuntimeException e) {
-            log.warn("worker '{}': closing the transport failed", options.name(), e);
+        if (released > 0) {
+            log.warn("worker '{}': released {} messages whose settlement did not finish in time; the broker redelivers "
+                    + "them when their locks expire", options.name(), released);
         }
-        try {
-            scorer.close();
-        } catch (RuntimeException e) {
-            log.warn("worker '{}': closing the scorer failed", options.name(), e);
-        }
+        closeWithin(closeEnd);
+        housekeeping.shutdownNow();
+        timer.shutdownNow();
         Summary s = new Summary(drained, abandoned, Duration.ofNanos(ticker.read() - t0));
         log.info("worker '{}' stopped: drained={} abandoned={} took={}ms", options.name(), s.drained(), s.abandoned(),
                 s.took().toMillis());
-        summary.complete(s);
         return s;
     }
 
-    private int abandonLeftovers() {
-        List<CompletableFuture<Void>> pending = new ArrayList<>();
+    private void awaitNoneInFlight(long until) throws InterruptedException {
+        drainLock.lock();
+        try {
+            while (!inFlight.isEmpty()) {
+                long left = until - ticker.read();
+                if (left <= 0) {
+                    return;
+                }
+                drainedCondition.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+            }
+        } finally {
+            drainLock.unlock();
+        }
+    }
+
+    /** Abandons every in-flight message whose settlement has not begun, waiting until {@code until}. */
+    private int abandonLeftovers(long until) {
+        int abandoned = 0;
         for (Work w : inFlight) {
             if (!w.settling.compareAndSet(false, true)) {
-                continue; // a settlement is on its way
+                continue; // a settlement is on its way, cut off at the same deadline
             }
-            CompletableFuture<Void> f = safely(() -> transport.abandon(w.message));
-            pending.add(f.whenComplete((ok, e) -> {
-                if (e == null) {
-                    metrics.settled(Action.ABANDON, "SHUTDOWN", ticker.read() - w.receivedNanos);
-                } else {
-                    metrics.settleFailed(Action.ABANDON);
+            abandoned++;
+            bounded(Call.ABANDON, callTimeoutNanos, () -> transport.abandon(w.message), (ok, e) -> {
+                try {
+                    if (e == null) {
+                        metrics.settled(Action.ABANDON, "SHUTDOWN", ticker.read() - w.receivedNanos);
+                    } else if (!isTimeout(e)) {
+                        metrics.settleFailed(Action.ABANDON);
+                    }
+                } finally {
+                    end(w);
                 }
-                inFlight.remove(w);
-                permits.release();
-            }));
+            });
         }
         try {
-            CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]))
-                    .get(ABANDON_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            awaitNoneInFlight(until);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("worker '{}': abandoning {} leftover messages did not finish cleanly: {}; they are redelivered "
-                    + "when their locks expire", options.name(), pending.size(), e.toString());
         }
-        return pending.size();
+        return abandoned;
+    }
+
+    /**
+     * Closes the transport and the scorer, each on its own thread, and waits for both until {@code until};
+     * a close that hangs is left behind (the broker redelivers whatever the transport still held).
+     */
+    private void closeWithin(long until) {
+        List<Thread> closing = List.of(closer("transport", transport::close), closer("scorer", scorer::close));
+        try {
+            for (Thread t : closing) {
+                long left = until - ticker.read();
+                if (left > 0) {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Thread t : closing) {
+            if (t.isAlive()) {
+                log.warn("worker '{}': {} did not finish in time; stopping without waiting for it", options.name(),
+                        t.getName());
+            }
+        }
+    }
+
+    private Thread closer(String what, Runnable close) {
+        Thread t = daemon(() -> {
+            try {
+                close.run();
+            } catch (RuntimeException e) {
+                log.warn("worker '{}': closing the {} failed", options.name(), what, e);
+            }
+        }, "nearline-" + options.name() + "-close-" + what);
+        t.start();
+        return t;
     }
 
     // ------------------------------------------------------------------ helpers
 
     private static ScoringException asScoringException(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof java.util.concurrent.CompletionException || c instanceof ExecutionException)
-                && c.getCause() != null) {
-            c = c.getCause();
-        }
+        Throwable c = unwrap(t);
         if (c instanceof ScoringException) {
             return (ScoringException) c;
         }
         return new ScoringException(Kind.INTERNAL, "unexpected failure: " + c, c);
     }
 
-    private static CompletableFuture<Void> safely(java.util.function.Supplier<CompletableFuture<Void>> call) {
-        try {
-            CompletableFuture<Void> f = call.get();
-            return f == null ? CompletableFuture.failedFuture(new IllegalStateException("transport returned null")) : f;
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    private static CompletableFuture<Instant> safelyInstant(java.util.function.Supplier<CompletableFuture<Instant>> call) {
-        try {
-            CompletableFuture<Instant> f = call.get();
-            return f == null ? CompletableFuture.failedFuture(new IllegalStateException("transport returned null")) : f;
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+    /** A periodic task that logs what it throws instead of ending its schedule. */
+    private Runnable guarded(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.warn("worker '{}': {} failed: {}", options.name(), what, e.toString());
+            }
+        };
     }
 
     private static void withMdc(InboundMessage m, Runnable r) {
@@ -600,10 +918,11 @@ public final class WorkerEngine {
         return t;
     }
 
-    /** One message from receive to settled. */
+    /** One message from receive to settled or released. */
     private static final class Work {
         final InboundMessage message;
         final long receivedNanos;
+        /** Claimed by whoever settles or releases the message; at most one call settles it. */
         final AtomicBoolean settling = new AtomicBoolean();
         final AtomicBoolean renewing = new AtomicBoolean();
         volatile @Nullable Instant lockedUntil;

@@ -11,15 +11,17 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * The worker's Micrometer meters. In Prometheus text they read {@code nearline_worker_messages_received_total},
  * {@code nearline_worker_messages_settled_total{outcome,kind}}, {@code nearline_worker_replies_total{result}},
  * {@code nearline_worker_lock_renewals_total{result}}, {@code nearline_worker_settle_failures_total{action}},
- * {@code nearline_worker_receive_failures_total}, {@code nearline_worker_scored_total{kind}},
- * {@code nearline_worker_score_seconds}, {@code nearline_worker_batch_size}, {@code nearline_worker_end_to_end_seconds}
- * and {@code nearline_worker_inflight}. Thread-safe.
+ * {@code nearline_worker_transport_timeouts_total{call}}, {@code nearline_worker_receive_failures_total},
+ * {@code nearline_worker_scored_total{kind}}, {@code nearline_worker_score_seconds},
+ * {@code nearline_worker_batch_size}, {@code nearline_worker_end_to_end_seconds}, {@code nearline_worker_inflight}
+ * and {@code nearline_worker_ready}. Thread-safe.
  */
 public final class WorkerMetrics {
     private final MeterRegistry registry;
@@ -35,9 +37,13 @@ public final class WorkerMetrics {
     private final Map<String, Counter> settled = new ConcurrentHashMap<>();
     private final Map<String, Counter> settleFailures = new ConcurrentHashMap<>();
     private final Map<String, Counter> scored = new ConcurrentHashMap<>();
+    private final Map<String, Counter> timeouts = new ConcurrentHashMap<>();
 
-    /** Registers the meters in {@code registry}; {@code inFlight} feeds the in-flight gauge. */
-    public WorkerMetrics(MeterRegistry registry, Supplier<Number> inFlight) {
+    /**
+     * Registers the meters in {@code registry}; {@code inFlight} feeds the in-flight gauge and {@code ready}
+     * the readiness gauge (1 ready, 0 not).
+     */
+    public WorkerMetrics(MeterRegistry registry, Supplier<Number> inFlight, BooleanSupplier ready) {
         this.registry = registry;
         received = Counter.builder("nearline.worker.messages.received")
                 .description("request messages received with a lock").register(registry);
@@ -60,6 +66,8 @@ public final class WorkerMetrics {
                 .description("messages per receive call").register(registry);
         Gauge.builder("nearline.worker.inflight", inFlight).description("messages received and not yet settled")
                 .register(registry);
+        Gauge.builder("nearline.worker.ready", () -> ready.getAsBoolean() ? 1 : 0)
+                .description("1 while the worker is ready (what /health/ready answers), else 0").register(registry);
     }
 
     /** The registry the meters live in. */
@@ -99,6 +107,12 @@ public final class WorkerMetrics {
                 .tag("outcome", outcome).tag("kind", kind)
                 .description("request messages settled, by action and outcome kind").register(registry)).increment();
         endToEnd.record(Duration.ofNanos(endToEndNanos));
+    }
+
+    void timedOut(String call) {
+        timeouts.computeIfAbsent(call, k -> Counter.builder("nearline.worker.transport.timeouts").tag("call", k)
+                .description("transport calls the worker stopped waiting for; a reply or settlement that timed out "
+                        + "frees its slot and leaves the message to the broker's redelivery").register(registry)).increment();
     }
 
     void settleFailed(Action action) {
