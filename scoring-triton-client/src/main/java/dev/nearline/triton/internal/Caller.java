@@ -172,7 +172,8 @@ public final class Caller {
             String suffix = "";
             if (attempts > 1) {
                 RemoteFailure before = lastFailure;
-                boolean differs = before != null && !before.getMessage().equals(rf.getMessage());
+                // A last failure of another kind (a timeout after a 503) would hide what the server said.
+                boolean differs = before != null && before.kind() != rf.kind();
                 suffix = " (after " + attempts + " attempts" + (differs ? "; the one before: " + before.getMessage() : "")
                         + ")";
             }
