@@ -53,6 +53,8 @@ import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * KServe v2 over HTTP/REST with Apache HttpClient 5's asynchronous (NIO) client: requests are
@@ -66,6 +68,7 @@ import org.jspecify.annotations.Nullable;
  * {@link #close()} shuts the client down: its I/O thread ends and every connection is closed.
  */
 public final class RestTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(RestTransport.class);
     private static final byte[] EMPTY = new byte[0];
     /** How long close() waits for the I/O thread to end. */
     private static final TimeValue CLOSE_WAIT = TimeValue.ofSeconds(2);
@@ -103,6 +106,15 @@ public final class RestTransport implements Transport {
                 .setConnectionManager(cm.build())
                 .setIOReactorConfig(IOReactorConfig.custom().setIoThreadCount(1).setTcpNoDelay(true).build())
                 .setThreadFactory(DaemonThreads.factory("nearline-triton-http-io"))
+                // The reactor reports its own failures here; closing races its selector (ClosedSelectorException),
+                // which is no news after close().
+                .setIoReactorExceptionCallback(e -> {
+                    if (closed.get()) {
+                        LOG.debug("{}: I/O reactor while closing: {}", config.baseUrl(), e.toString());
+                    } else {
+                        LOG.warn("{}: I/O reactor failure: {}", config.baseUrl(), e.toString());
+                    }
+                })
                 .setDefaultRequestConfig(RequestConfig.custom()
                         .setHardCancellationEnabled(true)
                         .setExpectContinueEnabled(false)
