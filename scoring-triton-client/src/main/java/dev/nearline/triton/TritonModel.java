@@ -410,6 +410,11 @@ public final class TritonModel implements Model {
         }
     }
 
+    /** The transport, for tests in this package that look at its connections. */
+    Transport transport() {
+        return transport;
+    }
+
     /** Model, server, protocol and tensor format; never headers. */
     @Override
     public String toString() {

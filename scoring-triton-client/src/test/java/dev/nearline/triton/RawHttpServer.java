@@ -103,6 +103,13 @@ final class RawHttpServer implements AutoCloseable {
         return floodBytes.get();
     }
 
+    /** Connections the server still serves (each ends when the client hangs up or the answer closes it). */
+    int openConnections() {
+        synchronized (sockets) {
+            return sockets.size();
+        }
+    }
+
     int accepted() {
         return accepted.get();
     }

@@ -24,11 +24,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import javax.net.ssl.SSLException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.async.AsyncExecCallback;
+import org.apache.hc.client5.http.async.AsyncExecChain;
+import org.apache.hc.client5.http.impl.ChainElement;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.core5.concurrent.Cancellable;
+import org.apache.hc.core5.concurrent.CancellableDependency;
+import org.apache.hc.core5.http.HttpRequest;
+import org.apache.hc.core5.http.nio.AsyncEntityProducer;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
 import org.apache.hc.core5.concurrent.FutureCallback;
@@ -43,8 +52,6 @@ import org.apache.hc.core5.http.TruncatedChunkException;
 import org.apache.hc.core5.http.nio.AsyncRequestProducer;
 import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
 import org.apache.hc.core5.http.nio.CapacityChannel;
-import org.apache.hc.core5.http.nio.DataStreamChannel;
-import org.apache.hc.core5.http.nio.RequestChannel;
 import org.apache.hc.core5.http.nio.support.AsyncRequestBuilder;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http2.HttpVersionPolicy;
@@ -70,12 +77,15 @@ import org.slf4j.LoggerFactory;
 public final class RestTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(RestTransport.class);
     private static final byte[] EMPTY = new byte[0];
+    /** Context attribute holding an exchange's {@link ExchangeCancel}. */
+    private static final String CANCEL_ATTRIBUTE = "dev.nearline.triton.exchange-cancel";
     /** How long close() waits for the I/O thread to end. */
     private static final TimeValue CLOSE_WAIT = TimeValue.ofSeconds(2);
 
     private final TransportConfig config;
     private final ExecutorService executor;
     private final CloseableHttpAsyncClient client;
+    private final PoolingAsyncClientConnectionManager connections;
     private final String serverBase;
     private final String modelBase;
     private final URI inferUri;
@@ -102,8 +112,9 @@ public final class RestTransport implements Transport {
             cm.setTlsStrategy(ClientTlsStrategyBuilder.create().setSslContext(Tls.sslContext(config.trustStore()))
                     .buildAsync());
         }
+        this.connections = cm.build();
         this.client = HttpAsyncClients.custom()
-                .setConnectionManager(cm.build())
+                .setConnectionManager(connections)
                 .setIOReactorConfig(IOReactorConfig.custom().setIoThreadCount(1).setTcpNoDelay(true).build())
                 .setThreadFactory(DaemonThreads.factory("nearline-triton-http-io"))
                 // The reactor reports its own failures here; closing races its selector (ClosedSelectorException),
@@ -123,6 +134,8 @@ public final class RestTransport implements Transport {
                         .setAuthenticationEnabled(false)
                         .setContentCompressionEnabled(false)
                         .build())
+                .addExecInterceptorBefore(ChainElement.MAIN_TRANSPORT.name(), "nearline-cancel",
+                        RestTransport::captureCancel)
                 .setUserAgent("nearline-triton")
                 .disableAutomaticRetries() // the Caller retries, within the deadline
                 .disableRedirectHandling()
@@ -204,6 +217,24 @@ public final class RestTransport implements Transport {
         };
     }
 
+    /**
+     * The connection pool's state, for tests and diagnostics: connections held by an exchange, idle in the
+     * pool, and exchanges waiting for one.
+     */
+    public String poolStats() {
+        return connections.getTotalStats().toString();
+    }
+
+    /** Connections an exchange holds now (0 when nothing is in flight). */
+    public int leasedConnections() {
+        return connections.getTotalStats().getLeased();
+    }
+
+    /** Connections idle in the pool, open and ready for the next request. */
+    public int idleConnections() {
+        return connections.getTotalStats().getAvailable();
+    }
+
     @Override
     public void resetConnectBackoff() {
         // Each attempt opens or reuses a connection as it goes: there is no backoff to reset.
@@ -256,12 +287,15 @@ public final class RestTransport implements Transport {
         for (Map.Entry<String, String> h : config.headers().entrySet()) {
             builder.addHeader(h.getKey(), h.getValue());
         }
-        TrackedProducer producer = new TrackedProducer(builder.build());
+        AsyncRequestProducer producer = builder.build();
         BodyConsumer consumer = new BodyConsumer(config.maxMessageBytes());
+        ExchangeCancel cancel = new ExchangeCancel();
+        HttpClientContext context = HttpClientContext.create();
+        context.setAttribute(CANCEL_ATTRIBUTE, cancel);
         CompletableFuture<Response> raw = new CompletableFuture<>();
         Future<Response> exchange;
         try {
-            exchange = client.execute(producer, consumer, null, null, new FutureCallback<Response>() {
+            exchange = client.execute(producer, consumer, null, context, new FutureCallback<Response>() {
                 @Override
                 public void completed(Response result) {
                     raw.complete(result);
@@ -286,19 +320,25 @@ public final class RestTransport implements Transport {
             if (error == null) {
                 return response;
             }
-            exchange.cancel(true); // closes the connection of an exchange still running; no-op once done
-            throw failure(Caller.unwrap(error), timeout, producer, consumer);
+            abandon(cancel, exchange);
+            throw failure(Caller.unwrap(error), timeout, cancel, consumer);
         });
         // A caller that gives up on the attempt (its own backstop) ends the exchange too.
         result.whenComplete((response, error) -> {
             if (error != null) {
-                exchange.cancel(true);
+                abandon(cancel, exchange);
             }
         });
         return result;
     }
 
-    private RemoteFailure failure(Throwable t, Duration timeout, TrackedProducer producer, BodyConsumer consumer) {
+    /** Ends an exchange that is no longer wanted: the exchange fails and its connection is closed, not read on. */
+    private static void abandon(ExchangeCancel cancel, Future<?> exchange) {
+        exchange.cancel(true); // before the request reached a connection; a no-op once done
+        cancel.cancel();
+    }
+
+    private RemoteFailure failure(Throwable t, Duration timeout, ExchangeCancel exchange, BodyConsumer consumer) {
         if (t instanceof RemoteFailure) {
             return (RemoteFailure) t;
         }
@@ -311,7 +351,7 @@ public final class RestTransport implements Transport {
                 return RemoteFailure.timeout("the answer stalled: HTTP " + consumer.status() + " and "
                         + consumer.received() + " bytes of its body arrived, not the rest, within " + ms + "ms", null, true);
             }
-            if (producer.sent()) {
+            if (exchange.onConnection()) {
                 return RemoteFailure.timeout("no answer within " + ms + "ms", null, true);
             }
             return RemoteFailure.timeout("no connection within " + ms + "ms", null, false);
@@ -393,49 +433,74 @@ public final class RestTransport implements Transport {
         }
     }
 
-    /** The request producer, noting when the request goes out on a connection. */
-    private static final class TrackedProducer implements AsyncRequestProducer {
-        private final AsyncRequestProducer delegate;
-        private volatile boolean sent;
+    /**
+     * The cancel of one exchange's transport step, captured where HttpClient's main transport sets it. The
+     * future {@code execute} returns cannot always be relied on for that: when a pooled connection is leased
+     * at once, the lease step sets its own (finished) cancellable after the transport's, and cancelling the
+     * future then leaves the exchange running on its connection. This holder keeps the transport's.
+     */
+    private static final class ExchangeCancel {
+        private @Nullable Cancellable transport;
+        private boolean cancelled;
 
-        TrackedProducer(AsyncRequestProducer delegate) {
-            this.delegate = delegate;
+        /** Called by the interceptor when the request is handed to a connection. */
+        void set(Cancellable c) {
+            boolean now;
+            synchronized (this) {
+                transport = c;
+                now = cancelled;
+            }
+            if (now) {
+                c.cancel();
+            }
         }
 
-        boolean sent() {
-            return sent;
+        /** Whether the request reached a connection. */
+        synchronized boolean onConnection() {
+            return transport != null;
         }
 
-        @Override
-        public void sendRequest(RequestChannel channel, HttpContext context) throws HttpException, IOException {
-            sent = true;
-            delegate.sendRequest(channel, context);
+        void cancel() {
+            Cancellable c;
+            synchronized (this) {
+                cancelled = true;
+                c = transport;
+            }
+            if (c != null) {
+                c.cancel(); // hard cancellation: the exchange fails and its connection is closed
+            }
         }
+    }
 
-        @Override
-        public boolean isRepeatable() {
-            return delegate.isRepeatable();
+    /** The exec-chain step before the main transport that hands each exchange's transport cancel to its holder. */
+    private static void captureCancel(HttpRequest request, @Nullable AsyncEntityProducer entity, AsyncExecChain.Scope scope,
+            AsyncExecChain chain, AsyncExecCallback callback) throws HttpException, IOException {
+        Object holder = scope.clientContext.getAttribute(CANCEL_ATTRIBUTE);
+        if (!(holder instanceof ExchangeCancel)) {
+            chain.proceed(request, entity, scope, callback);
+            return;
         }
+        ExchangeCancel cancel = (ExchangeCancel) holder;
+        CancellableDependency outer = scope.cancellableDependency;
+        CancellableDependency capturing = new CancellableDependency() {
+            @Override
+            public void setDependency(Cancellable dependency) {
+                cancel.set(dependency);
+                outer.setDependency(dependency);
+            }
 
-        @Override
-        public int available() {
-            return delegate.available();
-        }
+            @Override
+            public boolean isCancelled() {
+                return outer.isCancelled();
+            }
 
-        @Override
-        public void produce(DataStreamChannel channel) throws IOException {
-            delegate.produce(channel);
-        }
-
-        @Override
-        public void failed(Exception cause) {
-            delegate.failed(cause);
-        }
-
-        @Override
-        public void releaseResources() {
-            delegate.releaseResources();
-        }
+            @Override
+            public boolean cancel() {
+                return outer.cancel();
+            }
+        };
+        chain.proceed(request, entity, new AsyncExecChain.Scope(scope.exchangeId, scope.route, scope.originalRequest,
+                capturing, scope.clientContext, scope.execRuntime, scope.scheduler, scope.execCount), callback);
     }
 
     /**
