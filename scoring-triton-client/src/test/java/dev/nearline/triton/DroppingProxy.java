@@ -51,13 +51,27 @@ final class DroppingProxy implements AutoCloseable {
 
     /** Resets every open connection, both sides. */
     void dropAll() {
-        List<Socket> all;
-        synchronized (sockets) {
-            all = new ArrayList<>(sockets);
-            sockets.clear();
-        }
-        for (Socket s : all) {
+        for (Socket s : takeAll()) {
             reset(s);
+        }
+    }
+
+    /** Closes every open connection with a FIN, as a server does that closes an idle connection. */
+    void closeAll() {
+        for (Socket s : takeAll()) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+
+    private List<Socket> takeAll() {
+        synchronized (sockets) {
+            List<Socket> all = new ArrayList<>(sockets);
+            sockets.clear();
+            return all;
         }
     }
 

@@ -223,11 +223,19 @@ class TritonModelHardeningTest {
             Tensors record = record(model, 1, 3);
             Tensors expected = backends.get(IRIS).runDirect(record);
             for (int i = 0; i < 30; i++) {
-                proxy.dropAll();
+                if (i % 2 == 0) {
+                    proxy.closeAll();
+                } else {
+                    proxy.dropAll();
+                }
                 assertThat(model.predict(record)).as("sync call %d", i).isEqualTo(expected);
             }
             for (int i = 0; i < 30; i++) {
-                proxy.dropAll();
+                if (i % 2 == 0) {
+                    proxy.closeAll();
+                } else {
+                    proxy.dropAll();
+                }
                 assertThat(model.predictAsync(record).get(10, TimeUnit.SECONDS)).as("async call %d", i)
                         .isEqualTo(expected);
             }
