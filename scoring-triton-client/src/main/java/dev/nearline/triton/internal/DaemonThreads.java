@@ -3,6 +3,7 @@ package dev.nearline.triton.internal;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Named daemon threads for the transports, one pool per transport, shut down when it closes. */
@@ -18,6 +19,19 @@ final class DaemonThreads {
      */
     static ExecutorService cachedPool(String prefix) {
         return Executors.newCachedThreadPool(factory(prefix));
+    }
+
+    /**
+     * Stops {@code pool} now and waits (at most a second: its tasks are short) for its threads to end, so
+     * that a closed transport leaves no thread behind.
+     */
+    static void shutdown(ExecutorService pool) {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A factory of daemon threads named {@code <prefix>-<pool>-<thread>}, a new pool number per call. */

@@ -167,7 +167,7 @@ public final class GrpcTransport implements Transport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            executor.shutdownNow();
+            DaemonThreads.shutdown(executor);
         }
     }
 

@@ -252,7 +252,7 @@ public final class RestTransport implements Transport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            executor.shutdownNow();
+            DaemonThreads.shutdown(executor);
         }
     }
 
