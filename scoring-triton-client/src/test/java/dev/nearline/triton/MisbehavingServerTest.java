@@ -262,11 +262,15 @@ class MisbehavingServerTest {
                 assertThat(Leaks.await(() -> Leaks.clientConnections(port), n -> n == 0, Duration.ofSeconds(5)))
                         .as("client connections to port %d after close", port).isZero();
             }
-            if (c.rawAnswer() != null && c.rawAnswer().name().contains("FLOOD") || c.rawAnswer()
-                    == RawHttpServer.Answer.LYING_LENGTH) {
-                Leaks.await(raw::openConnections, n -> n == 0, Duration.ofSeconds(5));
+            RawHttpServer.Answer answer = c.rawAnswer();
+            if (answer == RawHttpServer.Answer.CHUNKED_FLOOD || answer == RawHttpServer.Answer.UNFRAMED_FLOOD
+                    || answer == RawHttpServer.Answer.LYING_LENGTH) {
+                // The flood ends when the client hangs up; by then it got out what the client read (at most the
+                // limit) plus the kernel's socket buffers: far below the 96 MiB each answer had to send.
+                assertThat(Leaks.await(raw::openConnections, n -> n == 0, Duration.ofSeconds(5)))
+                        .as("raw server connections still served").isZero();
                 assertThat(raw.floodBytes() - floodBefore).as("bytes the flood got out before the client hung up")
-                        .isLessThan(REPEAT * 3L * (32L << 20));
+                        .isLessThan(REPEAT * (32L << 20));
             }
         } finally {
             if (proxy != null) {
