@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtException;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Model;
 import dev.nearline.api.Tensor;
-import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.Pipeline;
