@@ -1,5 +1,6 @@
 package dev.nearline.triton;
 
+import dev.nearline.api.Batching;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Model;
 import dev.nearline.api.ModelSignature;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -51,7 +53,13 @@ import org.slf4j.LoggerFactory;
  * metadata, which becomes {@link #signature()}. Over REST, tensors travel with Triton's binary
  * tensor data extension when the server advertises it (the default), else as JSON; over gRPC as
  * raw contents. {@link #predictAsync} keeps many requests in flight without a thread each;
- * {@link #predictBatch} sends one request with the records concatenated along the first axis.
+ * {@link #predictBatch} sends one request with the records concatenated along the first axis when
+ * {@link #batching()} allows it, else one request per record.
+ *
+ * <p>{@link #batching()} comes from Triton's model configuration ({@code max_batch_size > 0}: along axis 0;
+ * {@code 0}: none); a server without it (a plain KServe v2 server) leaves it undeclared unless
+ * {@link Builder#batching(Batching)} declares it. When it is undeclared, a dynamic first dimension on
+ * every input and output is taken as the batch axis for requests, as Triton reports one.
  *
  * <p>Failures are {@link ScoringException}s whose message starts with the model and server:
  * <ul>
@@ -65,14 +73,20 @@ import org.slf4j.LoggerFactory;
  *   <li>400-class answers and gRPC INVALID_ARGUMENT: INVALID_INPUT with the server's message;
  *       404 (unknown model), 401/403: UNAVAILABLE; 500 and other server errors: INTERNAL;</li>
  *   <li>a response whose outputs do not match what was asked and declared (names, datatypes,
- *       shapes, byte counts): INTERNAL naming the output, expected versus actual.</li>
+ *       shapes, rows along the batch axis, byte counts), for one record as for a batch: INTERNAL
+ *       naming the output, expected versus actual;</li>
+ *   <li>a response larger than {@code maxMessageSize}: INTERNAL; reading stops at the limit.</li>
  * </ul>
  *
- * <p>Thread-safe: build one per model and share it. {@link #close()} releases connections and
- * threads; requests still in flight then fail.
+ * <p>Thread-safe: build one per model and share it. {@link #close()} releases its connections and
+ * threads at once (the REST client's I/O thread, or the gRPC channel); requests still in flight then
+ * fail with UNAVAILABLE.
  */
 public final class TritonModel implements Model {
     private static final Logger LOG = LoggerFactory.getLogger(TritonModel.class);
+
+    /** Server metadata extension name of Triton's model configuration ({@code .../config}, {@code ModelConfig}). */
+    private static final String MODEL_CONFIGURATION_EXTENSION = "model_configuration";
 
     /** The minimum time {@link Builder#build()} waits for the server's and model's metadata. */
     private static final Duration MIN_METADATA_TIMEOUT = Duration.ofSeconds(5);
@@ -95,7 +109,9 @@ public final class TritonModel implements Model {
     private final Caller caller;
     private final ModelSignature signature;
     private final boolean binary;
-    private final boolean batchable;
+    private final Batching batching;
+    /** Whether axis 0 is treated as the batch axis: records are combined and every output's rows checked. */
+    private final boolean batchAxis;
     private final Semaphore inFlight;
     private final String idPrefix;
     private final AtomicLong requestIds = new AtomicLong();
@@ -133,11 +149,47 @@ public final class TritonModel implements Model {
         if (!binary) {
             requireJsonTypes(target, b.binaryData);
         }
-        this.batchable = batchable(signature);
-        LOG.info("{}: {} {}, {} inputs, {} outputs, {}", target, protocol,
+        OptionalInt maxBatchSize = server.supports(MODEL_CONFIGURATION_EXTENSION)
+                ? await(caller.call(deadline, transport::maxBatchSize)) : OptionalInt.empty();
+        this.batching = resolveBatching(target, maxBatchSize, b.batching);
+        this.batchAxis = batching.isBatchable() || (!batching.isDeclared() && firstAxisDynamic(signature) == null);
+        LOG.info("{}: {} {}, {} inputs, {} outputs, batching {}{}", target, protocol,
                 protocol == Protocol.GRPC ? "raw contents" : binary ? "binary tensors" : "JSON tensors",
-                signature.inputs().size(), signature.outputs().size(),
-                batchable ? "batches along axis 0" : "no batch axis");
+                signature.inputs().size(), signature.outputs().size(), batching,
+                !batching.isDeclared() && batchAxis ? " (requests batch along the dynamic first axis)" : "");
+    }
+
+    /**
+     * The model's batching: the server's configuration when it has one, else the user's declaration, else
+     * undeclared. A batch axis, from either, must show as a dynamic first dimension on every tensor.
+     */
+    private Batching resolveBatching(String target, OptionalInt maxBatchSize, @Nullable Batching declared) {
+        if (maxBatchSize.isPresent()) {
+            int n = maxBatchSize.getAsInt();
+            if (n == 0) {
+                return Batching.none();
+            }
+            if (declared != null && !declared.isBatchable()) {
+                LOG.info("{}: the server's configuration allows batches of {}, but batching none was declared", target, n);
+                return declared;
+            }
+            String fixed = firstAxisDynamic(signature);
+            if (fixed != null) {
+                throw caller.failure(ScoringException.Kind.INTERNAL, "the model configuration says max_batch_size " + n
+                        + " but " + fixed + ": the metadata shows no batch axis", null);
+            }
+            return Batching.alongAxis(0);
+        }
+        if (declared == null) {
+            return Batching.undeclared();
+        }
+        if (declared.isBatchable()) {
+            String fixed = firstAxisDynamic(signature);
+            if (fixed != null) {
+                throw new IllegalArgumentException(target + ": batching along axis 0 was declared but " + fixed);
+            }
+        }
+        return declared;
     }
 
     private void requireJsonTypes(String target, boolean binaryRequested) {
@@ -154,17 +206,25 @@ public final class TritonModel implements Model {
         }
     }
 
-    /** Records can share a request when every input and output has a dynamic first axis (Triton's batch axis). */
-    private static boolean batchable(ModelSignature signature) {
+    /**
+     * Null when every input and output has a dynamic first dimension (how Triton shows its batch axis),
+     * else which tensor does not, such as {@code input 'x' has shape [3]}.
+     */
+    private static @Nullable String firstAxisDynamic(ModelSignature signature) {
+        if (signature.inputs().isEmpty()) {
+            return "the model has no inputs";
+        }
         List<TensorSpec> all = new ArrayList<>(signature.inputs());
         all.addAll(signature.outputs());
         for (TensorSpec spec : all) {
             long[] shape = spec.shape();
             if (shape == null || shape.length == 0 || shape[0] != -1) {
-                return false;
+                return (signature.inputs().contains(spec) ? "input '" : "output '") + spec.name() + "' has shape "
+                        + (shape == null ? "of unknown rank" : java.util.Arrays.toString(shape))
+                        + " (a batch axis is a dynamic first dimension)";
             }
         }
-        return !signature.inputs().isEmpty();
+        return null;
     }
 
     /**
@@ -183,6 +243,16 @@ public final class TritonModel implements Model {
     @Override
     public ModelSignature signature() {
         return signature;
+    }
+
+    /**
+     * From the server's model configuration ({@code max_batch_size > 0}: {@link Batching#alongAxis(int)
+     * along axis 0}; {@code 0}: {@link Batching#none()}), else as declared with {@link Builder#batching},
+     * else {@link Batching#undeclared()}.
+     */
+    @Override
+    public Batching batching() {
+        return batching;
     }
 
     /** Whether tensors travel in binary form: always over gRPC; over REST when asked for and the server supports it. */
@@ -228,15 +298,15 @@ public final class TritonModel implements Model {
      */
     public CompletableFuture<Tensors> predictAsync(Tensors inputs, Duration timeout) {
         Objects.requireNonNull(inputs, "inputs");
-        return submit(() -> RequestLayout.single(signature, inputs), timeout).thenApply(outputs -> outputs.get(0));
+        return submit(() -> RequestLayout.single(signature, inputs, batchAxis), timeout).thenApply(outputs -> outputs.get(0));
     }
 
     /**
-     * Scores several records in one request when the model has a batch axis (every input and
-     * output with a dynamic first dimension, as Triton reports for {@code max_batch_size > 0}):
-     * the records are concatenated along axis 0 and the outputs split back, so element {@code i}
-     * of the result belongs to element {@code i} of {@code batch}. Without a batch axis, each record
-     * is its own request, all in flight at once. If any part fails, the whole call throws.
+     * Scores several records in one request when {@link #batching()} allows it (along axis 0, or
+     * undeclared with a dynamic first dimension on every input and output): the records are
+     * concatenated along axis 0 and the outputs split back, so element {@code i} of the result belongs
+     * to element {@code i} of {@code batch}. Otherwise (batching {@code none}) each record is its own
+     * request, all in flight at once. If any part fails, the whole call throws.
      */
     @Override
     public List<Tensors> predictBatch(List<Tensors> batch) {
@@ -252,7 +322,7 @@ public final class TritonModel implements Model {
         if (batch.isEmpty()) {
             return CompletableFuture.completedFuture(List.of());
         }
-        if (batchable) {
+        if (batchAxis) {
             return submit(() -> RequestLayout.batch(signature, batch), timeout);
         }
         List<CompletableFuture<Tensors>> each = new ArrayList<>(batch.size());
@@ -327,13 +397,22 @@ public final class TritonModel implements Model {
         }
     }
 
-    /** Closes connections and threads. Idempotent; later calls fail with UNAVAILABLE. */
+    /**
+     * Closes the model's connections and ends its threads before returning (the REST client's I/O thread and
+     * decoding pool, or the gRPC channel and its executor); requests in flight fail with UNAVAILABLE.
+     * Idempotent; later calls fail with UNAVAILABLE.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             transport.close();
             LOG.debug("{}: closed", caller.target());
         }
+    }
+
+    /** The transport, for tests in this package that look at its connections. */
+    Transport transport() {
+        return transport;
     }
 
     /** Model, server, protocol and tensor format; never headers. */
@@ -387,6 +466,7 @@ public final class TritonModel implements Model {
         private RetryPolicy retry = RetryPolicy.defaults();
         private CircuitBreakerPolicy circuitBreaker = CircuitBreakerPolicy.defaults();
         private int maxMessageSize = 64 << 20;
+        private @Nullable Batching batching;
         private Ticker ticker = Ticker.system();
         private final Set<String> set = new HashSet<>();
 
@@ -446,9 +526,10 @@ public final class TritonModel implements Model {
         }
 
         /**
-         * REST only: {@link HttpClient.Version#HTTP_1_1} (default; connections kept alive and reused)
-         * or {@link HttpClient.Version#HTTP_2} (multiplexed; over cleartext the client first offers an
-         * upgrade and stays on HTTP/1.1 when the server declines it).
+         * REST only: {@link HttpClient.Version#HTTP_1_1} (default; connections kept alive and reused, one
+         * per request in flight) or {@link HttpClient.Version#HTTP_2}, negotiated over TLS (ALPN) and
+         * multiplexed on one connection; over cleartext the client stays on HTTP/1.1, which is what
+         * Triton's HTTP endpoint speaks.
          */
         public Builder httpVersion(HttpClient.Version httpVersion) {
             once("httpVersion");
@@ -539,8 +620,33 @@ public final class TritonModel implements Model {
         }
 
         /**
-         * The largest response accepted, in bytes (default 64 MiB). Raises grpc-java's 4 MiB inbound
-         * limit; over REST, a response whose Content-Length is larger fails with INTERNAL.
+         * Declares the model's batching for a server that does not say (a plain KServe v2 server, without
+         * Triton's model configuration): {@link Batching#alongAxis(int) alongAxis(0)} when records may be
+         * concatenated along the first axis, {@link Batching#none()} when they must never share a request.
+         * A server's configuration, when it has one, decides instead, except that {@code none} is kept.
+         *
+         * @throws IllegalArgumentException for an axis other than 0 (KServe v2's batch axis) or
+         *                                  {@link Batching#undeclared()}
+         */
+        public Builder batching(Batching batching) {
+            once("batching");
+            Objects.requireNonNull(batching, "batching");
+            if (!batching.isDeclared()) {
+                throw new IllegalArgumentException("batching must be declared: alongAxis(0) or none()");
+            }
+            if (batching.isBatchable() && batching.axis() != 0) {
+                throw new IllegalArgumentException("batch axis " + batching.axis()
+                        + " is not supported: KServe v2 batches along axis 0 (or use none)");
+            }
+            this.batching = batching;
+            return this;
+        }
+
+        /**
+         * The largest response accepted, in bytes (default 64 MiB), whatever its framing: gRPC raises
+         * grpc-java's 4 MiB inbound limit to it; REST fails a declared Content-Length over it before
+         * reading, and stops reading a chunked or unframed body once it passes it. Either fails with
+         * INTERNAL and closes that connection.
          */
         public Builder maxMessageSize(int bytes) {
             once("maxMessageSize");
@@ -588,7 +694,7 @@ public final class TritonModel implements Model {
                 all.put("Authorization", "Bearer " + bearerToken);
             }
             TransportConfig config = new TransportConfig(baseUrl, modelName, version, all, connectTimeout, httpVersion,
-                    trustStore, maxMessageSize);
+                    trustStore, maxMessageSize, maxInFlight);
             Transport transport = protocol == Protocol.REST ? new RestTransport(config) : new GrpcTransport(config);
             try {
                 return new TritonModel(this, transport);

@@ -1,5 +1,6 @@
 package dev.nearline.triton;
 
+import dev.nearline.api.Batching;
 import dev.nearline.api.Model;
 import dev.nearline.api.spi.ModelProvider;
 import dev.nearline.api.spi.Settings;
@@ -30,6 +31,8 @@ import java.util.Map;
  *   <li>{@code timeout}, {@code connectTimeout}: durations such as {@code "250ms"};</li>
  *   <li>{@code headers}: object of strings; {@code bearerToken}: string;</li>
  *   <li>{@code maxInFlight}, {@code maxMessageSize} (bytes): integers;</li>
+ *   <li>{@code batchAxis}: {@code 0} or {@code "none"}, the model's batching when the server has no
+ *       model configuration (see {@link TritonModel.Builder#batching});</li>
  *   <li>{@code retries} (integer), {@code retryBackoff}, {@code retryMaxBackoff} (durations);</li>
  *   <li>{@code circuitBreaker}: {@code {"failureThreshold": 5, "openDuration": "5s"}}, threshold 0 disables;</li>
  *   <li>{@code tls}: {@code {"trustStore": "ca.p12", "trustStorePassword": "...", "trustStoreType": "PKCS12"}}.</li>
@@ -100,6 +103,10 @@ public final class TritonModelProvider implements ModelProvider {
             int n = settings.integer("maxMessageSize");
             apply(settings, "maxMessageSize", () -> b.maxMessageSize(n));
         }
+        if (settings.has("batchAxis")) {
+            Batching batching = batchAxis(settings);
+            apply(settings, "batchAxis", () -> b.batching(batching));
+        }
         if (settings.has("retries") || settings.has("retryBackoff") || settings.has("retryMaxBackoff")) {
             RetryPolicy d = RetryPolicy.defaults();
             int retries = settings.integer("retries", d.maxRetries());
@@ -121,6 +128,21 @@ public final class TritonModelProvider implements ModelProvider {
             b.trustStore(trustStore);
         }
         return apply(settings, "url", b::build);
+    }
+
+    /** {@code "batchAxis": 0} or {@code "batchAxis": "none"}. */
+    private static Batching batchAxis(Settings settings) {
+        int axis;
+        try {
+            axis = settings.integer("batchAxis");
+        } catch (IllegalArgumentException notAnInteger) {
+            settings.choice("batchAxis", "none", "none");
+            return Batching.none();
+        }
+        if (axis < 0) {
+            throw settings.error("batchAxis", "expected 0 or \"none\", got " + axis);
+        }
+        return Batching.alongAxis(axis);
     }
 
     private static URI url(Settings settings) {

@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtException;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Model;
 import dev.nearline.api.Tensor;
-import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.Pipeline;
@@ -69,6 +68,12 @@ class SharedModelsThroughTritonTest {
     private static KServeTestServer server;
     private static final Map<Protocol, List<String>> CARRIED = Collections.synchronizedMap(new EnumMap<>(Protocol.class));
     private static final Map<String, String> SKIPPED = Collections.synchronizedMap(new TreeMap<>());
+    /** Models skipped because this machine lacks something (the en_US.UTF-8 locale), not for what they are. */
+    private static final java.util.Set<String> SKIPPED_FOR_MACHINE = Collections.synchronizedSet(new java.util.TreeSet<>());
+    /** ONNX Runtime's message when a StringNormalizer cannot construct its locale (as scoring-onnx detects it). */
+    private static final String LOCALE_ERROR = "Failed to construct locale";
+    private static final String LOCALE_SKIP = "the OS locale en_US.UTF-8 is missing, which this StringNormalizer model "
+            + "needs to load in ONNX Runtime (in-process and in the test server alike); install it to run this case";
     private static @Nullable Subject open;
 
     /** How the client talks to the test server. */
@@ -138,7 +143,7 @@ class SharedModelsThroughTritonTest {
                     + " models: " + SKIPPED);
             for (Protocol p : Protocol.values()) {
                 assertThat(CARRIED.get(p)).as("models carried over %s (skipped: %s)", p.label, SKIPPED)
-                        .hasSizeGreaterThanOrEqualTo(EXPECTED_CARRIED.get(p));
+                        .hasSizeGreaterThanOrEqualTo(EXPECTED_CARRIED.get(p) - SKIPPED_FOR_MACHINE.size());
             }
         });
         return Stream.concat(perModel, Stream.of(counts));
@@ -218,6 +223,12 @@ class SharedModelsThroughTritonTest {
                 backend = new OrtBackend(name, file, 1);
             } catch (IllegalArgumentException e) {
                 return e.getMessage();
+            } catch (OrtException e) {
+                if (String.valueOf(e.getMessage()).contains(LOCALE_ERROR)) {
+                    SKIPPED_FOR_MACHINE.add(name);
+                    return LOCALE_SKIP;
+                }
+                throw e;
             }
             String unsupported = firstTensor(t -> Arrays.stream(DataType.values()).noneMatch(d -> d.name().equals(t)));
             if (unsupported != null) {
@@ -229,7 +240,8 @@ class SharedModelsThroughTritonTest {
                 onnx = OnnxModel.builder(file).intraOpThreads(1).build();
             } catch (IllegalStateException e) {
                 if (String.valueOf(e.getMessage()).contains("en_US.UTF-8")) {
-                    return "the OS locale en_US.UTF-8 is missing, which this StringNormalizer model needs in-process";
+                    SKIPPED_FOR_MACHINE.add(name);
+                    return LOCALE_SKIP;
                 }
                 throw e;
             }

@@ -2,6 +2,7 @@ package dev.nearline.triton;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.nearline.onnx.testing.FakeSettings;
 import dev.nearline.api.Model;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
@@ -78,6 +80,52 @@ class TlsTest {
                 .retry(RetryPolicy.none()).build())
                 .isInstanceOf(ScoringException.class)
                 .satisfies(e -> assertThat(((ScoringException) e).kind()).isEqualTo(ScoringException.Kind.UNAVAILABLE));
+    }
+
+    /** build() waits up to 5 s for metadata; failing fast means well before that, even on a busy machine. */
+    private static final long FAST_MS = 2500;
+
+    private static ScoringException buildFails(TritonModel.Builder builder) {
+        long t0 = System.nanoTime();
+        Throwable thrown = catchThrowable(builder::build);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(thrown).isInstanceOf(ScoringException.class);
+        ScoringException e = (ScoringException) thrown;
+        assertThat(e.kind()).as(e.getMessage()).isEqualTo(ScoringException.Kind.UNAVAILABLE);
+        assertThat(ms).as("ms to fail: %s", e.getMessage()).isLessThan(FAST_MS);
+        return e;
+    }
+
+    @Test
+    void build_restUntrustedCertificate_failsFastNamingTheTlsHandshake() {
+        ScoringException e = buildFails(TritonModel.builder(URI.create(server.restUrl()), "tribuo_iris_lr"));
+        assertThat(e.getMessage()).contains("TLS handshake with 127.0.0.1:").contains("trust store");
+    }
+
+    @Test
+    void build_grpcUntrustedCertificate_failsFastNamingTheTlsHandshake() {
+        ScoringException e = buildFails(TritonModel.builder(URI.create(server.grpcUrl()), "tribuo_iris_lr")
+                .protocol(TritonModel.Protocol.GRPC));
+        assertThat(e.getMessage()).contains("TLS handshake with 127.0.0.1:").contains("trust store");
+    }
+
+    @Test
+    void build_grpcTlsAgainstPlaintextServer_failsFastNamingTheTlsHandshake() throws Exception {
+        try (KServeTestServer plain = KServeTestServer.start(backends)) {
+            URI url = URI.create(plain.grpcUrl().replace("http://", "https://"));
+            ScoringException e = buildFails(TritonModel.builder(url, "tribuo_iris_lr")
+                    .protocol(TritonModel.Protocol.GRPC).trustStore(load("/tls/trust.p12")));
+            assertThat(e.getMessage()).contains("TLS handshake").contains("does not speak TLS");
+        }
+    }
+
+    @Test
+    void build_grpcAgainstTheRestPort_failsFastNamingNotAGrpcServer() throws Exception {
+        try (KServeTestServer plain = KServeTestServer.start(backends)) {
+            ScoringException e = buildFails(TritonModel.builder(URI.create(plain.restUrl()), "tribuo_iris_lr")
+                    .protocol(TritonModel.Protocol.GRPC));
+            assertThat(e.getMessage()).contains("not a gRPC server");
+        }
     }
 
     @Test

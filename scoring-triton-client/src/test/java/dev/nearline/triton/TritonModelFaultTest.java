@@ -185,7 +185,7 @@ class TritonModelFaultTest {
 
             ScoringException e = fails(Kind.UNAVAILABLE, 1000, () -> model.predict(record(model)));
 
-            assertThat(e.getMessage()).contains("connection failed");
+            assertThat(e.getMessage()).contains("the connection closed before the answer was complete");
             assertThat(server.inferCount() - before).isEqualTo(3);
         }
     }

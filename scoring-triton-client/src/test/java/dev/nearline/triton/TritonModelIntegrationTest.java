@@ -240,8 +240,11 @@ class TritonModelIntegrationTest {
                 }
                 boolean idle = false;
                 for (StackTraceElement frame : e.getValue()) {
+                    // A pool thread waiting for a task, or the REST client's I/O thread waiting in its selector.
                     idle |= frame.getClassName().equals("java.util.concurrent.ThreadPoolExecutor")
                             && frame.getMethodName().equals("getTask");
+                    idle |= frame.getClassName().equals("sun.nio.ch.SelectorImpl")
+                            && frame.getMethodName().equals("lockAndDoSelect");
                 }
                 if (!idle) {
                     busy.add(e.getKey().getName() + " " + e.getKey().getState());

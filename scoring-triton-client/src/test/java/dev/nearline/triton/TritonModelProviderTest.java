@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.nearline.onnx.testing.FakeSettings;
+import dev.nearline.api.Batching;
 import dev.nearline.api.Model;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.ModelProvider;
@@ -114,6 +115,37 @@ class TritonModelProviderTest {
 
         assertThatThrownBy(() -> new TritonModelProvider().create(s)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("$.steps[0].url: gRPC URL needs a port, such as http://triton:8001, got http://triton");
+    }
+
+    @Test
+    void create_batchAxisNone_declaresNoBatchingOnAPlainServer() {
+        server.faults().plainKServe = true;
+        try {
+            FakeSettings s = FakeSettings.of(settings("url", server.restUrl(), "model", "tribuo_iris_lr",
+                    "batchAxis", "none"));
+            try (Model model = new TritonModelProvider().create(s)) {
+                assertThat(model.batching()).isEqualTo(Batching.none());
+                assertThat(s.unread()).isEmpty();
+            }
+            FakeSettings zero = FakeSettings.of(settings("url", server.restUrl(), "model", "tribuo_iris_lr",
+                    "batchAxis", 0));
+            try (Model model = new TritonModelProvider().create(zero)) {
+                assertThat(model.batching()).isEqualTo(Batching.alongAxis(0));
+            }
+        } finally {
+            server.faults().reset();
+        }
+    }
+
+    @Test
+    void create_batchAxisOtherThanZeroOrNone_failsNamingThePath() {
+        FakeSettings one = FakeSettings.of(settings("url", server.restUrl(), "model", "m", "batchAxis", 1));
+        FakeSettings word = FakeSettings.of(settings("url", server.restUrl(), "model", "m", "batchAxis", "rows"));
+
+        assertThatThrownBy(() -> new TritonModelProvider().create(one)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("$.steps[0].batchAxis: batch axis 1 is not supported");
+        assertThatThrownBy(() -> new TritonModelProvider().create(word)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("$.steps[0].batchAxis");
     }
 
     @Test

@@ -130,7 +130,7 @@ public final class Caller {
             }
             Throwable e = unwrap(error);
             if (e instanceof TimeoutException) {
-                e = RemoteFailure.timeout("no complete answer within the deadline", null);
+                e = RemoteFailure.timeout("no complete answer within the deadline", null, true);
             }
             if (!(e instanceof RemoteFailure)) {
                 // Not a transport failure: the request was refused before sending (bad record) or the
@@ -140,9 +140,11 @@ public final class Caller {
                 return;
             }
             RemoteFailure rf = (RemoteFailure) e;
-            if (rf.kind() == ScoringException.Kind.DEADLINE_EXCEEDED && afterServerDown && lastServerDown != null) {
+            if (rf.kind() == ScoringException.Kind.DEADLINE_EXCEEDED && !rf.connected() && afterServerDown
+                    && lastServerDown != null) {
                 // This attempt waited for a connection to a server found down and the deadline came
-                // first: the server is still down, which is what the caller needs to hear.
+                // first without one: the server is still down, which is what the caller needs to hear.
+                // (An attempt that had its connection and got no answer in time says so instead.)
                 rf = RemoteFailure.unavailable(lastServerDown.getMessage() + "; still no connection at the deadline",
                         lastServerDown.getCause());
             } else if (rf.serverDown() && rf.kind() != ScoringException.Kind.DEADLINE_EXCEEDED) {
@@ -167,7 +169,14 @@ public final class Caller {
                     return;
                 }
             }
-            String suffix = attempts > 1 ? " (after " + attempts + " attempts)" : "";
+            String suffix = "";
+            if (attempts > 1) {
+                RemoteFailure before = lastFailure;
+                // A last failure of another kind (a timeout after a 503) would hide what the server said.
+                boolean differs = before != null && before.kind() != rf.kind();
+                suffix = " (after " + attempts + " attempts" + (differs ? "; the one before: " + before.getMessage() : "")
+                        + ")";
+            }
             result.completeExceptionally(failure(rf.kind(), rf.getMessage() + suffix, rf.getCause()));
         }
 

@@ -98,16 +98,27 @@ public final class GrpcCodec {
                             + out.getName() + "' has a negative dimension");
                 }
             }
+            // Name, datatype, shape and rows are checked before the data is read or converted.
+            long elements = ResponseAssembler.expect(layout, out.getName(), type, shape);
             ByteBuffer data = rawCount != 0
                     ? response.getRawOutputContents(i).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN)
-                    : typedContents(out.getName(), type, out.getContents());
+                    : typedContents(out.getName(), type, out.getContents(), elements);
             raw.add(new RawOutput(out.getName(), type, shape, data));
         }
         return ResponseAssembler.assemble(layout, raw);
     }
 
-    /** Typed contents in the v2 binary layout. */
-    private static ByteBuffer typedContents(String name, DataType type, InferTensorContents c) {
+    /** Typed contents in the v2 binary layout, after checking they hold the {@code elements} the shape gives. */
+    private static ByteBuffer typedContents(String name, DataType type, InferTensorContents c, long elements) {
+        long count = typedCount(type, c);
+        if (count < 0) {
+            throw new ScoringException(ScoringException.Kind.INTERNAL, "malformed response: output '" + name + "' is "
+                    + type + ", which has no typed contents field; the server must send raw_output_contents");
+        }
+        if (count != elements) {
+            throw new ScoringException(ScoringException.Kind.INTERNAL, "output '" + name + "' has " + count
+                    + " typed contents elements, its shape says " + elements);
+        }
         ByteBuffer out;
         switch (type) {
             case BOOL:
@@ -170,14 +181,34 @@ public final class GrpcCodec {
                 }
                 break;
             }
-            case FP16:
-            case BF16:
-                throw new ScoringException(ScoringException.Kind.INTERNAL, "malformed response: output '" + name + "' is "
-                        + type + ", which has no typed contents field; the server must send raw_output_contents");
             default:
-                throw new AssertionError(type);
+                throw new AssertionError(type); // FP16, BF16 were refused above
         }
         return out.flip();
+    }
+
+    /** The number of elements in the contents field that carries {@code type}. */
+    private static long typedCount(DataType type, InferTensorContents c) {
+        switch (type) {
+            case BOOL:
+                return c.getBoolContentsCount();
+            case UINT8:
+                return c.getUintContentsCount();
+            case INT8:
+            case INT16:
+            case INT32:
+                return c.getIntContentsCount();
+            case INT64:
+                return c.getInt64ContentsCount();
+            case FP32:
+                return c.getFp32ContentsCount();
+            case FP64:
+                return c.getFp64ContentsCount();
+            case BYTES:
+                return c.getBytesContentsCount();
+            default:
+                return -1; // FP16, BF16: no typed field; typedContents says so
+        }
     }
 
     private static ByteBuffer allocate(long bytes) {

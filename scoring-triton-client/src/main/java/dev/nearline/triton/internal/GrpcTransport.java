@@ -2,6 +2,7 @@ package dev.nearline.triton.internal;
 
 import dev.nearline.api.ModelSignature;
 import dev.nearline.api.ScoringException;
+import dev.nearline.triton.internal.proto.ModelConfigRequest;
 import dev.nearline.triton.internal.proto.ModelInferRequest;
 import dev.nearline.triton.internal.proto.ModelMetadataRequest;
 import dev.nearline.triton.internal.proto.ModelReadyRequest;
@@ -11,6 +12,7 @@ import dev.nearline.triton.internal.proto.ServerReadyRequest;
 import io.grpc.CallOptions;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -19,15 +21,21 @@ import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Exception;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * KServe v2 over gRPC with grpc-java on the Netty transport: one channel (HTTP/2, multiplexed)
@@ -91,6 +99,34 @@ public final class GrpcTransport implements Transport {
     }
 
     @Override
+    public CompletableFuture<OptionalInt> maxBatchSize(Duration timeout, boolean waitForConnection) {
+        ModelConfigRequest request = ModelConfigRequest.newBuilder()
+                .setName(config.model()).setVersion(config.version()).build();
+        CompletableFuture<OptionalInt> result = new CompletableFuture<>();
+        unary(GrpcInferenceService.MODEL_CONFIG, request, timeout, waitForConnection).whenComplete((r, error) -> {
+            if (error == null) {
+                int n = r.getConfig().getMaxBatchSize();
+                if (n < 0) {
+                    result.completeExceptionally(RemoteFailure.definite(ScoringException.Kind.INTERNAL,
+                            "malformed metadata: model configuration has max_batch_size " + n + ", expected >= 0", null));
+                } else {
+                    result.complete(OptionalInt.of(n));
+                }
+                return;
+            }
+            Throwable cause = Caller.unwrap(error);
+            Status status = cause instanceof RemoteFailure && cause.getCause() != null
+                    ? Status.fromThrowable(cause.getCause()) : Status.UNKNOWN;
+            if (status.getCode() == Status.Code.UNIMPLEMENTED || status.getCode() == Status.Code.NOT_FOUND) {
+                result.complete(OptionalInt.empty()); // a plain KServe v2 server: no model configuration
+            } else {
+                result.completeExceptionally(cause);
+            }
+        });
+        return result;
+    }
+
+    @Override
     public CompletableFuture<Boolean> serverLive(Duration timeout) {
         return unary(GrpcInferenceService.SERVER_LIVE, ServerLiveRequest.getDefaultInstance(), timeout, false)
                 .thenApply(r -> r.getLive());
@@ -131,7 +167,7 @@ public final class GrpcTransport implements Transport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            executor.shutdownNow();
+            DaemonThreads.shutdown(executor);
         }
     }
 
@@ -143,6 +179,7 @@ public final class GrpcTransport implements Transport {
     private <Q, R> CompletableFuture<R> unary(MethodDescriptor<Q, R> method, Q request, Duration timeout,
             boolean waitForConnection) {
         CompletableFuture<R> result = new CompletableFuture<>();
+        long start = System.nanoTime();
         ClientCall<Q, R> call;
         try {
             CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -160,7 +197,8 @@ public final class GrpcTransport implements Transport {
 
             @Override
             public void onError(Throwable t) {
-                result.completeExceptionally(failure(Status.fromThrowable(t), timeout, t));
+                result.completeExceptionally(failure(Status.fromThrowable(t), timeout, System.nanoTime() - start,
+                        channel.getState(false), config.baseUrl().getAuthority(), t));
             }
 
             @Override
@@ -174,13 +212,44 @@ public final class GrpcTransport implements Transport {
         return result;
     }
 
-    /** The failure for a gRPC status, as Triton maps its errors to status codes. */
-    static RemoteFailure failure(Status status, Duration timeout, Throwable cause) {
+    /**
+     * The failure for a gRPC status, as Triton maps its errors to status codes. Decided by status code and
+     * the cause's type, not by the description's text: a lost connection is UNAVAILABLE whatever status
+     * grpc-java gives it, a TLS handshake or HTTP/2 handshake that fails is a misconfiguration (not worth a
+     * retry), and a DEADLINE_EXCEEDED before our deadline is the server's own.
+     *
+     * @param elapsedNanos time from the start of the call to the failure
+     * @param state        the channel's state at the failure: READY means the call had a connection
+     * @param authority    host:port, for messages
+     */
+    static RemoteFailure failure(Status status, Duration timeout, long elapsedNanos, ConnectivityState state,
+            String authority, @Nullable Throwable cause) {
         String description = status.getDescription() == null ? "" : ": " + Wire.printable(status.getDescription());
         String message = "gRPC " + status.getCode() + description;
+        Throwable ssl = causeOfType(status.getCause(), SSLException.class);
+        if (ssl != null) {
+            return RemoteFailure.misconfigured("TLS handshake with " + authority + " failed (" + ssl.getMessage()
+                    + "): a certificate the trust store does not trust, or a server that does not speak TLS (then use"
+                    + " http://)", cause);
+        }
+        Throwable http2 = causeOfType(status.getCause(), Http2Exception.class);
+        if (http2 != null && state != ConnectivityState.READY && status.getCode() != Status.Code.DEADLINE_EXCEEDED) {
+            return RemoteFailure.misconfigured("the HTTP/2 handshake with " + authority + " failed (" + http2.getMessage()
+                    + "): not a gRPC server (a REST port, or TLS expected: then use https://)", cause);
+        }
         switch (status.getCode()) {
             case UNAVAILABLE:
                 return RemoteFailure.unavailable(message, cause);
+            case UNKNOWN:
+            case INTERNAL:
+                // grpc-java reports a connection that closed under a new call as UNKNOWN "channel closed"
+                // (a ClosedChannelException): the server did not answer, so this is a lost connection.
+                if (causeOfType(status.getCause(), ClosedChannelException.class) != null
+                        || (status.getCode() == Status.Code.UNKNOWN
+                                && causeOfType(status.getCause(), IOException.class) != null)) {
+                    return RemoteFailure.unavailable(message + " (the connection was lost)", cause);
+                }
+                return RemoteFailure.definite(ScoringException.Kind.INTERNAL, message, cause);
             case RESOURCE_EXHAUSTED:
                 // grpc-java reports a response over the inbound limit with this status too, raised on
                 // our side: that is no overload, and retrying cannot help.
@@ -189,8 +258,17 @@ public final class GrpcTransport implements Transport {
                             + " (raise maxMessageSize)", cause);
                 }
                 return RemoteFailure.overloaded(message);
-            case DEADLINE_EXCEEDED:
-                return RemoteFailure.timeout("no answer within " + timeout.toMillis() + "ms (" + message + ")", cause);
+            case DEADLINE_EXCEEDED: {
+                long ms = TimeUnit.NANOSECONDS.toMillis(elapsedNanos);
+                if (elapsedNanos < timeout.toNanos()) {
+                    // Our deadline had not passed: the server gave up on its own (a queue timeout).
+                    return RemoteFailure.timeout("the server answered " + message + " after " + ms + "ms, before our "
+                            + timeout.toMillis() + "ms deadline", cause, true);
+                }
+                boolean connected = state == ConnectivityState.READY;
+                return RemoteFailure.timeout((connected ? "no answer within " : "no connection within ")
+                        + timeout.toMillis() + "ms (" + message + ")", cause, connected);
+            }
             case INVALID_ARGUMENT:
             case OUT_OF_RANGE:
             case FAILED_PRECONDITION:
@@ -208,5 +286,14 @@ public final class GrpcTransport implements Transport {
             default:
                 return RemoteFailure.definite(ScoringException.Kind.INTERNAL, message, cause);
         }
+    }
+
+    private static @Nullable Throwable causeOfType(@Nullable Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return c;
+            }
+        }
+        return null;
     }
 }

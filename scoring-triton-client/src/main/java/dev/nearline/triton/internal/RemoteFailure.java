@@ -15,33 +15,50 @@ public final class RemoteFailure extends RuntimeException {
     private final ScoringException.Kind kind;
     private final boolean retryable;
     private final boolean serverDown;
+    private final boolean connected;
 
-    private RemoteFailure(ScoringException.Kind kind, boolean retryable, boolean serverDown, String message,
-            @Nullable Throwable cause) {
+    private RemoteFailure(ScoringException.Kind kind, boolean retryable, boolean serverDown, boolean connected,
+            String message, @Nullable Throwable cause) {
         super(message, cause, false, false);
         this.kind = kind;
         this.retryable = retryable;
         this.serverDown = serverDown;
+        this.connected = connected;
     }
 
     /** The server could not be reached or said it is unavailable (refused, reset, 503): retried, counts against the breaker. */
     public static RemoteFailure unavailable(String message, @Nullable Throwable cause) {
-        return new RemoteFailure(ScoringException.Kind.UNAVAILABLE, true, true, message, cause);
+        return new RemoteFailure(ScoringException.Kind.UNAVAILABLE, true, true, false, message, cause);
     }
 
     /** The server is up but shedding load (429, RESOURCE_EXHAUSTED): retried, does not count against the breaker. */
     public static RemoteFailure overloaded(String message) {
-        return new RemoteFailure(ScoringException.Kind.OVERLOADED, true, false, message, null);
+        return new RemoteFailure(ScoringException.Kind.OVERLOADED, true, false, true, message, null);
     }
 
-    /** No answer before the attempt's deadline: not retried (the deadline is spent), counts against the breaker. */
-    public static RemoteFailure timeout(String message, @Nullable Throwable cause) {
-        return new RemoteFailure(ScoringException.Kind.DEADLINE_EXCEEDED, false, true, message, cause);
+    /**
+     * No answer before the attempt's deadline: not retried (the deadline is spent), counts against the breaker.
+     *
+     * @param connected whether the attempt had a connection (the request went out): a deadline that passes
+     *                  while still connecting says the server is unreachable, one that passes after sending
+     *                  says it is slow
+     */
+    public static RemoteFailure timeout(String message, @Nullable Throwable cause, boolean connected) {
+        return new RemoteFailure(ScoringException.Kind.DEADLINE_EXCEEDED, false, true, connected, message, cause);
     }
 
     /** An answer that retrying will not change (400, 404, 500, a malformed response): the server is reachable. */
     public static RemoteFailure definite(ScoringException.Kind kind, String message, @Nullable Throwable cause) {
-        return new RemoteFailure(kind, false, false, message, cause);
+        return new RemoteFailure(kind, false, false, true, message, cause);
+    }
+
+    /**
+     * A failure that retrying will not change although no answer came: the server cannot be talked to as
+     * configured (a TLS handshake that fails, a peer that is not a gRPC server). Not retried; does not count
+     * against the breaker, which is for servers that are down, not misconfigured.
+     */
+    public static RemoteFailure misconfigured(String message, @Nullable Throwable cause) {
+        return new RemoteFailure(ScoringException.Kind.UNAVAILABLE, false, false, false, message, cause);
     }
 
     /** The kind the user sees when this is the last attempt. */
@@ -57,5 +74,10 @@ public final class RemoteFailure extends RuntimeException {
     /** Whether this says the server is down or unreachable, as the circuit breaker counts failures. */
     public boolean serverDown() {
         return serverDown;
+    }
+
+    /** Whether the attempt had a connection to the server when it failed (false: it never got one). */
+    public boolean connected() {
+        return connected;
     }
 }

@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The inputs of one inference request: one record, or several records concatenated along the
- * first (batch) axis, in the order of the model's declared inputs. Remembers each record's row
- * count so that {@link ResponseAssembler} can split the outputs back. Immutable once built.
+ * first (batch) axis, in the order of the model's declared inputs. When the model has a batch axis
+ * it remembers each record's row count, so that {@link ResponseAssembler} can check every output's
+ * rows (for one record as for a batch) and split a batch's outputs back. Immutable once built.
  */
 public final class RequestLayout {
     private final List<TensorSpec> inputs;
@@ -33,12 +34,26 @@ public final class RequestLayout {
     }
 
     /**
-     * One record. Every declared input must be present with the declared type and a fitting shape;
+     * One record of a model without a known batch axis: outputs are checked against the declared
+     * shapes only. Every declared input must be present with the declared type and a fitting shape;
      * tensors the model does not declare are left out of the request.
      *
      * @throws ScoringException INVALID_INPUT naming the tensor when the record does not fit
      */
     public static RequestLayout single(ModelSignature signature, Tensors record) {
+        return single(signature, record, false);
+    }
+
+    /**
+     * One record; with {@code batchAxis}, the model's first axis is its batch axis, so every input must
+     * have the same extent along it and every output must come back with that many rows.
+     *
+     * @throws ScoringException INVALID_INPUT naming the tensor when the record does not fit
+     */
+    public static RequestLayout single(ModelSignature signature, Tensors record, boolean batchAxis) {
+        if (batchAxis) {
+            return batch(signature, List.of(record));
+        }
         List<TensorSpec> inputs = signature.inputs();
         long[][] shapes = new long[inputs.size()][];
         for (int i = 0; i < inputs.size(); i++) {
@@ -65,17 +80,19 @@ public final class RequestLayout {
             Tensors record = records.get(r);
             for (int i = 0; i < inputs.size(); i++) {
                 TensorSpec spec = inputs.get(i);
-                Tensor t = check(spec, record, r);
+                Tensor t = check(spec, record, records.size() == 1 ? -1 : r);
+                String where = records.size() == 1 ? "" : "record " + r + ": ";
                 if (t.rank() == 0) {
-                    throw ScoringException.invalidInput("record " + r + ": input '" + spec.name()
+                    throw ScoringException.invalidInput(where + "input '" + spec.name()
                             + "' is a scalar; batching needs a first (batch) axis");
                 }
                 long n = t.dim(0);
                 if (i == 0) {
                     rows[r] = (int) n;
                 } else if (n != rows[r]) {
-                    throw ScoringException.invalidInput("record " + r + ": input '" + spec.name() + "' has " + n
-                            + " rows but input '" + inputs.get(0).name() + "' has " + rows[r]);
+                    throw ScoringException.invalidInput(where + "input '" + spec.name() + "' has " + n
+                            + " rows but input '" + inputs.get(0).name() + "' has " + rows[r]
+                            + " (the batch axis is the first)");
                 }
                 if (r == 0) {
                     shapes[i] = t.shape();
@@ -132,23 +149,26 @@ public final class RequestLayout {
         return records.size();
     }
 
-    /** Whether this request concatenates records and its outputs must be split. */
-    public boolean isBatch() {
+    /**
+     * Whether the model's first axis is its batch axis: each record's rows are known, every output must
+     * have {@link #totalRows()} rows, and a batch's outputs are split by them.
+     */
+    public boolean hasBatchAxis() {
         return rows != null;
     }
 
     /** Rows of record {@code r} (its extent along axis 0). */
     public int rows(int r) {
         if (rows == null) {
-            throw new IllegalStateException("not a batch");
+            throw new IllegalStateException("no batch axis");
         }
         return rows[r];
     }
 
-    /** Total rows of the batch. */
+    /** Total rows of the request (over every record). */
     public long totalRows() {
         if (rows == null) {
-            throw new IllegalStateException("not a batch");
+            throw new IllegalStateException("no batch axis");
         }
         long n = 0;
         for (int r : rows) {

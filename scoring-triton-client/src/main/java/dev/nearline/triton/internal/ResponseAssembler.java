@@ -14,9 +14,11 @@ import java.util.List;
 /**
  * Checks a response's outputs against what was asked and what the model declares, then builds
  * the tensors, split per record for a batch. Any disagreement (an output missing, unasked or
- * repeated, another datatype, a shape that does not fit, a row count that is not the batch's, a
- * byte count that does not match the shape) fails with ScoringException INTERNAL naming the
- * output and expected versus actual: a response that does not add up never becomes a score.
+ * repeated, another datatype, a shape that does not fit, a row count that is not the request's, for
+ * one record as for a batch, a byte count that does not match the shape) fails with
+ * ScoringException INTERNAL naming the output and expected versus actual: a response that does not
+ * add up never becomes a score. Codecs call {@link #expect} with an output's header before they
+ * convert its data, so that no element count from a response is trusted to allocate.
  */
 public final class ResponseAssembler {
 
@@ -43,6 +45,13 @@ public final class ResponseAssembler {
             }
             check(specs.get(i), byIndex[i], layout);
         }
+        if (layout.recordCount() == 1) {
+            Tensors.Builder one = Tensors.builder();
+            for (RawOutput out : byIndex) {
+                one.add(out.name(), decode(out, out.data(), out.shape()));
+            }
+            return List.of(one.build());
+        }
         int records = layout.recordCount();
         List<Tensors.Builder> builders = new ArrayList<>(records);
         for (int r = 0; r < records; r++) {
@@ -50,10 +59,6 @@ public final class ResponseAssembler {
         }
         for (int i = 0; i < specs.size(); i++) {
             RawOutput out = byIndex[i];
-            if (!layout.isBatch()) {
-                builders.get(0).add(out.name(), decode(out, out.data(), out.shape()));
-                continue;
-            }
             long[] rowShape = out.shape().clone();
             long perRow = elementCount(out.name(), Arrays.copyOfRange(rowShape, 1, rowShape.length));
             ByteBuffer data = out.data().slice().order(ByteOrder.LITTLE_ENDIAN);
@@ -75,11 +80,23 @@ public final class ResponseAssembler {
         return result;
     }
 
-    private static void check(TensorSpec spec, RawOutput out, RequestLayout layout) {
-        long[] shape = out.shape();
-        String actual = out.type() + " " + Arrays.toString(shape);
-        if (out.type() != spec.type()) {
-            throw internal("output '" + out.name() + "' expects " + spec.describe() + ", got " + actual);
+    /**
+     * Checks one output's header (name, datatype, shape, rows) against the request and the model's
+     * declaration, before its data is read.
+     *
+     * @return the element count the shape gives, which the data must then hold
+     * @throws ScoringException INTERNAL naming the output, expected versus actual
+     */
+    public static long expect(RequestLayout layout, String name, DataType type, long[] shape) {
+        List<TensorSpec> specs = layout.outputs();
+        int idx = indexOf(specs, name);
+        if (idx < 0) {
+            throw internal("unexpected output '" + name + "' (asked for " + names(specs) + ")");
+        }
+        TensorSpec spec = specs.get(idx);
+        String actual = type + " " + Arrays.toString(shape);
+        if (type != spec.type()) {
+            throw internal("output '" + name + "' expects " + spec.describe() + ", got " + actual);
         }
         long[] declared = spec.shape();
         if (declared != null) {
@@ -88,14 +105,22 @@ public final class ResponseAssembler {
                 fits = declared[d] < 0 || declared[d] == shape[d];
             }
             if (!fits) {
-                throw internal("output '" + out.name() + "' expects " + spec.describe() + ", got " + actual);
+                throw internal("output '" + name + "' expects " + spec.describe() + ", got " + actual);
             }
         }
-        long count = elementCount(out.name(), shape);
-        if (layout.isBatch() && (shape.length == 0 || shape[0] != layout.totalRows())) {
-            throw internal("output '" + out.name() + "' expects " + layout.totalRows()
-                    + " rows (the batch of " + layout.recordCount() + " records), got " + actual);
+        long count = elementCount(name, shape);
+        if (layout.hasBatchAxis() && (shape.length == 0 || shape[0] != layout.totalRows())) {
+            String request = layout.recordCount() == 1 ? "the request's" : "the batch of " + layout.recordCount()
+                    + " records";
+            throw internal("output '" + name + "' expects " + layout.totalRows() + (layout.totalRows() == 1 ? " row"
+                    : " rows") + " (" + request + ") on its first axis, got " + actual);
         }
+        return count;
+    }
+
+    private static void check(TensorSpec spec, RawOutput out, RequestLayout layout) {
+        long count = expect(layout, spec.name(), out.type(), out.shape());
+        String actual = out.type() + " " + Arrays.toString(out.shape());
         ByteBuffer data = out.data().slice().order(ByteOrder.LITTLE_ENDIAN);
         int length = byteLength(out, data, count);
         if (length != data.remaining()) {

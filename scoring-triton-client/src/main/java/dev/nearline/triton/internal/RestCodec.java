@@ -275,6 +275,8 @@ public final class RestCodec {
             }
             DataType type = Wire.outputType(name, datatype);
             long[] shape = shape(name, out.get("shape"));
+            // Name, datatype, shape and rows are checked before the data is read or converted.
+            long elements = ResponseAssembler.expect(layout, name, type, shape);
             JsonNode params = out.get("parameters");
             JsonNode size = params != null && params.isObject() ? params.get("binary_data_size") : null;
             ByteBuffer data;
@@ -294,7 +296,7 @@ public final class RestCodec {
                 if (values == null) {
                     throw malformed("output '" + name + "' has neither data nor binary_data_size", null);
                 }
-                data = jsonData(name, type, values);
+                data = jsonData(name, type, values, elements);
             }
             raw.add(new RawOutput(name, type, shape, data));
         }
@@ -334,12 +336,16 @@ public final class RestCodec {
     }
 
     /** JSON elements (flat or nested to the tensor's shape) in the v2 binary layout. */
-    private static ByteBuffer jsonData(String name, DataType type, JsonNode values) {
+    private static ByteBuffer jsonData(String name, DataType type, JsonNode values, long elements) {
         if (!values.isArray()) {
             throw malformed("output '" + name + "' data is not an array", null);
         }
         List<JsonNode> flat = new ArrayList<>();
         flatten(values, flat);
+        if (flat.size() != elements) {
+            throw new ScoringException(ScoringException.Kind.INTERNAL, "output '" + name + "' has " + flat.size()
+                    + " data elements, its shape says " + elements);
+        }
         if (type == DataType.BYTES) {
             List<byte[]> strings = new ArrayList<>(flat.size());
             long total = 0;
@@ -459,6 +465,23 @@ public final class RestCodec {
     public static ModelSignature modelMetadata(byte[] body) {
         JsonNode root = parseMetadata(body, "model metadata");
         return Wire.signature(specs(root, "inputs", "input"), specs(root, "outputs", "output"));
+    }
+
+    /**
+     * {@code max_batch_size} from {@code GET /v2/models/{name}/config} (Triton's model configuration
+     * extension); absent means 0, as in Triton's protobuf.
+     */
+    public static int maxBatchSize(byte[] body) {
+        JsonNode root = parseMetadata(body, "model configuration");
+        JsonNode n = root.get("max_batch_size");
+        if (n == null || n.isNull()) {
+            return 0;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+            throw badMetadata("model configuration has max_batch_size " + Wire.printable(n.toString())
+                    + ", expected an integer >= 0");
+        }
+        return n.intValue();
     }
 
     private static List<TensorSpec> specs(JsonNode root, String field, String role) {

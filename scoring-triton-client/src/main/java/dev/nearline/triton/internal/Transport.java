@@ -4,6 +4,7 @@ import dev.nearline.api.ModelSignature;
 import dev.nearline.api.Tensors;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,6 +25,13 @@ public interface Transport extends AutoCloseable {
 
     /** The model's inputs and outputs; {@code waitForConnection} as for {@link #serverMetadata}. */
     CompletableFuture<ModelSignature> modelMetadata(Duration timeout, boolean waitForConnection);
+
+    /**
+     * The model's {@code max_batch_size} from Triton's model configuration extension (REST
+     * {@code GET .../config}, gRPC {@code ModelConfig}); empty when the server offers no configuration
+     * (a plain KServe v2 server), so that the model's batching stays undeclared.
+     */
+    CompletableFuture<OptionalInt> maxBatchSize(Duration timeout, boolean waitForConnection);
 
     /** Whether the server is live; a non-success status is false, an unreachable server fails. */
     CompletableFuture<Boolean> serverLive(Duration timeout);

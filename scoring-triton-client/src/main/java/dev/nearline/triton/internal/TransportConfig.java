@@ -18,9 +18,11 @@ import org.jspecify.annotations.Nullable;
  * @param httpVersion     HTTP version for REST
  * @param trustStore      certificates to trust for https, or null for the JVM's defaults
  * @param maxMessageBytes largest response accepted
+ * @param maxConnections  REST: most connections kept to the server (one per request in flight over HTTP/1.1)
  */
 public record TransportConfig(URI baseUrl, String model, String version, Map<String, String> headers,
-        Duration connectTimeout, HttpClient.Version httpVersion, @Nullable KeyStore trustStore, int maxMessageBytes) {
+        Duration connectTimeout, HttpClient.Version httpVersion, @Nullable KeyStore trustStore, int maxMessageBytes,
+        int maxConnections) {
 
     /** Copies the headers. */
     public TransportConfig {

@@ -179,4 +179,25 @@ class CallerTest {
         }
         assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
     }
+
+    @Test
+    void call_serverDownThenATimeoutWithAConnection_saysNoAnswerAndWhatCameBefore() {
+        ScoringException e = failure(caller.call(TimeUnit.SECONDS.toNanos(1), script(
+                RemoteFailure.unavailable("HTTP 503: loading", null),
+                RemoteFailure.timeout("no answer within 900ms", null, true))));
+
+        assertThat(e.kind()).isEqualTo(Kind.DEADLINE_EXCEEDED);
+        assertThat(e.getMessage()).isEqualTo("triton model 'm' at http://h:8000: no answer within 900ms (after 2 attempts;"
+                + " the one before: HTTP 503: loading)");
+    }
+
+    @Test
+    void call_serverDownThenATimeoutWithoutAConnection_saysStillNoConnection() {
+        ScoringException e = failure(caller.call(TimeUnit.SECONDS.toNanos(1), script(
+                RemoteFailure.unavailable("cannot connect (refused)", null),
+                RemoteFailure.timeout("no connection within 900ms", null, false))));
+
+        assertThat(e.kind()).isEqualTo(Kind.UNAVAILABLE);
+        assertThat(e.getMessage()).contains("cannot connect (refused); still no connection at the deadline");
+    }
 }

@@ -32,6 +32,17 @@ public final class Faults {
     public volatile boolean typedGrpcOutputs;
     /** Echo another request id. */
     public volatile boolean wrongId;
+    /** Answer the first output with one row too many: a row of 999 (FP32) or a copy of the first row, prepended. */
+    public volatile boolean extraRows;
+    /** REST: send the headers and this many bytes of the body, then stall until released (0: off). */
+    public volatile int stallBodyAfterBytes;
+    /** REST: answer 200 with a chunked body of this many bytes that is never valid (0: off). */
+    public volatile long floodChunkedBytes;
+    /** gRPC: the status code for {@link #failNext} instead of the one mapped from the HTTP status (null: mapped). */
+    public volatile io.grpc.Status.@org.jspecify.annotations.Nullable Code grpcStatus;
+    /** A plain KServe v2 server: no {@code model_configuration} extension, no config endpoint or ModelConfig RPC. */
+    public volatile boolean plainKServe;
+    private volatile CountDownLatch stall = new CountDownLatch(1);
 
     /** Answers the next {@code times} inference requests with {@code status} (HTTP; mapped to gRPC codes). */
     public void failNext(int times, int status, String message) {
@@ -75,6 +86,23 @@ public final class Faults {
         noBinaryExtension = false;
         typedGrpcOutputs = false;
         wrongId = false;
+        extraRows = false;
+        stallBodyAfterBytes = 0;
+        floodChunkedBytes = 0;
+        grpcStatus = null;
+        plainKServe = false;
+        CountDownLatch s = stall;
+        stall = new CountDownLatch(1);
+        s.countDown();
+    }
+
+    /** Called by the REST handler mid-body: waits until {@link #reset()} (at most 10 seconds). */
+    void stallBody() {
+        try {
+            stall.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Called by the server when an inference request arrives: counts it and waits while held. */

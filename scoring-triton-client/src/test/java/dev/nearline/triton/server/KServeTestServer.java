@@ -11,6 +11,8 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.nearline.triton.internal.GrpcInferenceService;
 import dev.nearline.triton.internal.proto.InferTensorContents;
+import dev.nearline.triton.internal.proto.ModelConfig;
+import dev.nearline.triton.internal.proto.ModelConfigResponse;
 import dev.nearline.triton.internal.proto.ModelInferRequest;
 import dev.nearline.triton.internal.proto.ModelInferResponse;
 import dev.nearline.triton.internal.proto.ModelMetadataResponse;
@@ -81,6 +83,8 @@ public final class KServeTestServer implements AutoCloseable {
     private final List<String> contentTypes = Collections.synchronizedList(new ArrayList<>());
     private final List<Map<String, String>> headers = Collections.synchronizedList(new ArrayList<>());
     private final List<Integer> clientPorts = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, Integer> maxBatchSizes = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong bytesStreamed = new java.util.concurrent.atomic.AtomicLong();
     private final @Nullable SSLContext tls;
     private final KeyManager @Nullable [] keyManagers;
     private final ExecutorService httpExecutor;
@@ -137,6 +141,24 @@ public final class KServeTestServer implements AutoCloseable {
 
     public Faults faults() {
         return faults;
+    }
+
+    /**
+     * Serves Triton's model configuration for {@code model} with this {@code max_batch_size} (REST
+     * {@code GET .../config}, gRPC {@code ModelConfig}); models without one answer 404 / NOT_FOUND there.
+     */
+    public void setMaxBatchSize(String model, int maxBatchSize) {
+        maxBatchSizes.put(model, maxBatchSize);
+    }
+
+    /** Stops serving a model configuration for {@code model}. */
+    public void clearMaxBatchSize(String model) {
+        maxBatchSizes.remove(model);
+    }
+
+    /** Body bytes the REST front end wrote for {@link Faults#floodChunkedBytes} answers so far. */
+    public long bytesStreamed() {
+        return bytesStreamed.get();
     }
 
     /** Inference requests received (REST and gRPC), counted before faults apply. */
@@ -228,7 +250,9 @@ public final class KServeTestServer implements AutoCloseable {
                 if (!faults.noBinaryExtension) {
                     ext.add("binary_tensor_data");
                 }
-                ext.add("model_configuration");
+                if (!faults.plainKServe) {
+                    ext.add("model_configuration");
+                }
                 json(ex, 200, meta);
                 return;
             }
@@ -262,6 +286,16 @@ public final class KServeTestServer implements AutoCloseable {
                 case "ready":
                     send(ex, 200, new byte[0], null);
                     return;
+                case "config": {
+                    Integer n = faults.plainKServe ? null : maxBatchSizes.get(model.name());
+                    if (n == null) {
+                        error(ex, 404, "no model configuration for '" + model.name() + "'");
+                    } else {
+                        json(ex, 200, JSON.createObjectNode().put("name", model.name())
+                                .put("platform", "onnxruntime_onnx").put("max_batch_size", n));
+                    }
+                    return;
+                }
                 case "infer":
                     infer(ex, model, body);
                     return;
@@ -321,6 +355,11 @@ public final class KServeTestServer implements AutoCloseable {
         }
         if (faults.malformedBody) {
             send(ex, 200, "{\"model_name\":\"x\",\"outputs\":[{\"name\":".getBytes(StandardCharsets.UTF_8), null);
+            return;
+        }
+        long flood = faults.floodChunkedBytes;
+        if (flood > 0) {
+            flood(ex, flood);
             return;
         }
         if (headerLength != null && faults.noBinaryExtension) {
@@ -405,6 +444,22 @@ public final class KServeTestServer implements AutoCloseable {
         send(ex, 200, bytes, header.length);
     }
 
+    /** A chunked 200 answer of {@code total} bytes (a JSON string that never ends), until the client hangs up. */
+    private void flood(HttpExchange ex, long total) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, 0);
+        byte[] chunk = new byte[64 << 10];
+        Arrays.fill(chunk, (byte) 'a');
+        chunk[0] = '"';
+        try (OutputStream os = ex.getResponseBody()) {
+            for (long sent = 0; sent < total; sent += chunk.length) {
+                os.write(chunk);
+                bytesStreamed.addAndGet(chunk.length);
+                chunk[0] = 'a';
+            }
+        }
+    }
+
     private List<WireTensor> applyOutputFaults(List<WireTensor> outputs) {
         if (outputs.isEmpty()) {
             return outputs;
@@ -421,6 +476,22 @@ public final class KServeTestServer implements AutoCloseable {
         }
         if (faults.wrongOutputName) {
             first = new WireTensor(first.name() + "_renamed", first.datatype(), first.shape(), first.data());
+        }
+        if (faults.extraRows && first.shape().length > 0 && first.shape()[0] > 0) {
+            long[] shape = first.shape().clone();
+            int rowBytes = (int) (first.data().length / shape[0]);
+            byte[] row = Arrays.copyOf(first.data(), rowBytes);
+            if (first.datatype().equals("FP32")) {
+                ByteBuffer b = ByteBuffer.wrap(row).order(ByteOrder.LITTLE_ENDIAN);
+                while (b.hasRemaining()) {
+                    b.putFloat(999f);
+                }
+            }
+            byte[] data = new byte[first.data().length + rowBytes];
+            System.arraycopy(row, 0, data, 0, rowBytes);
+            System.arraycopy(first.data(), 0, data, rowBytes, first.data().length);
+            shape[0] += 1;
+            first = new WireTensor(first.name(), first.datatype(), shape, data);
         }
         out.set(0, first);
         return out;
@@ -449,15 +520,15 @@ public final class KServeTestServer implements AutoCloseable {
         }
     }
 
-    private static void json(HttpExchange ex, int status, JsonNode body) throws IOException {
+    private void json(HttpExchange ex, int status, JsonNode body) throws IOException {
         send(ex, status, JSON.writeValueAsBytes(body), null);
     }
 
-    private static void error(HttpExchange ex, int status, String message) throws IOException {
+    private void error(HttpExchange ex, int status, String message) throws IOException {
         json(ex, status, JSON.createObjectNode().put("error", message));
     }
 
-    private static void send(HttpExchange ex, int status, byte[] body, @Nullable Integer headerLength) throws IOException {
+    private void send(HttpExchange ex, int status, byte[] body, @Nullable Integer headerLength) throws IOException {
         if (headerLength != null) {
             ex.getResponseHeaders().set(HEADER_LENGTH, Integer.toString(headerLength));
             ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
@@ -467,6 +538,13 @@ public final class KServeTestServer implements AutoCloseable {
         ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {
             try (OutputStream os = ex.getResponseBody()) {
+                int stallAfter = status == 200 ? faults.stallBodyAfterBytes : 0;
+                if (stallAfter > 0 && stallAfter < body.length) {
+                    os.write(body, 0, stallAfter);
+                    os.flush();
+                    faults.stallBody();
+                    throw new IOException("stalled answer abandoned (fault)");
+                }
                 os.write(body);
             }
         }
@@ -654,6 +732,9 @@ public final class KServeTestServer implements AutoCloseable {
                     if (!faults.noBinaryExtension) {
                         r.addExtensions("binary_tensor_data");
                     }
+                    if (!faults.plainKServe) {
+                        r.addExtensions("model_configuration");
+                    }
                     reply(obs, r.build());
                 }))
                 .addMethod(GrpcInferenceService.MODEL_METADATA, ServerCalls.asyncUnaryCall((req, obs) -> {
@@ -676,6 +757,19 @@ public final class KServeTestServer implements AutoCloseable {
                     reply(obs, r.build());
                 }))
                 .addMethod(GrpcInferenceService.MODEL_INFER, ServerCalls.asyncUnaryCall(this::grpcInfer))
+                .addMethod(GrpcInferenceService.MODEL_CONFIG, ServerCalls.asyncUnaryCall((req, obs) -> {
+                    Integer n = maxBatchSizes.get(req.getName());
+                    if (faults.plainKServe) {
+                        obs.onError(Status.UNIMPLEMENTED.withDescription("Method not found: ModelConfig")
+                                .asRuntimeException());
+                    } else if (n == null || !models.containsKey(req.getName())) {
+                        obs.onError(Status.NOT_FOUND.withDescription("no model configuration for '" + req.getName()
+                                + "'").asRuntimeException());
+                    } else {
+                        reply(obs, ModelConfigResponse.newBuilder().setConfig(ModelConfig.newBuilder()
+                                .setName(req.getName()).setPlatform("onnxruntime_onnx").setMaxBatchSize(n)).build());
+                    }
+                }))
                 .build();
     }
 
@@ -684,8 +778,9 @@ public final class KServeTestServer implements AutoCloseable {
         faults.arrive();
         int status = faults.takeStatus();
         if (status != 0) {
-            Status s = status == 503 ? Status.UNAVAILABLE : status == 429 ? Status.RESOURCE_EXHAUSTED
-                    : status >= 500 ? Status.INTERNAL : Status.INVALID_ARGUMENT;
+            Status.Code code = faults.grpcStatus;
+            Status s = code != null ? Status.fromCode(code) : status == 503 ? Status.UNAVAILABLE
+                    : status == 429 ? Status.RESOURCE_EXHAUSTED : status >= 500 ? Status.INTERNAL : Status.INVALID_ARGUMENT;
             obs.onError(s.withDescription(faults.statusMessage()).asRuntimeException());
             return;
         }
