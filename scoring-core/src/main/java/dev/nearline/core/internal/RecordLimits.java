@@ -299,11 +299,12 @@ final class RecordLimits {
     }
 
     /**
-     * A {@code Map}, list or tree record as a JSON tree, checked on the way.
+     * A {@code Map} (or list) record as a JSON tree: checked first, without allocating, then built.
      *
      * @throws ScoringException INVALID_INPUT when too large or deep, or holding a value JSON cannot hold
      */
     JsonNode toTree(Object record, Budget budget) {
+        walk(record, 1, "", budget, false);
         return java.util.Objects.requireNonNull(walk(record, 1, "", budget, true));
     }
 
@@ -328,17 +329,20 @@ final class RecordLimits {
         }
     }
 
+    /**
+     * Walks {@code value} (at nesting level {@code depth}) with an explicit stack. Checking spends the size
+     * budget; building (after a check) only counts work, so a record is not charged twice.
+     */
     private @Nullable JsonNode walk(@Nullable Object value, int depth, String where, Budget budget, boolean build) {
-        if (!isContainer(value)) {
-            budget.spend(size(value), where);
-            return build ? scalarOrFail(value, where) : null;
+        if (!isContainer(value) || isPrimitiveArray(value)) {
+            return leaf(value, depth, where, budget, build, null);
         }
         if (depth > maxDepth) {
             throw tooDeep(where);
         }
         ArrayDeque<Frame> stack = new ArrayDeque<>();
         ContainerNode<?> root = build ? newContainer(value) : null;
-        budget.spend(2, where);
+        charge(2, where, budget, build);
         stack.push(frame(value, root, depth));
         while (!stack.isEmpty()) {
             Frame f = stack.peek();
@@ -352,30 +356,49 @@ final class RecordLimits {
                 Map.Entry<?, ?> e = (Map.Entry<?, ?>) child;
                 f.key = e.getKey();
                 child = e.getValue();
-                budget.spend(f.key instanceof CharSequence ? ((CharSequence) f.key).length() + 4L : 4, where);
+                charge(f.key instanceof CharSequence ? ((CharSequence) f.key).length() + 4L : 4, where, budget, build);
             } else {
-                budget.spend(1, where);
+                charge(1, where, budget, build);
             }
-            if (isContainer(child)) {
+            if (isContainer(child) && !isPrimitiveArray(child)) {
                 if (f.depth + 1 > maxDepth) {
                     throw tooDeep(where.isEmpty() ? pathOf(stack) : where);
                 }
                 ContainerNode<?> node = build ? newContainer(child) : null;
                 add(f, node);
-                budget.spend(2, where);
+                charge(2, where, budget, build);
                 stack.push(frame(child, node, f.depth + 1));
             } else {
-                budget.spend(size(child), where);
-                if (build) {
-                    JsonNode node = scalar(child);
-                    if (node == null) {
-                        throw unsupported(child, where.isEmpty() ? pathOf(stack) : where);
-                    }
-                    add(f, node);
-                }
+                add(f, leaf(child, f.depth + 1, where, budget, build, stack));
             }
         }
         return root;
+    }
+
+    /** A scalar or a primitive array at nesting level {@code depth}: charged, and built when asked. */
+    private @Nullable JsonNode leaf(@Nullable Object v, int depth, String where, Budget budget, boolean build,
+                                    @Nullable ArrayDeque<Frame> stack) {
+        boolean array = isPrimitiveArray(v);
+        if (array && depth > maxDepth) {
+            throw tooDeep(where.isEmpty() && stack != null ? pathOf(stack) : where);
+        }
+        charge(array ? arraySize(java.util.Objects.requireNonNull(v)) : size(v), where, budget, build);
+        if (!build) {
+            return null;
+        }
+        JsonNode node = array ? primitiveArray(java.util.Objects.requireNonNull(v), budget) : scalar(v);
+        if (node == null) {
+            throw unsupported(java.util.Objects.requireNonNull(v), where.isEmpty() && stack != null ? pathOf(stack) : where);
+        }
+        return node;
+    }
+
+    private static void charge(long bytes, String where, Budget budget, boolean build) {
+        if (build) {
+            budget.work(1);
+        } else {
+            budget.spend(bytes, where);
+        }
     }
 
     private static String pathOf(ArrayDeque<Frame> stack) {
@@ -406,10 +429,7 @@ final class RecordLimits {
         if (v instanceof Iterable) {
             return new Frame(((Iterable<?>) v).iterator(), target, depth, false);
         }
-        if (v instanceof Object[]) {
-            return new Frame(Arrays.asList((Object[]) v).iterator(), target, depth, false);
-        }
-        return new Frame(new PrimitiveArrayIterator(v), target, depth, false);
+        return new Frame(Arrays.asList((Object[]) v).iterator(), target, depth, false);
     }
 
     private static ContainerNode<?> newContainer(Object v) {
@@ -417,29 +437,39 @@ final class RecordLimits {
         return object ? JsonNodeFactory.instance.objectNode() : JsonNodeFactory.instance.arrayNode();
     }
 
-    /** Elements of a primitive array, boxed one at a time. */
-    private static final class PrimitiveArrayIterator implements Iterator<Object> {
-        private final Object array;
-        private final int length;
-        private int next;
+    /** The JSON size of a primitive array: a string for {@code char[]}, else at least two bytes an element. */
+    private static long arraySize(Object array) {
+        int n = java.lang.reflect.Array.getLength(array);
+        return array instanceof char[] ? n + 2L : 2L + 2L * n;
+    }
 
-        PrimitiveArrayIterator(Object array) {
-            this.array = array;
-            this.length = java.lang.reflect.Array.getLength(array);
+    /** A primitive array as a JSON array ({@code char[]} as a string), counting the work per element. */
+    private static JsonNode primitiveArray(Object array, Budget budget) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        if (array instanceof char[]) {
+            return f.textNode(new String((char[]) array));
         }
-
-        @Override
-        public boolean hasNext() {
-            return next < length;
-        }
-
-        @Override
-        public Object next() {
-            if (next >= length) {
-                throw new java.util.NoSuchElementException();
+        int n = java.lang.reflect.Array.getLength(array);
+        ArrayNode out = f.arrayNode(n);
+        for (int i = 0; i < n; i++) {
+            budget.work(1);
+            if (array instanceof float[]) {
+                out.add(((float[]) array)[i]);
+            } else if (array instanceof double[]) {
+                out.add(((double[]) array)[i]);
+            } else if (array instanceof int[]) {
+                out.add(((int[]) array)[i]);
+            } else if (array instanceof long[]) {
+                out.add(((long[]) array)[i]);
+            } else if (array instanceof short[]) {
+                out.add(((short[]) array)[i]);
+            } else if (array instanceof byte[]) {
+                out.add(((byte[]) array)[i]);
+            } else {
+                out.add(((boolean[]) array)[i]);
             }
-            return java.lang.reflect.Array.get(array, next++);
         }
+        return out;
     }
 
     /**
