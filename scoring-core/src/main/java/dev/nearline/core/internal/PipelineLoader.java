@@ -181,6 +181,8 @@ public final class PipelineLoader {
         if (listener != ScoringListener.NONE) {
             builder.listener(listener);
         }
+        // Read only when present, but known all the same (unknown-key messages list them).
+        top.markRead("maxInFlight", "warmup");
         if (top.has("maxInFlight")) {
             int limit = Ranges.integer(top, "maxInFlight", 0, 1, Ranges.MAX_IN_FLIGHT);
             option(top, "maxInFlight", () -> builder.maxInFlight(limit));
@@ -197,6 +199,7 @@ public final class PipelineLoader {
             String sync = batching.choice("sync", "auto", "auto", "always", "never");
             option(top, "batching", () -> builder.batching(maxBatchSize, delay == null ? Duration.ofMillis(1) : delay,
                     Pipeline.BatchMode.valueOf(sync.toUpperCase(java.util.Locale.ROOT))));
+            ((JsonSettings) batching).markRead("threads");
             if (batching.has("threads")) {
                 int threads = Ranges.integer(batching, "threads", 1, 1, Ranges.MAX_BATCHING_THREADS);
                 option(batching, "threads", () -> builder.batchingThreads(threads));
