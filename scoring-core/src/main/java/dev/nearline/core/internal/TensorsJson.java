@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
 public final class TensorsJson {
     /** Default {@code maxRecordBytes} of the preprocessor: 16 MiB, room for a few images as JSON numbers. */
     static final int DEFAULT_MAX_RECORD_BYTES = 16 << 20;
+    /** Longest tensor name a record may use. */
+    static final int MAX_NAME_LENGTH = 256;
     private static final Reader DEFAULT = new Reader(new RecordLimits("tensors", DEFAULT_MAX_RECORD_BYTES,
             RecordLimits.DEFAULT_DEPTH));
 
@@ -92,6 +94,11 @@ public final class TensorsJson {
             JsonNode t = inputs.get(i);
             String where = "inputs[" + i + "]";
             String name = text(t, "name", where);
+            if (name.length() > MAX_NAME_LENGTH) {
+                // Names travel into messages and logs; a huge one is an attack, not a tensor.
+                throw ScoringException.invalidInput(where + " has a name of " + name.length() + " characters; tensor names"
+                        + " have at most " + MAX_NAME_LENGTH);
+            }
             where = "input '" + Records.clip(name) + "'";
             if (!names.add(name)) {
                 // As Tensors.Builder says it (the engine reports it as INVALID_INPUT), with the name clipped.
