@@ -241,11 +241,6 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object> {
         return fp64 ? DataType.FP64 : DataType.FP32;
     }
 
-    /** The limits on one record. */
-    RecordLimits limits() {
-        return limits;
-    }
-
     @Override
     public String toString() {
         return "json-features[" + output + " " + dataType() + " [1, " + width + "]]";

@@ -73,10 +73,6 @@ public final class TensorsJson {
             return TensorsJson.read(root, budget);
         }
 
-        RecordLimits limits() {
-            return limits;
-        }
-
         @Override
         public String toString() {
             return "tensors[maxRecordBytes=" + limits.maxBytes() + ", maxDepth=" + limits.maxDepth() + "]";
