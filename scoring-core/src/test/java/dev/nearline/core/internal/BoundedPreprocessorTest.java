@@ -143,6 +143,25 @@ class BoundedPreprocessorTest {
     }
 
     @Test
+    void features_maxDepth_countsTextMapAndTreeRecordsAlike() {
+        JsonSettings s = settings("$.preprocessor", "{\"maxDepth\": 3, \"fields\": [{\"name\": \"c\", \"categories\": [\"x\"]}]}");
+        FeaturesPreprocessor p = FeaturesPreprocessor.create(s);
+        String fits = "{\"c\": {\"a\": [1]}}";
+        String tooDeep = "{\"c\": {\"a\": [[1]]}}";
+
+        // The record is level 1: {"a": [1]} under it reaches level 3.
+        assertThat(p.preprocess(fits).get(0).floatAt(0)).isZero();
+        assertThat(p.preprocess(node(fits)).get(0).floatAt(0)).isZero();
+        assertThat(p.preprocess(Map.of("c", Map.of("a", List.of(1)))).get(0).floatAt(0)).isZero();
+        assertThat(p.preprocess(Map.of("c", Map.of("a", new int[] {1}))).get(0).floatAt(0)).isZero();
+        for (Object record : new Object[] {tooDeep, node(tooDeep), Map.of("c", Map.of("a", List.of(List.of(1)))),
+                Map.of("c", Map.of("a", List.of(new int[] {1})))}) {
+            assertThat(JsonFixtures.invalidInput(() -> p.preprocess(record)).getMessage())
+                    .as("%s", record.getClass()).contains("nests more than 3 levels deep", "maxDepth");
+        }
+    }
+
+    @Test
     void tensors_deadlinePassesMidRecord_failsWithDeadlineExceeded() {
         TensorsJson.Reader r = tensors();
         SteppingTicker ticker = new SteppingTicker();
