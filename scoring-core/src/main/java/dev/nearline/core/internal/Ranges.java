@@ -80,8 +80,8 @@ public final class Ranges {
     }
 
     /** As {@link #integer}, for an optional duration; null when absent and {@code defaultValue} is null. */
-    public static @Nullable Duration duration(Settings s, String key, @Nullable Duration defaultValue, Duration min, boolean minExclusive,
-                                    Duration max) {
+    public static @Nullable Duration duration(Settings s, String key, @Nullable Duration defaultValue, Duration min,
+                                              boolean minExclusive, Duration max) {
         Duration v = s.duration(key, defaultValue);
         if (v == null) {
             return defaultValue;
