@@ -5,6 +5,7 @@ import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.Settings;
 import dev.nearline.core.internal.DriftWindow;
+import dev.nearline.core.internal.Ranges;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -140,8 +141,10 @@ public final class DriftMonitor {
      * {@code features}, {@code featureNames}, {@code score} ({@code {"output": name, "index": n}}),
      * {@code window}, {@code captureReference}, {@code bins}, {@code psiThreshold}, {@code sampleEvery},
      * {@code checkEvery} and {@code reference} ({@code {"<feature or score>": {"edges": [...], "proportions":
-     * [...]}}}), with the meanings and defaults of the {@link Builder} setters of the same names. Drift
-     * events are logged at WARN.
+     * [...]}}}), with the meanings and defaults of the {@link Builder} setters of the same names. Counts of
+     * records ({@code window}, {@code captureReference}, {@code sampleEvery}, {@code checkEvery}) are 1 to
+     * 1,000,000, {@code bins} 2 to 100, {@code psiThreshold} positive and finite. Drift events are logged at
+     * WARN.
      *
      * @throws IllegalArgumentException naming the JSON path of a bad value, such as
      *     {@code $.monitoring.window: expected a positive integer, got 0}
@@ -172,10 +175,10 @@ public final class DriftMonitor {
             }
         }
         if (s.has("window")) {
-            b.window(positive(s, "window"));
+            b.window(records(s, "window"));
         }
         if (s.has("captureReference")) {
-            b.captureReference(positive(s, "captureReference"));
+            b.captureReference(records(s, "captureReference"));
         }
         if (s.has("bins")) {
             int n = s.integer("bins");
@@ -192,10 +195,10 @@ public final class DriftMonitor {
             b.psiThreshold(t);
         }
         if (s.has("sampleEvery")) {
-            b.sampleEvery(positive(s, "sampleEvery"));
+            b.sampleEvery(records(s, "sampleEvery"));
         }
         if (s.has("checkEvery")) {
-            b.checkEvery(positive(s, "checkEvery"));
+            b.checkEvery(records(s, "checkEvery"));
         }
         Settings refs = s.optionalObject("reference");
         if (refs != null) {
@@ -495,10 +498,14 @@ public final class DriftMonitor {
         return v[Math.min(v.length, Math.max(1, rank)) - 1];
     }
 
-    private static int positive(Settings s, String key) {
+    /** A count of records in a pipeline file: from 1 to {@link Ranges#MAX_MONITORING_RECORDS}. */
+    private static int records(Settings s, String key) {
         int v = s.integer(key);
         if (v < 1) {
             throw s.error(key, "expected a positive integer, got " + v);
+        }
+        if (v > Ranges.MAX_MONITORING_RECORDS) {
+            throw s.error(key, "must be between 1 and " + Ranges.MAX_MONITORING_RECORDS + ", got " + v);
         }
         return v;
     }

@@ -10,6 +10,7 @@ import dev.nearline.core.internal.BatchPolicy;
 import dev.nearline.core.internal.Engine;
 import dev.nearline.core.internal.RecordObserver;
 import dev.nearline.core.internal.PipelineLoader;
+import dev.nearline.core.internal.Ranges;
 import dev.nearline.core.internal.Step;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,7 +99,8 @@ public final class Pipeline {
 
     /**
      * Builds a code-defined pipeline: required stages in the factory and {@link #build}, model and
-     * transform steps in order, options set at most once each. Not thread-safe; use once.
+     * transform steps in order, options set at most once each. A numeric option outside its documented range
+     * fails with an {@link IllegalArgumentException} naming the option and the range. Not thread-safe; use once.
      *
      * @param <I> record type
      */
@@ -160,27 +162,27 @@ public final class Pipeline {
             return this;
         }
 
-        /** The deadline for every record unless the call gives one. Default: none. */
+        /**
+         * The deadline for every record unless the call gives one: more than zero and at most 1 hour.
+         * Default: none.
+         */
         public Builder<I> timeout(Duration timeout) {
-            requirePositive(timeout, "timeout");
+            Ranges.check("timeout", Objects.requireNonNull(timeout, "timeout"), Duration.ZERO, true, Ranges.MAX_TIMEOUT);
             this.timeout = requireUnset(this.timeout, timeout, "timeout");
             return this;
         }
 
-        /** How long {@link Scorer#close()} waits for records in flight. Default 5 s. */
+        /** How long {@link Scorer#close()} waits for records in flight: 0 to 1 hour. Default 5 s. */
         public Builder<I> closeGracePeriod(Duration gracePeriod) {
-            if (gracePeriod.isNegative()) {
-                throw new IllegalArgumentException("closeGracePeriod must not be negative, got " + gracePeriod);
-            }
+            Ranges.check("closeGracePeriod", Objects.requireNonNull(gracePeriod, "gracePeriod"), Duration.ZERO, false,
+                    Ranges.MAX_CLOSE_GRACE_PERIOD);
             this.closeGracePeriod = requireUnset(this.closeGracePeriod, gracePeriod, "closeGracePeriod");
             return this;
         }
 
-        /** Threads that run {@link Scorer#scoreAsync} records. Default: the number of processors. */
+        /** Threads that run {@link Scorer#scoreAsync} records: 1 to 256. Default: the number of processors. */
         public Builder<I> asyncThreads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("asyncThreads must be at least 1, got " + threads);
-            }
+            Ranges.check("asyncThreads", threads, 1, Ranges.MAX_ASYNC_THREADS);
             if (asyncThreads != -1) {
                 throw new IllegalStateException("asyncThreads was already set to " + asyncThreads);
             }
@@ -189,13 +191,11 @@ public final class Pipeline {
         }
 
         /**
-         * Records {@link Scorer#scoreAsync} may queue before it fails fast with {@code OVERLOADED}.
-         * Default 1024.
+         * Records {@link Scorer#scoreAsync} may queue before it fails fast with {@code OVERLOADED}: 1 to
+         * 1,000,000. Default 1024.
          */
         public Builder<I> asyncQueueCapacity(int capacity) {
-            if (capacity < 1) {
-                throw new IllegalArgumentException("asyncQueueCapacity must be at least 1, got " + capacity);
-            }
+            Ranges.check("asyncQueueCapacity", capacity, 1, Ranges.MAX_ASYNC_QUEUE_CAPACITY);
             if (asyncQueueCapacity != -1) {
                 throw new IllegalStateException("asyncQueueCapacity was already set to " + asyncQueueCapacity);
             }
@@ -205,12 +205,11 @@ public final class Pipeline {
 
         /**
          * Records in flight at most (being scored or queued, sync and async together); beyond it calls fail
-         * fast with {@code OVERLOADED} instead of growing a queue. Default: no bound besides the async queue.
+         * fast with {@code OVERLOADED} instead of growing a queue: 1 to 1,000,000. Default: no bound besides the
+         * async queue.
          */
         public Builder<I> maxInFlight(int limit) {
-            if (limit < 1) {
-                throw new IllegalArgumentException("maxInFlight must be at least 1, got " + limit);
-            }
+            Ranges.check("maxInFlight", limit, 1, Ranges.MAX_IN_FLIGHT);
             if (maxInFlight != -1) {
                 throw new IllegalStateException("maxInFlight was already set to " + maxInFlight);
             }
@@ -223,7 +222,8 @@ public final class Pipeline {
          * {@link Model#predictBatch} call of at most {@code maxBatchSize} records, the first waiting at most
          * {@code maxQueueDelay} for company. {@code scoreAsync} always goes through the batcher; a synchronous
          * {@code score} joins a batch only when that pays ({@link BatchMode#AUTO}), see {@link #batching(int,
-         * Duration, BatchMode)}. Off by default.
+         * Duration, BatchMode)}. {@code maxBatchSize} is 1 to 4096 and {@code maxQueueDelay} 0 to 1 second. Off
+         * by default.
          */
         public Builder<I> batching(int maxBatchSize, Duration maxQueueDelay) {
             return batching(maxBatchSize, maxQueueDelay, BatchMode.AUTO);
@@ -231,6 +231,9 @@ public final class Pipeline {
 
         /** As {@link #batching(int, Duration)}, choosing when synchronous calls batch. */
         public Builder<I> batching(int maxBatchSize, Duration maxQueueDelay, BatchMode syncMode) {
+            Ranges.check("maxBatchSize", maxBatchSize, 1, Ranges.MAX_BATCH_SIZE);
+            Ranges.check("maxQueueDelay", Objects.requireNonNull(maxQueueDelay, "maxQueueDelay"), Duration.ZERO, false,
+                    Ranges.MAX_QUEUE_DELAY);
             if (batching != null) {
                 throw new IllegalStateException("batching was already set to " + batching);
             }
@@ -247,12 +250,10 @@ public final class Pipeline {
          * How many dispatcher threads run micro-batches, that is how many batched model calls may run at once.
          * Default: 2 (1 on a single processor), which keeps two CPU cores busy with a model whose session uses
          * one thread per call. Use 1 for a GPU or for a session whose intra-op threads already use every
-         * core. Needs {@link #batching(int, Duration)}.
+         * core. 1 to 256. Needs {@link #batching(int, Duration)}.
          */
         public Builder<I> batchingThreads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("batching threads must be at least 1, got " + threads);
-            }
+            Ranges.check("batchingThreads", threads, 1, Ranges.MAX_BATCHING_THREADS);
             if (batchingThreads != -1) {
                 throw new IllegalStateException("batchingThreads was already set to " + batchingThreads);
             }
@@ -268,12 +269,10 @@ public final class Pipeline {
 
         /**
          * Runs each model {@code records} times on synthetic inputs built from its signature (zeros, dynamic
-         * dimensions 1) while building, so the first real record is not the slow one. Default 0.
+         * dimensions 1) while building, so the first real record is not the slow one: 0 to 10,000. Default 0.
          */
         public Builder<I> warmup(int records) {
-            if (records < 0) {
-                throw new IllegalArgumentException("warmup must not be negative, got " + records);
-            }
+            Ranges.check("warmup", records, 0, Ranges.MAX_WARMUP);
             if (warmup != -1) {
                 throw new IllegalStateException("warmup was already set to " + warmup);
             }
@@ -344,12 +343,6 @@ public final class Pipeline {
                 throw new IllegalStateException(property + " was already set to " + current);
             }
             return value;
-        }
-
-        private static void requirePositive(Duration d, String property) {
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(property + " must be positive, got " + d);
-            }
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.nearline.core.internal;
 
 import dev.nearline.api.DataType;
 import dev.nearline.api.Postprocessor;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.PostprocessorProvider;
@@ -21,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  * model order (unless disabled). Thread-safe.
  */
 public final class ClassesPostprocessor implements Postprocessor<Object> {
+    /** Upper bound of {@code topK}. */
+    static final int MAX_TOP_K = 100_000;
     private final @Nullable String output;
     private final @Nullable List<String> labels;
     private final int topK;
@@ -40,10 +43,7 @@ public final class ClassesPostprocessor implements Postprocessor<Object> {
         if (labels != null && new java.util.HashSet<>(labels).size() != labels.size()) {
             throw s.error("labels", "labels must be unique, got " + labels);
         }
-        int topK = s.integer("topK", 0);
-        if (topK < 0) {
-            throw s.error("topK", "expected a count >= 0, got " + topK);
-        }
+        int topK = Ranges.integer(s, "topK", 0, 0, MAX_TOP_K);
         return new ClassesPostprocessor(output, labels, topK, s.bool("probabilities", true));
     }
 
@@ -54,6 +54,11 @@ public final class ClassesPostprocessor implements Postprocessor<Object> {
             name = firstFloatOutput(outputs);
         }
         Tensor probs = outputs.require(name);
+        if (probs.rank() == 2 && probs.dim(0) == 0) {
+            // The rows come from the record (a tensors record may have none): retrying it cannot help.
+            throw ScoringException.invalidInput("the model returned no rows for the record (output '" + name + "' "
+                    + probs + "); a record needs exactly one row to be classified");
+        }
         if (probs.rank() > 2 || (probs.rank() == 2 && probs.dim(0) != 1)) {
             throw new IllegalArgumentException("output '" + name + "' should hold one record's classes as [1, classes] "
                     + "or [classes], got " + probs);

@@ -1,5 +1,6 @@
 package dev.nearline.core.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.ScoringException;
@@ -7,19 +8,27 @@ import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.PreprocessorProvider;
 import dev.nearline.api.spi.Settings;
+import dev.nearline.core.Ticker;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Built-in preprocessor {@code json-features}: reads named fields of a record (a JSON object, a
  * {@code Map<String, ?>} or JSON text) into one feature row {@code [1, width]} of FP32 or FP64.
  * Numeric fields take numbers, numeric strings or booleans, with an optional default for missing
  * values; categorical fields look their value up in a list of categories and one-hot encode it (or
- * write its index). Thread-safe and immutable.
+ * write its index). The work per record is bounded: JSON text by {@code maxRecordBytes} (default 1 MiB)
+ * and {@code maxDepth} (default 64), a map or tree record by the same limits applied to the values of
+ * the configured fields, and by the record's deadline. Thread-safe and immutable.
  */
-public final class FeaturesPreprocessor implements Preprocessor<Object> {
+public final class FeaturesPreprocessor implements BoundedPreprocessor<Object> {
+    /** Default {@code maxRecordBytes}: 1 MiB of JSON text. */
+    static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+    /** Units of work one field counts for: the deadline is looked at every 64 fields. */
+    private static final int FIELD_WORK = 16;
 
     /** One input field. */
     private static final class Field {
@@ -51,8 +60,11 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
     private final Field[] fields;
     private final int width;
     private final long[] shape;
+    private final RecordLimits limits;
 
-    private FeaturesPreprocessor(String output, boolean fp64, boolean allowNaN, List<Field> fields) {
+    private FeaturesPreprocessor(String output, boolean fp64, boolean allowNaN, List<Field> fields,
+                                 RecordLimits limits) {
+        this.limits = limits;
         this.output = output;
         this.fp64 = fp64;
         this.allowNaN = allowNaN;
@@ -70,6 +82,7 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
         String output = s.string("output", "input");
         boolean fp64 = s.choice("dtype", "FP32", "FP32", "FP64").equals("FP64");
         boolean allowNaN = s.bool("allowNaN", false);
+        RecordLimits limits = RecordLimits.fromSettings(s, "json-features", DEFAULT_MAX_RECORD_BYTES);
         List<Field> fields = new ArrayList<>();
         int offset = 0;
         java.util.Set<String> names = new java.util.HashSet<>();
@@ -80,6 +93,10 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
             }
             boolean hasDefault = f.has("default");
             double def = hasDefault ? numberOrBoolean(f, "default") : f.number("default", 0);
+            if (Double.isNaN(def) || Math.abs(def) > (fp64 ? Double.MAX_VALUE : Float.MAX_VALUE)) {
+                throw f.error("default", "expected a finite number within the " + (fp64 ? "FP64" : "FP32")
+                        + " range, got " + def);
+            }
             Map<String, Integer> categories = new HashMap<>();
             List<String> cats = f.strings("categories", List.of());
             for (int i = 0; i < cats.size(); i++) {
@@ -96,7 +113,7 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
         if (fields.isEmpty()) {
             throw s.error("fields", "needs at least one field");
         }
-        return new FeaturesPreprocessor(output, fp64, allowNaN, fields);
+        return new FeaturesPreprocessor(output, fp64, allowNaN, fields, limits);
     }
 
     /** A number, or a boolean as 1 or 0 (booleans are features too: card present, foreign, ...). */
@@ -107,8 +124,7 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
             try {
                 return s.bool(key, false) ? 1 : 0;
             } catch (IllegalArgumentException notBoolean) {
-                throw new IllegalArgumentException(notNumber.getMessage().replace("expected a number", "expected a number or a boolean"),
-                        notNumber);
+                throw s.error(key, "expected a number or a boolean, got " + JsonSettings.describe(s, key));
             }
         }
     }
@@ -120,9 +136,16 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
 
     @Override
     public Tensors preprocess(Object record) {
-        Object r = Records.normalize(record);
+        return preprocess(record, Ticker.system(), NO_DEADLINE);
+    }
+
+    @Override
+    public Tensors preprocess(Object record, Ticker ticker, long deadline) {
+        RecordLimits.Budget budget = limits.budget(ticker, deadline);
+        Object r = Records.normalize(record, limits, budget);
         double[] row = new double[width];
         for (Field f : fields) {
+            budget.work(FIELD_WORK);
             Object v = Records.field(r, f.name);
             if (f.categories.isEmpty()) {
                 double x;
@@ -145,7 +168,7 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
                 }
                 row[f.offset] = x;
             } else {
-                encodeCategory(f, v, row);
+                encodeCategory(f, v, row, budget);
             }
         }
         Tensor t;
@@ -161,9 +184,18 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
         return Tensors.of(output, t);
     }
 
-    private static void encodeCategory(Field f, @org.jspecify.annotations.Nullable Object v, double[] row) {
+    private void encodeCategory(Field f, @Nullable Object v, double[] row, RecordLimits.Budget budget) {
         Integer index = null;
-        if (v != null) {
+        boolean container = RecordLimits.isContainer(v);
+        if (container) {
+            // Never a category, but walked within the limits, so that a deep or cyclic value fails cleanly.
+            limits.checkField(f.name, v, budget);
+        } else if (v != null) {
+            if (v instanceof CharSequence) {
+                budget.spend(((CharSequence) v).length(), "field '" + f.name + "'");
+            } else if (v instanceof JsonNode && ((JsonNode) v).isTextual()) {
+                budget.spend(((JsonNode) v).textValue().length(), "field '" + f.name + "'");
+            }
             index = f.categories.get(Records.text(v));
         }
         if (index == null) {
@@ -171,8 +203,9 @@ public final class FeaturesPreprocessor implements Preprocessor<Object> {
                 throw ScoringException.invalidInput("categorical field '" + f.name + "' is missing");
             }
             if (v != null && f.unknownIsError) {
-                throw ScoringException.invalidInput("categorical field '" + f.name + "' has unknown value \""
-                        + Records.clip(Records.text(v)) + "\"; expected one of " + f.categories.keySet());
+                throw ScoringException.invalidInput("categorical field '" + f.name + "' has "
+                        + (container ? Records.describe(v) + " value" : "unknown value \""
+                        + Records.clip(Records.text(v)) + "\"") + "; expected one of " + f.categories.keySet());
             }
             if (!f.oneHot) {
                 row[f.offset] = f.hasDefault ? f.defaultValue : -1;

@@ -41,7 +41,7 @@ public final class JsonSettings implements Settings {
     /** Settings at {@code path}, which must be a JSON object. */
     public static JsonSettings of(JsonNode node, String path, Path baseDirectory) {
         if (!(node instanceof ObjectNode)) {
-            throw new IllegalArgumentException(path + ": expected an object, got " + describe(node));
+            throw new ConfigException(path, "expected an object, got " + describe(node));
         }
         return new JsonSettings((ObjectNode) node, path, baseDirectory);
     }
@@ -61,7 +61,7 @@ public final class JsonSettings implements Settings {
         while (names.hasNext()) {
             String key = names.next();
             if (!read.contains(key)) {
-                throw new IllegalArgumentException(path + "." + key + ": unknown key"
+                throw new ConfigException(path + "." + key, "unknown key"
                         + (read.isEmpty() ? "" : "; known keys here: " + read));
             }
         }
@@ -177,7 +177,8 @@ public final class JsonSettings implements Settings {
         try {
             return Duration.parse(text);
         } catch (DateTimeParseException e) {
-            throw error(key, "expected a duration such as \"250us\", \"5ms\", \"2s\" or \"PT0.5S\", got \"" + text + "\"");
+            throw error(key, "expected a duration such as \"250us\", \"5ms\", \"2s\" or \"PT0.5S\", got \""
+                    + Records.clip(text) + "\"");
         }
     }
 
@@ -189,7 +190,7 @@ public final class JsonSettings implements Settings {
                 return a;
             }
         }
-        throw error(key, "expected one of " + List.of(allowed) + ", got \"" + v + "\"");
+        throw error(key, "expected one of " + List.of(allowed) + ", got \"" + Records.clip(String.valueOf(v)) + "\"");
     }
 
     @Override
@@ -211,7 +212,7 @@ public final class JsonSettings implements Settings {
         for (int i = 0; i < v.size(); i++) {
             JsonNode e = v.get(i);
             if (!e.isTextual()) {
-                throw new IllegalArgumentException(path + "." + key + "[" + i + "]: expected a string, got " + describe(e));
+                throw new ConfigException(path + "." + key + "[" + i + "]", "expected a string, got " + describe(e));
             }
             out.add(e.textValue());
         }
@@ -233,7 +234,7 @@ public final class JsonSettings implements Settings {
         for (int i = 0; i < v.size(); i++) {
             JsonNode e = v.get(i);
             if (!e.isNumber()) {
-                throw new IllegalArgumentException(path + "." + key + "[" + i + "]: expected a number, got " + describe(e));
+                throw new ConfigException(path + "." + key + "[" + i + "]", "expected a number, got " + describe(e));
             }
             out.add(e.doubleValue());
         }
@@ -276,7 +277,7 @@ public final class JsonSettings implements Settings {
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : v.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new IllegalArgumentException(path + "." + key + "." + e.getKey() + ": expected a string, got "
+                throw new ConfigException(path + "." + key + "." + e.getKey(), "expected a string, got "
                         + describe(e.getValue()));
             }
             out.put(e.getKey(), e.getValue().textValue());
@@ -285,8 +286,8 @@ public final class JsonSettings implements Settings {
     }
 
     @Override
-    public IllegalArgumentException error(String key, String message) {
-        return new IllegalArgumentException(path + "." + key + ": " + message);
+    public ConfigException error(String key, String message) {
+        return new ConfigException(path + "." + key, message);
     }
 
     /** The raw JSON value of {@code key}, marking it read; for the engine's own keys. */
@@ -311,7 +312,7 @@ public final class JsonSettings implements Settings {
                     unread.add(k);
                 }
             });
-            throw new IllegalArgumentException(path + "." + key + ": required key is missing"
+            throw new ConfigException(path + "." + key, "required key is missing"
                     + (unread.isEmpty() ? "" : " (keys not understood here: " + unread + ")"));
         }
         return v;
@@ -327,13 +328,23 @@ public final class JsonSettings implements Settings {
         if (v == null || v.isNull()) {
             return "null";
         }
+        if (v.isMissingNode()) {
+            return "nothing";
+        }
         if (v.isTextual()) {
-            String t = v.textValue();
-            return "string \"" + (t.length() > 40 ? t.substring(0, 40) + "..." : t) + "\"";
+            return "string \"" + Records.clip(v.textValue()) + "\"";
         }
         if (v.isNumber() || v.isBoolean()) {
-            return v.getNodeType().toString().toLowerCase(Locale.ROOT) + " " + v.asText();
+            return v.getNodeType().toString().toLowerCase(Locale.ROOT) + " " + Records.clip(v.asText());
         }
-        return v.isArray() ? "an array" : "an object";
+        if (v.isArray()) {
+            return "an array";
+        }
+        return v.isObject() ? "an object" : v.getNodeType().toString().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@link #describe(JsonNode)} of the value of {@code key} when {@code s} is a JSON object; for messages. */
+    static String describe(Settings s, String key) {
+        return s instanceof JsonSettings ? describe(((JsonSettings) s).node.get(key)) : "a value of another type";
     }
 }

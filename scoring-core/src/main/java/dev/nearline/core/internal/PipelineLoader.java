@@ -1,6 +1,6 @@
 package dev.nearline.core.internal;
 
-import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,6 +10,7 @@ import dev.nearline.api.Model;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.ScoringListener;
+import dev.nearline.api.Transform;
 import dev.nearline.core.ManagedScorer;
 import dev.nearline.api.spi.Settings;
 import dev.nearline.core.Pipeline;
@@ -64,19 +65,12 @@ public final class PipelineLoader {
     /** Builds a scorer from JSON text; {@code source} names the text in messages. */
     public static ManagedScorer<Object, Object> fromJson(String json, String source, Path baseDirectory,
                                                          PluginRegistry registry, ScoringListener listener) {
-        JsonNode root;
+        JsonSettings top;
         try {
-            root = JSON.readTree(json);
-        } catch (JsonParseException e) {
-            throw new IllegalArgumentException(source + ": malformed JSON at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage(), e);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(source + ": malformed JSON: " + e.getOriginalMessage(), e);
+            top = JsonSettings.of(parse(json), "$", baseDirectory);
+        } catch (ConfigException e) {
+            throw e.in(source);
         }
-        if (root == null || root.isMissingNode()) {
-            throw new IllegalArgumentException(source + ": empty pipeline file");
-        }
-        JsonSettings top = JsonSettings.of(root, "$", baseDirectory);
         List<Model> created = new ArrayList<>();
         try {
             ManagedScorer<Object, Object> scorer = build(top, registry, created, listener);
@@ -90,10 +84,56 @@ public final class PipelineLoader {
                     e.addSuppressed(suppressed);
                 }
             }
-            if (e instanceof IllegalArgumentException && !e.getMessage().startsWith(source)) {
-                throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+            if (e instanceof ConfigException) {
+                throw ((ConfigException) e).in(source);
+            }
+            if (e instanceof IllegalArgumentException) {
+                // Rejected by the engine while building: a problem of the pipeline as a whole.
+                ConfigException c = new ConfigException("$", String.valueOf(e.getMessage()), e);
+                for (Throwable s : e.getSuppressed()) {
+                    c.addSuppressed(s);
+                }
+                throw c.in(source);
             }
             throw e;
+        }
+    }
+
+    /** The one JSON value of a pipeline file; nothing may follow it. */
+    private static JsonNode parse(String json) {
+        JsonParser p = null;
+        try {
+            p = JSON.createParser(json);
+            if (p.nextToken() == null) {
+                throw new ConfigException("$", "the pipeline file is empty; expected a JSON object");
+            }
+            JsonNode root = JSON.readTree(p);
+            JsonLocation after;
+            try {
+                if (p.nextToken() == null) {
+                    return root;
+                }
+                after = p.currentTokenLocation();
+            } catch (JsonProcessingException e) {
+                after = e.getLocation() == null ? p.currentLocation() : e.getLocation();
+            }
+            throw new ConfigException("$", "unexpected content after the pipeline's JSON object at line "
+                    + after.getLineNr() + ", column " + after.getColumnNr());
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String path = RecordLimits.jsonPath(p == null ? null : p.getParsingContext());
+            throw ConfigException.malformed(path, "malformed JSON" + (at == null ? "" : " at line " + at.getLineNr()
+                    + ", column " + at.getColumnNr()) + " (in " + path + "): " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ConfigException("$", "cannot read the pipeline: " + e.getMessage(), e);
+        } finally {
+            if (p != null) {
+                try {
+                    p.close();
+                } catch (IOException ignored) {
+                    // Nothing to release for a String source.
+                }
+            }
         }
     }
 
@@ -108,6 +148,7 @@ public final class PipelineLoader {
         if (steps.isEmpty()) {
             throw top.error("steps", "needs at least one step");
         }
+        boolean anyModel = false;
         for (int i = 0; i < steps.size(); i++) {
             JsonSettings step = (JsonSettings) steps.get(i);
             String type = type(step);
@@ -120,49 +161,64 @@ public final class PipelineLoader {
                 Map<String, String> bindings = step.stringMap("inputs");
                 Model model = createStage(step, s -> registry.modelProvider(type).create(s));
                 created.add(model);
-                builder.model(stepName, model, bindings);
+                option(step, "inputs", () -> builder.model(stepName, model, bindings));
+                anyModel = true;
             } else {
-                builder.transform(stepName, createStage(step, s -> registry.transformProvider(type).create(s)));
+                Transform transform = createStage(step, s -> registry.transformProvider(type).create(s));
+                option(step, "name", () -> builder.transform(stepName, transform));
             }
+        }
+        if (!anyModel) {
+            throw top.error("steps", "needs at least one model step; transforms run between models");
         }
         Settings postSettings = top.object("postprocessor");
         Postprocessor<Object> post = createStage(postSettings, s -> registry.postprocessorProvider(type(s)).create(s));
 
-        Duration timeout = top.duration("timeout", null);
+        Duration timeout = Ranges.duration(top, "timeout", null, Duration.ZERO, true, Ranges.MAX_TIMEOUT);
         if (timeout != null) {
             option(top, "timeout", () -> builder.timeout(timeout));
         }
         if (listener != ScoringListener.NONE) {
             builder.listener(listener);
         }
+        // Read only when present, but known all the same (unknown-key messages list them).
+        top.markRead("maxInFlight", "warmup");
         if (top.has("maxInFlight")) {
-            option(top, "maxInFlight", () -> builder.maxInFlight(top.integer("maxInFlight")));
+            int limit = Ranges.integer(top, "maxInFlight", 0, 1, Ranges.MAX_IN_FLIGHT);
+            option(top, "maxInFlight", () -> builder.maxInFlight(limit));
         }
         if (top.has("warmup")) {
-            option(top, "warmup", () -> builder.warmup(top.integer("warmup")));
+            int records = Ranges.integer(top, "warmup", 0, 0, Ranges.MAX_WARMUP);
+            option(top, "warmup", () -> builder.warmup(records));
         }
         Settings batching = top.optionalObject("batching");
         if (batching != null) {
-            int maxBatchSize = batching.integer("maxBatchSize", 32);
-            Duration delay = batching.duration("maxQueueDelay", Duration.ofMillis(1));
+            int maxBatchSize = Ranges.integer(batching, "maxBatchSize", 32, 1, Ranges.MAX_BATCH_SIZE);
+            Duration delay = Ranges.duration(batching, "maxQueueDelay", Duration.ofMillis(1), Duration.ZERO, false,
+                    Ranges.MAX_QUEUE_DELAY);
             String sync = batching.choice("sync", "auto", "auto", "always", "never");
             option(top, "batching", () -> builder.batching(maxBatchSize, delay == null ? Duration.ofMillis(1) : delay,
                     Pipeline.BatchMode.valueOf(sync.toUpperCase(java.util.Locale.ROOT))));
+            ((JsonSettings) batching).markRead("threads");
             if (batching.has("threads")) {
-                option(batching, "threads", () -> builder.batchingThreads(batching.integer("threads")));
+                int threads = Ranges.integer(batching, "threads", 1, 1, Ranges.MAX_BATCHING_THREADS);
+                option(batching, "threads", () -> builder.batchingThreads(threads));
             }
         }
-        Duration grace = top.duration("closeGracePeriod", null);
+        Duration grace = Ranges.duration(top, "closeGracePeriod", null, Duration.ZERO, false,
+                Ranges.MAX_CLOSE_GRACE_PERIOD);
         if (grace != null) {
             option(top, "closeGracePeriod", () -> builder.closeGracePeriod(grace));
         }
         Settings async = top.optionalObject("async");
         if (async != null) {
             if (async.has("threads")) {
-                option(async, "threads", () -> builder.asyncThreads(async.integer("threads")));
+                int threads = Ranges.integer(async, "threads", 1, 1, Ranges.MAX_ASYNC_THREADS);
+                option(async, "threads", () -> builder.asyncThreads(threads));
             }
             if (async.has("queueCapacity")) {
-                option(async, "queueCapacity", () -> builder.asyncQueueCapacity(async.integer("queueCapacity")));
+                int capacity = Ranges.integer(async, "queueCapacity", 1, 1, Ranges.MAX_ASYNC_QUEUE_CAPACITY);
+                option(async, "queueCapacity", () -> builder.asyncQueueCapacity(capacity));
             }
             ((JsonSettings) async).markRead("threads", "queueCapacity");
         }
@@ -178,11 +234,10 @@ public final class PipelineLoader {
     private static void option(Settings s, String key, Runnable set) {
         try {
             set.run();
+        } catch (ConfigException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("$")) {
-                throw e;
-            }
-            throw s.error(key, e.getMessage());
+            throw new ConfigException(s.path() + "." + key, String.valueOf(e.getMessage()), e);
         }
     }
 
@@ -197,11 +252,10 @@ public final class PipelineLoader {
         T stage;
         try {
             stage = factory.apply(settings);
+        } catch (ConfigException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("$")) {
-                throw e;
-            }
-            throw new IllegalArgumentException(settings.path() + ": " + e.getMessage(), e);
+            throw new ConfigException(settings.path(), String.valueOf(e.getMessage()), e);
         }
         try {
             js.checkAllRead();

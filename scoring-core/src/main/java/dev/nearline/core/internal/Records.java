@@ -1,8 +1,6 @@
 package dev.nearline.core.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nearline.api.ScoringException;
 import java.util.Map;
@@ -10,26 +8,22 @@ import org.jspecify.annotations.Nullable;
 
 /** Reads fields of the record shapes the built-in processors accept: a JSON object, a map, or JSON text. */
 final class Records {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Records() {
     }
 
-    /** The record as something fields can be read from: an {@link ObjectNode} or a {@link Map}. */
-    static Object normalize(Object record) {
+    /**
+     * The record as something fields can be read from: an {@link ObjectNode} or a {@link Map}; JSON text
+     * is parsed under {@code limits}.
+     *
+     * @throws ScoringException INVALID_INPUT naming what the record is instead
+     */
+    static Object normalize(Object record, RecordLimits limits, RecordLimits.Budget budget) {
         if (record instanceof ObjectNode || record instanceof Map) {
             return record;
         }
         if (record instanceof CharSequence) {
-            try {
-                JsonNode n = JSON.readTree(record.toString());
-                if (n instanceof ObjectNode) {
-                    return n;
-                }
-                throw ScoringException.invalidInput("record must be a JSON object, got " + JsonSettings.describe(n));
-            } catch (JsonProcessingException e) {
-                throw ScoringException.invalidInput("record is not valid JSON: " + e.getOriginalMessage());
-            }
+            return limits.parseObject((CharSequence) record, budget);
         }
         if (record instanceof JsonNode) {
             throw ScoringException.invalidInput("record must be a JSON object, got " + JsonSettings.describe((JsonNode) record));
@@ -73,12 +67,12 @@ final class Records {
             return (Boolean) value ? 1 : 0;
         }
         if (value instanceof CharSequence) {
-            return parse(field, value.toString());
+            return parse(field, (CharSequence) value);
         }
-        throw notNumber(field, value.getClass().getSimpleName());
+        throw notNumber(field, describe(value));
     }
 
-    /** The value as text (numbers in their JSON form), for categorical lookups. */
+    /** The value as text (numbers in their JSON form), for categorical lookups; not for containers. */
     static String text(Object value) {
         if (value instanceof JsonNode) {
             JsonNode n = (JsonNode) value;
@@ -87,26 +81,112 @@ final class Records {
         return String.valueOf(value);
     }
 
-    /** Decimal numbers as JSON writes them, plus NaN and Infinity; no hex, no Java suffixes. */
-    private static final java.util.regex.Pattern NUMBER =
-            java.util.regex.Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?|[+-]?(NaN|Infinity)");
+    /** What a Java value is, for messages: its kind, never its content. */
+    static String describe(Object value) {
+        if (value instanceof Map) {
+            return "an object";
+        }
+        if (value instanceof Iterable || value.getClass().isArray()) {
+            return "an array";
+        }
+        if (value instanceof JsonNode) {
+            return JsonSettings.describe((JsonNode) value);
+        }
+        return "a value of type " + value.getClass().getName();
+    }
 
-    private static double parse(String field, String text) {
-        String t = text.trim();
-        if (!NUMBER.matcher(t).matches()) {
-            throw notNumber(field, "string \"" + clip(text) + "\"");
+    /**
+     * Parses decimal numbers as JSON writes them, with optional surrounding white space (as {@link String#trim}) and a leading
+     * {@code +}, plus {@code NaN} and {@code [+-]Infinity}; no hex, no Java suffixes. One pass over the
+     * text, and texts longer than {@link RecordLimits#MAX_NUMBER_CHARS} are refused before it.
+     */
+    private static double parse(String field, CharSequence text) {
+        int n = text.length();
+        if (n > RecordLimits.MAX_NUMBER_CHARS) {
+            throw notNumber(field, "a string of " + n + " characters (numbers have at most "
+                    + RecordLimits.MAX_NUMBER_CHARS + ")");
+        }
+        int start = 0;
+        int end = n;
+        while (start < end && text.charAt(start) <= ' ') {
+            start++;
+        }
+        while (end > start && text.charAt(end - 1) <= ' ') {
+            end--;
+        }
+        if (!isNumber(text, start, end)) {
+            throw notNumber(field, "string \"" + clip(text.toString()) + "\"");
         }
         try {
-            return Double.parseDouble(t);
+            return Double.parseDouble(text.subSequence(start, end).toString());
         } catch (NumberFormatException e) {
-            throw notNumber(field, "string \"" + clip(text) + "\"");
+            throw notNumber(field, "string \"" + clip(text.toString()) + "\"");
         }
+    }
+
+    /** {@code [+-]?(digits[.digits?]|.digits)([eE][+-]?digits)?} or {@code [+-]?(NaN|Infinity)}, in one pass. */
+    static boolean isNumber(CharSequence s, int start, int end) {
+        int i = start;
+        if (i < end && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+            i++;
+        }
+        if (regionIs(s, i, end, "NaN") || regionIs(s, i, end, "Infinity")) {
+            return true;
+        }
+        int intDigits = 0;
+        while (i < end && isDigit(s.charAt(i))) {
+            i++;
+            intDigits++;
+        }
+        int fracDigits = 0;
+        if (i < end && s.charAt(i) == '.') {
+            i++;
+            while (i < end && isDigit(s.charAt(i))) {
+                i++;
+                fracDigits++;
+            }
+        }
+        if (intDigits == 0 && fracDigits == 0) {
+            return false;
+        }
+        if (i < end && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+            i++;
+            if (i < end && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+                i++;
+            }
+            int expDigits = 0;
+            while (i < end && isDigit(s.charAt(i))) {
+                i++;
+                expDigits++;
+            }
+            if (expDigits == 0) {
+                return false;
+            }
+        }
+        return i == end;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean regionIs(CharSequence s, int from, int end, String word) {
+        if (end - from != word.length()) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            if (s.charAt(from + k) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ScoringException notNumber(String field, String got) {
         return ScoringException.invalidInput("field '" + field + "' expects a number, got " + got);
     }
 
+    /** {@code s}, cut to 40 characters. */
     static String clip(String s) {
         return s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }

@@ -1,6 +1,7 @@
 package dev.nearline.core.internal;
 
 import dev.nearline.api.Postprocessor;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.PostprocessorProvider;
@@ -36,6 +37,9 @@ public final class ScorePostprocessor implements Postprocessor<Object> {
             throw s.error("index", "expected an element index >= 0, got " + index);
         }
         double threshold = s.number("threshold", Double.NaN);
+        if (s.has("threshold") && Double.isInfinite(threshold)) {
+            throw s.error("threshold", "expected a finite number, got " + threshold);
+        }
         List<String> labels = s.has("labels") ? s.strings("labels") : null;
         if (labels != null && labels.size() != 2) {
             throw s.error("labels", "expected two labels [below threshold, at or above threshold], got " + labels.size());
@@ -51,11 +55,16 @@ public final class ScorePostprocessor implements Postprocessor<Object> {
     public Object postprocess(Tensors outputs) {
         Tensor t = output == null ? outputs.get(0) : outputs.require(output);
         if (t.size() == 0) {
-            throw new IllegalArgumentException("output " + t + " is empty");
+            if (t.rank() > 0 && t.dim(0) == 0) {
+                // The rows come from the record (a tensors record may have none): retrying it cannot help.
+                throw ScoringException.invalidInput("the model returned no rows for the record (output "
+                        + outputName(outputs) + " " + t + "); a record needs at least one row to be scored");
+            }
+            throw new IllegalArgumentException("output " + outputName(outputs) + " " + t + " is empty");
         }
         int i = index < 0 ? t.size() - 1 : index;
         if (i >= t.size()) {
-            throw new IllegalArgumentException("index " + i + " is outside output " + t);
+            throw new IllegalArgumentException("index " + i + " is outside output " + outputName(outputs) + " " + t);
         }
         double score = t.doubleAt(i);
         Map<String, Object> result = new LinkedHashMap<>(4);
@@ -68,6 +77,10 @@ public final class ScorePostprocessor implements Postprocessor<Object> {
             }
         }
         return result;
+    }
+
+    private String outputName(Tensors outputs) {
+        return "'" + (output != null ? output : outputs.name(0)) + "'";
     }
 
     /** Registers {@code score}. */

@@ -1,7 +1,6 @@
 package dev.nearline.core.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
@@ -11,42 +10,101 @@ import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.PostprocessorProvider;
 import dev.nearline.api.spi.PreprocessorProvider;
 import dev.nearline.api.spi.Settings;
+import dev.nearline.core.Ticker;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Built-in {@code tensors} preprocessor and postprocessor: records and results as tensors in the
  * KServe v2 JSON layout, so any model can be scored from a pipeline file without code. A record is
  * {@code {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [...]}]}} (data
  * flattened in row-major order; FP16 and BF16 given as numbers); a result is
- * {@code {"outputs": [{"name", "datatype", "shape", "data"}]}}.
+ * {@code {"outputs": [{"name", "datatype", "shape", "data"}]}}. The preprocessor bounds the work per
+ * record by {@code maxRecordBytes} (default 16 MiB of JSON) and {@code maxDepth} (default 64), for JSON
+ * text, maps and trees alike, and by the record's deadline.
  */
 public final class TensorsJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Default {@code maxRecordBytes} of the preprocessor: 16 MiB, room for a few images as JSON numbers. */
+    static final int DEFAULT_MAX_RECORD_BYTES = 16 << 20;
+    /** Longest tensor name a record may use. */
+    static final int MAX_NAME_LENGTH = 256;
+    private static final Reader DEFAULT = new Reader(new RecordLimits("tensors", DEFAULT_MAX_RECORD_BYTES,
+            RecordLimits.DEFAULT_DEPTH));
 
     private TensorsJson() {
     }
 
-    /** Parses a record into tensors. */
+    /** Parses a record into tensors under the default limits. */
     static Tensors parse(Object record) {
-        JsonNode root = record instanceof JsonNode ? (JsonNode) record : JSON.valueToTree(Records.normalize(record));
+        return DEFAULT.preprocess(record);
+    }
+
+    /** The {@code tensors} preprocessor. Thread-safe and immutable. */
+    static final class Reader implements BoundedPreprocessor<Object> {
+        private final RecordLimits limits;
+
+        Reader(RecordLimits limits) {
+            this.limits = limits;
+        }
+
+        @Override
+        public Tensors preprocess(Object record) {
+            return preprocess(record, Ticker.system(), NO_DEADLINE);
+        }
+
+        @Override
+        public Tensors preprocess(Object record, Ticker ticker, long deadline) {
+            RecordLimits.Budget budget = limits.budget(ticker, deadline);
+            JsonNode root;
+            if (record instanceof JsonNode) {
+                root = (JsonNode) record;
+                limits.checkRecord(root, budget);
+            } else if (record instanceof CharSequence) {
+                root = limits.parseObject((CharSequence) record, budget);
+            } else if (record instanceof Map) {
+                root = limits.toTree(record, budget);
+            } else {
+                throw ScoringException.invalidInput("record must be a JSON object, a Map or JSON text, got "
+                        + record.getClass().getName());
+            }
+            return TensorsJson.read(root, budget);
+        }
+
+        @Override
+        public String toString() {
+            return "tensors[maxRecordBytes=" + limits.maxBytes() + ", maxDepth=" + limits.maxDepth() + "]";
+        }
+    }
+
+    private static Tensors read(JsonNode root, RecordLimits.Budget budget) {
         JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray()) {
             throw ScoringException.invalidInput("record needs an 'inputs' array of tensors");
         }
         Tensors.Builder b = Tensors.builder();
+        java.util.Set<String> names = new java.util.HashSet<>();
         for (int i = 0; i < inputs.size(); i++) {
             JsonNode t = inputs.get(i);
             String where = "inputs[" + i + "]";
             String name = text(t, "name", where);
-            where = "input '" + name + "'";
-            DataType type;
-            try {
-                type = DataType.fromName(text(t, "datatype", where));
-            } catch (IllegalArgumentException e) {
-                throw ScoringException.invalidInput(where + ": " + e.getMessage());
+            if (name.length() > MAX_NAME_LENGTH) {
+                // Names travel into messages and logs; a huge one is an attack, not a tensor.
+                throw ScoringException.invalidInput(where + " has a name of " + name.length() + " characters; tensor names"
+                        + " have at most " + MAX_NAME_LENGTH);
+            }
+            where = "input '" + Records.clip(name) + "'";
+            if (!names.add(name)) {
+                // As Tensors.Builder says it (the engine reports it as INVALID_INPUT), with the name clipped.
+                throw new IllegalArgumentException("duplicate tensor name '" + Records.clip(name) + "'");
+            }
+            String typeName = text(t, "datatype", where);
+            DataType type = dataType(typeName);
+            if (type == null) {
+                throw ScoringException.invalidInput(where + " has unknown datatype '" + Records.clip(typeName)
+                        + "', expected one of " + java.util.Arrays.toString(DataType.values()));
             }
             JsonNode shapeNode = t.get("shape");
             JsonNode data = t.get("data");
@@ -57,10 +115,12 @@ public final class TensorsJson {
             for (int d = 0; d < shape.length; d++) {
                 JsonNode dim = shapeNode.get(d);
                 if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.longValue() < 0) {
-                    throw ScoringException.invalidInput(where + " has an invalid dimension " + dim);
+                    throw ScoringException.invalidInput(where + " has an invalid dimension " + (dim.isContainerNode()
+                            ? JsonSettings.describe(dim) : Records.clip(dim.toString())) + " at shape[" + d + "]");
                 }
                 shape[d] = dim.longValue();
             }
+            budget.work(shape.length);
             int n;
             try {
                 n = Tensor.elementCount(shape);
@@ -71,24 +131,35 @@ public final class TensorsJson {
                 throw ScoringException.invalidInput(where + " of shape " + java.util.Arrays.toString(shape) + " needs "
                         + n + " values, got " + data.size());
             }
-            b.add(name, tensor(where, type, data, shape));
+            b.add(name, tensor(where, type, data, shape, budget));
         }
         return b.build();
     }
 
-    private static Tensor tensor(String where, DataType type, JsonNode data, long[] shape) {
+    private static @Nullable DataType dataType(String name) {
+        for (DataType t : DataType.values()) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static Tensor tensor(String where, DataType type, JsonNode data, long[] shape, RecordLimits.Budget budget) {
         int n = data.size();
         switch (type) {
             case BYTES: {
                 String[] s = new String[n];
                 for (int i = 0; i < n; i++) {
-                    s[i] = data.get(i).isTextual() ? data.get(i).textValue() : data.get(i).toString();
+                    budget.work(1);
+                    s[i] = bytesElement(data.get(i));
                 }
                 return Tensor.ofStrings(s, shape);
             }
             case BOOL: {
                 boolean[] v = new boolean[n];
                 for (int i = 0; i < n; i++) {
+                    budget.work(1);
                     if (!data.get(i).isBoolean()) {
                         throw ScoringException.invalidInput(where + " element " + i + " expects true or false, got "
                                 + JsonSettings.describe(data.get(i)));
@@ -101,6 +172,7 @@ public final class TensorsJson {
                 break;
         }
         for (int i = 0; i < n; i++) {
+            budget.work(1);
             if (!data.get(i).isNumber()) {
                 throw ScoringException.invalidInput(where + " element " + i + " expects a number, got "
                         + JsonSettings.describe(data.get(i)));
@@ -118,7 +190,7 @@ public final class TensorsJson {
                     l[i] = (long) d;
                 } else {
                     throw ScoringException.invalidInput(where + " element " + i + " expects an integer within INT64, got "
-                            + e.asText());
+                            + JsonSettings.describe(e));
                 }
             }
             return narrow(where, type, l, shape);
@@ -215,6 +287,11 @@ public final class TensorsJson {
         return Map.of("outputs", list);
     }
 
+    /** A BYTES element: a string as it is, anything else as its JSON text (bounded by the record's limits). */
+    private static String bytesElement(JsonNode e) {
+        return e.isTextual() ? e.textValue() : e.toString();
+    }
+
     private static String text(JsonNode n, String key, String where) {
         JsonNode v = n.get(key);
         if (v == null || !v.isTextual()) {
@@ -236,7 +313,7 @@ public final class TensorsJson {
 
         @Override
         public Preprocessor<Object> create(Settings settings) {
-            return TensorsJson::parse;
+            return new Reader(RecordLimits.fromSettings(settings, "tensors", DEFAULT_MAX_RECORD_BYTES));
         }
     }
 
