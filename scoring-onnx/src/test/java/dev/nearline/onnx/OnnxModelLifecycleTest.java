@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import dev.nearline.onnx.testing.DemoModels;
 import dev.nearline.onnx.testing.SharedModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

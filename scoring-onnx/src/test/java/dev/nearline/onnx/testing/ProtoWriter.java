@@ -1,4 +1,4 @@
-package dev.nearline.onnx.internal;
+package dev.nearline.onnx.testing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -8,7 +8,7 @@ import java.util.Arrays;
  * fields, appended in call order so that the same calls always produce the same bytes. Enough to
  * write ONNX {@code ModelProto} files without a protobuf dependency; not thread-safe.
  */
-public final class ProtoWriter {
+final class ProtoWriter {
     private static final int VARINT = 0;
     private static final int FIXED64 = 1;
     private static final int LENGTH_DELIMITED = 2;
