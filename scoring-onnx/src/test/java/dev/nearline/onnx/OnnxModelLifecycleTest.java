@@ -32,7 +32,7 @@ class OnnxModelLifecycleTest {
 
     @Test
     void close_calledTwice_isIdempotent() {
-        OnnxModel model = OnnxModel.builder(tiny()).build();
+        OnnxModel model = ModelLeakCheck.track(OnnxModel.builder(tiny()).build());
         model.predict(record());
 
         model.close();
@@ -41,7 +41,7 @@ class OnnxModelLifecycleTest {
 
     @Test
     void predict_afterClose_failsWithUnavailable() {
-        OnnxModel model = OnnxModel.builder(tiny()).build();
+        OnnxModel model = ModelLeakCheck.track(OnnxModel.builder(tiny()).build());
         model.close();
 
         assertThatThrownBy(() -> model.predict(record()))
