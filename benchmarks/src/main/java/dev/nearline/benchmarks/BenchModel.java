@@ -1,6 +1,6 @@
 package dev.nearline.benchmarks;
 
-import dev.nearline.onnx.DemoModels;
+import dev.nearline.onnx.testing.DemoModels;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;

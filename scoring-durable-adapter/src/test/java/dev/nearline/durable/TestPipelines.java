@@ -13,7 +13,7 @@ import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.Pipeline;
 import dev.nearline.durable.internal.Json;
-import dev.nearline.onnx.DemoModels;
+import dev.nearline.onnx.testing.DemoModels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

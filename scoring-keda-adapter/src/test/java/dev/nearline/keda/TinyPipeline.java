@@ -2,7 +2,7 @@ package dev.nearline.keda;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.nearline.onnx.DemoModels;
+import dev.nearline.onnx.testing.DemoModels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -4,6 +4,7 @@ import dev.nearline.api.Batching;
 import dev.nearline.api.Model;
 import dev.nearline.api.spi.ModelProvider;
 import dev.nearline.api.spi.Settings;
+import dev.nearline.onnx.internal.BatchingMismatchException;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -120,7 +121,7 @@ public final class OnnxModelProvider implements ModelProvider {
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
-            String key = e instanceof OnnxModel.BatchingMismatchException ? BATCH_AXIS
+            String key = e instanceof BatchingMismatchException ? BATCH_AXIS
                     : e.getMessage() != null && e.getMessage().startsWith("device") ? "device" : "path";
             IllegalArgumentException wrapped = settings.error(key, String.valueOf(e.getMessage()));
             wrapped.initCause(e);

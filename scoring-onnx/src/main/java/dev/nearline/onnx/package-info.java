@@ -1,8 +1,7 @@
 /**
  * ONNX Runtime backend: {@link dev.nearline.onnx.OnnxModel} runs an ONNX file in-process (CPU, or
  * CUDA/TensorRT with {@code onnxruntime_gpu}); {@link dev.nearline.onnx.OnnxModelProvider} creates it
- * for pipeline steps of type {@code onnx}; {@link dev.nearline.onnx.DemoModels} writes small test
- * models.
+ * for pipeline steps of type {@code onnx}.
  */
 @NullMarked
 package dev.nearline.onnx;

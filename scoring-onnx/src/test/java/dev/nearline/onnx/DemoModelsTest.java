@@ -8,6 +8,7 @@ import dev.nearline.api.ModelSignature;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.onnx.testing.DemoModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;

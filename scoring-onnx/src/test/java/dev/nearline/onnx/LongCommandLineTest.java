@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import dev.nearline.onnx.testing.DemoModels;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.onnx.internal.SlotPool;
+import dev.nearline.onnx.testing.DemoModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
-import dev.nearline.onnx.internal.OnnxModelWriter;
+import dev.nearline.onnx.testing.OnnxModelWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import dev.nearline.onnx.testing.DemoModels;
 import dev.nearline.onnx.testing.SharedModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ class OnnxModelLifecycleTest {
 
     @Test
     void close_calledTwice_isIdempotent() {
-        OnnxModel model = OnnxModel.builder(tiny()).build();
+        OnnxModel model = ModelLeakCheck.track(OnnxModel.builder(tiny()).build());
         model.predict(record());
 
         model.close();
@@ -40,7 +41,7 @@ class OnnxModelLifecycleTest {
 
     @Test
     void predict_afterClose_failsWithUnavailable() {
-        OnnxModel model = OnnxModel.builder(tiny()).build();
+        OnnxModel model = ModelLeakCheck.track(OnnxModel.builder(tiny()).build());
         model.close();
 
         assertThatThrownBy(() -> model.predict(record()))

@@ -7,7 +7,8 @@ import dev.nearline.api.Batching;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
-import dev.nearline.onnx.internal.OnnxModelWriter;
+import dev.nearline.onnx.testing.DemoModels;
+import dev.nearline.onnx.testing.OnnxModelWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -121,8 +122,8 @@ class OnnxModelNativeMemoryTest {
         public static void main(String[] args) {
             Path dir = Path.of(args[0]);
             int features = 1024;
-            try (OnnxModel model = OnnxModel.builder(DemoModels.logistic(dir.resolve("wide.onnx"), features, 5))
-                    .intraOpThreads(1).build()) {
+            try (OnnxModel model = ModelLeakCheck.track(OnnxModel.builder(DemoModels.logistic(dir.resolve("wide.onnx"),
+                    features, 5)).intraOpThreads(1).build())) {
                 List<Tensors> small = new ArrayList<>();
                 for (int r = 0; r < 4; r++) {
                     small.add(Tensors.of("input", Tensor.ofFloats(values(features, r), 1, features)));
@@ -154,7 +155,7 @@ class OnnxModelNativeMemoryTest {
                     .input("x", OnnxModelWriter.FLOAT, -1, -1)
                     .output("y", OnnxModelWriter.FLOAT, -1, -1)
                     .node("Identity", new String[] {"x"}, new String[] {"y"}));
-            try (OnnxModel model = OnnxModel.builder(identity).intraOpThreads(1).build()) {
+            try (OnnxModel model = ModelLeakCheck.track(OnnxModel.builder(identity).intraOpThreads(1).build())) {
                 // 4.8 MB: small enough to pool (up to 16 MB), too large for 4 MB of direct memory
                 Tensors big = Tensors.of("x", Tensor.ofFloats(values(1_200_000, 3), 1, 1_200_000));
                 System.out.println("slot.failure.1=" + failure(() -> model.predict(big)));
@@ -164,7 +165,7 @@ class OnnxModelNativeMemoryTest {
                 System.out.println("single.after=" + (model.predict(one).require("y").equals(one.require("x"))
                         ? "equal" : "different"));
             }
-            System.out.println("open=" + OnnxModel.openModels());
+            System.out.println("open=" + ModelLeakCheck.open().size());
         }
     }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
-import dev.nearline.onnx.internal.OnnxModelWriter;
+import dev.nearline.onnx.testing.OnnxModelWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

@@ -8,6 +8,7 @@ import dev.nearline.api.Model;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.spi.ModelProvider;
+import dev.nearline.onnx.testing.DemoModels;
 import dev.nearline.onnx.testing.FakeSettings;
 import java.nio.file.Path;
 import java.util.HashMap;

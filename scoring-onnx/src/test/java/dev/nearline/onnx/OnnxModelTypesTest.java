@@ -8,7 +8,7 @@ import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
-import dev.nearline.onnx.internal.OnnxModelWriter;
+import dev.nearline.onnx.testing.OnnxModelWriter;
 import dev.nearline.onnx.testing.SharedModels;
 import dev.nearline.onnx.testing.TensorProtos;
 import java.nio.Buffer;

@@ -66,7 +66,7 @@ class SharedModelsBatchingTest {
         Path file = SharedModels.modelFile(folder);
         OnnxModel model;
         try {
-            model = OnnxModel.builder(file).intraOpThreads(1).build();
+            model = ModelLeakCheck.track(OnnxModel.builder(file).intraOpThreads(1).build());
         } catch (IllegalStateException e) {
             if (new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains("StringNormalizer")
                     && String.valueOf(e.getMessage()).contains("en_US.UTF-8")) {

@@ -92,7 +92,7 @@ class SharedModelsConformanceTest {
             String expect = prop("expect", "pass");
             OnnxModel model;
             try {
-                model = OnnxModel.builder(file).intraOpThreads(1).build();
+                model = ModelLeakCheck.track(OnnxModel.builder(file).intraOpThreads(1).build());
             } catch (IllegalStateException e) {
                 if (usesStringNormalizer(file) && String.valueOf(e.getMessage()).contains("en_US.UTF-8")) {
                     assertThat(e).hasMessageContaining(file.getFileName().toString())

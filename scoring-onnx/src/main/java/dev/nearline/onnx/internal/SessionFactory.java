@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Opens an ONNX Runtime session for {@link OnnxModel.Builder}: session options, the GPU execution
@@ -18,10 +16,6 @@ import org.slf4j.LoggerFactory;
  * fix. Use once per model; not thread-safe.
  */
 public final class SessionFactory {
-    /** Created on first use: SLF4J's start-up is measurable in a cold start and this path rarely logs. */
-    private static final class Log {
-        static final Logger LOG = LoggerFactory.getLogger(dev.nearline.onnx.OnnxModel.class);
-    }
     private static final String LOCALE_ERROR = "Failed to construct locale";
 
     private final OrtEnvironment env;
@@ -34,6 +28,23 @@ public final class SessionFactory {
 
     /** The session, its options (which must outlive it) and the device it really runs on. */
     public record Opened(OrtSession session, OrtSession.SessionOptions options, OnnxModel.Device device) {
+        /**
+         * Closes the session and its options after {@code failure} stopped the model that was to own them
+         * from being made, and returns the exception to throw: a load failure naming {@code file} for an
+         * {@link OrtException}, else {@code failure} itself.
+         */
+        public RuntimeException closeAfter(Path file, Exception failure) {
+            try {
+                session.close();
+            } catch (OrtException suppressed) {
+                failure.addSuppressed(suppressed);
+            }
+            options.close();
+            if (failure instanceof OrtException) {
+                return loadFailure(file, (OrtException) failure);
+            }
+            return (RuntimeException) failure;
+        }
     }
 
     /** A factory for {@code file}; thread counts of 0 or less and null values keep ONNX Runtime's defaults. */

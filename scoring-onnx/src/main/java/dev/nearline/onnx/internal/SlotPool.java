@@ -37,9 +37,6 @@ import org.jspecify.annotations.Nullable;
 public final class SlotPool implements AutoCloseable {
     /** One reference per 64-byte cache line (16 compressed references), against false sharing. */
     private static final int STRIDE_SHIFT = 4;
-    private static final int PIN_UNDECIDED = 0;
-    private static final int PIN_ON = 1;
-    private static final int PIN_OFF = -1;
 
     private final OrtEnvironment env;
     private final String[] inputNames;
@@ -54,7 +51,7 @@ public final class SlotPool implements AutoCloseable {
     private final List<Slot> all = new ArrayList<>();
     /** Places whose slot failed to be created (out of memory, say), for the next creation to reuse. */
     private final Queue<Integer> holes = new ConcurrentLinkedQueue<>();
-    private volatile int pinning;
+    private volatile Pinning pinning;
 
     /**
      * A pool for inputs of exactly {@code inputShapes}. {@code outputShapes} are the predicted output
@@ -72,7 +69,7 @@ public final class SlotPool implements AutoCloseable {
         this.outputShapes = outputShapes == null ? null : outputShapes.clone();
         this.capacity = Math.max(1, capacity);
         this.free = new AtomicReferenceArray<>(this.capacity << STRIDE_SHIFT);
-        this.pinning = outputShapes == null ? PIN_OFF : PIN_UNDECIDED;
+        this.pinning = outputShapes == null ? Pinning.OFF : Pinning.UNDECIDED;
     }
 
     /** Whether {@code tensor}, bound to input {@code index}, has this pool's shape for that input. */
@@ -135,26 +132,26 @@ public final class SlotPool implements AutoCloseable {
 
     /** Whether runs should write into the slots' pinned output tensors. */
     public boolean pinned() {
-        return pinning == PIN_ON;
+        return pinning == Pinning.ON;
     }
 
     /** Whether the first unpinned run has yet to confirm the predicted output shapes. */
     public boolean pinningUndecided() {
-        return pinning == PIN_UNDECIDED;
+        return pinning == Pinning.UNDECIDED;
     }
 
     /** Turns pinning on if {@code outputs} (one tensor per model output) have the predicted types and shapes. */
     public void decidePinning(TensorList outputs) {
         boolean ok = outputShapes != null && outputTypes != null
                 && outputs.matches(outputNames, outputTypes, outputShapes);
-        if (pinning == PIN_UNDECIDED) {
-            pinning = ok ? PIN_ON : PIN_OFF;
+        if (pinning == Pinning.UNDECIDED) {
+            pinning = Pinning.decided(ok);
         }
     }
 
     /** Stops pinning for good (a pinned run failed where an unpinned one succeeded). */
     public void disablePinning() {
-        pinning = PIN_OFF;
+        pinning = Pinning.OFF;
     }
 
     /** Creates {@code slot}'s pinned output tensors if it has none yet; the caller owns the slot. */

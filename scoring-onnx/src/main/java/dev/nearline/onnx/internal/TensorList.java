@@ -3,7 +3,9 @@ package dev.nearline.onnx.internal;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Collects named output tensors and turns them into a {@link Tensors} with as few allocations as
@@ -64,6 +66,24 @@ public final class TensorList {
             }
         }
         return true;
+    }
+
+    /** One empty list per record of a batch, each with room for {@code expected} tensors. */
+    static List<TensorList> perRecord(int records, int expected) {
+        List<TensorList> split = new ArrayList<>(records);
+        for (int r = 0; r < records; r++) {
+            split.add(new TensorList(expected));
+        }
+        return split;
+    }
+
+    /** Each list's {@link #toTensors()}, in order. */
+    static List<Tensors> toTensors(List<TensorList> lists) {
+        List<Tensors> result = new ArrayList<>(lists.size());
+        for (TensorList l : lists) {
+            result.add(l.toTensors());
+        }
+        return result;
     }
 
     /** The tensors in insertion order. */

@@ -1,6 +1,6 @@
 package dev.nearline.examples.functions;
 
-import dev.nearline.onnx.DemoModels;
+import dev.nearline.onnx.testing.DemoModels;
 import java.nio.file.Path;
 
 /**

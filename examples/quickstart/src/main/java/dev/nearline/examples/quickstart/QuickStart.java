@@ -4,7 +4,7 @@ import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.core.Pipeline;
-import dev.nearline.onnx.DemoModels;
+import dev.nearline.onnx.testing.DemoModels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

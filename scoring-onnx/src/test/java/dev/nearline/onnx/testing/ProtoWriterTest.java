@@ -1,4 +1,4 @@
-package dev.nearline.onnx.internal;
+package dev.nearline.onnx.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,6 +1,5 @@
-package dev.nearline.onnx;
+package dev.nearline.onnx.testing;
 
-import dev.nearline.onnx.internal.OnnxModelWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,7 +9,8 @@ import java.util.SplittableRandom;
 /**
  * Writes small ONNX models with random weights, deterministically from a seed: the same arguments
  * always give the same file. Tests, the quick start and the benchmarks use these, so they all score
- * the same models without shipping binaries. The files use IR version 8 and opset 13.
+ * the same models without shipping binaries. The files use IR version 8 and opset 13. A test fixture:
+ * it ships in scoring-onnx's test jar, not in the main jar. Stateless.
  */
 public final class DemoModels {
     private static final long IR_VERSION = 8;

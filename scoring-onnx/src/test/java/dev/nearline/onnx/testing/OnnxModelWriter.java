@@ -1,4 +1,4 @@
-package dev.nearline.onnx.internal;
+package dev.nearline.onnx.testing;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,4 +1,4 @@
-package dev.nearline.onnx.internal;
+package dev.nearline.onnx.testing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -8,7 +8,7 @@ import java.util.Arrays;
  * fields, appended in call order so that the same calls always produce the same bytes. Enough to
  * write ONNX {@code ModelProto} files without a protobuf dependency; not thread-safe.
  */
-public final class ProtoWriter {
+final class ProtoWriter {
     private static final int VARINT = 0;
     private static final int FIXED64 = 1;
     private static final int LENGTH_DELIMITED = 2;
@@ -26,22 +26,12 @@ public final class ProtoWriter {
 
     /** Appends a 32-bit float field. */
     public ProtoWriter float32(int field, float value) {
-        tag(field, FIXED32);
-        int bits = Float.floatToRawIntBits(value);
-        for (int i = 0; i < 4; i++) {
-            append((byte) (bits >>> (8 * i)));
-        }
-        return this;
+        return fixed(field, FIXED32, Float.floatToRawIntBits(value), Integer.BYTES);
     }
 
     /** Appends a 64-bit double field. */
     public ProtoWriter float64(int field, double value) {
-        tag(field, FIXED64);
-        long bits = Double.doubleToRawLongBits(value);
-        for (int i = 0; i < 8; i++) {
-            append((byte) (bits >>> (8 * i)));
-        }
-        return this;
+        return fixed(field, FIXED64, Double.doubleToRawLongBits(value), Long.BYTES);
     }
 
     /** Appends a string field, UTF-8 encoded. */
@@ -72,6 +62,15 @@ public final class ProtoWriter {
     /** The bytes written so far (a copy). */
     public byte[] toByteArray() {
         return Arrays.copyOf(bytes, size);
+    }
+
+    /** A fixed-width field: the low {@code bytes} bytes of {@code bits}, little-endian. */
+    private ProtoWriter fixed(int field, int wireType, long bits, int bytes) {
+        tag(field, wireType);
+        for (int i = 0; i < bytes; i++) {
+            append((byte) (bits >>> (8 * i)));
+        }
+        return this;
     }
 
     private void tag(int field, int wireType) {

@@ -1,0 +1,107 @@
+package dev.nearline.onnx.internal;
+
+import dev.nearline.api.Tensor;
+import dev.nearline.api.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs several records as one ONNX Runtime call when they can be joined along the model's batch axis
+ * ({@link BatchingRule}, {@link BatchInputs}): along axis 0 on reused native buffers ({@link RowBatches}),
+ * along another axis on the heap through the plain path; every output is split back per record. Runs the
+ * records one at a time through the {@link RecordRunner} when they cannot be joined or an output is not
+ * split along the axis. Thread-safe; {@link #close()} must not race with {@link #predictBatch}.
+ */
+public final class BatchRunner {
+    private final ModelSession session;
+    private final OrtSignature sig;
+    private final RecordRunner records;
+    /** The axis records are joined along, or -1 to run them one at a time. */
+    private final int axis;
+    private final NotSplitWarning notSplit;
+    /** The axis-0 path, or null for another axis or none. */
+    private final @Nullable RowBatches rows;
+    private final LongAdder combined = new LongAdder();
+
+    /**
+     * A runner joining records along {@code axis} (from {@link BatchingRule#axis}), falling back to
+     * {@code records}; {@code declared} says whether the model declared that axis.
+     */
+    public BatchRunner(ModelSession session, RecordRunner records, int axis, boolean declared) {
+        this.session = session;
+        this.sig = session.sig;
+        this.records = records;
+        this.axis = axis;
+        this.notSplit = new NotSplitWarning(session.model, declared);
+        this.rows = axis == 0 ? new RowBatches(session, notSplit) : null;
+    }
+
+    /** Runs {@code batch} as {@link dev.nearline.onnx.OnnxModel#predictBatch} documents. */
+    public List<Tensors> predictBatch(List<Tensors> batch) {
+        if (batch.size() < 2 || axis < 0) {
+            return predictEach(batch);
+        }
+        RowBatches r = rows;
+        BatchInputs in = BatchInputs.gather(sig, batch, axis, r != null);
+        List<Tensors> out = in == null ? null : r != null ? r.run(in) : runAlong(in);
+        if (out == null) {
+            return predictEach(batch);
+        }
+        combined.increment();
+        return out;
+    }
+
+    /** Batches run as one ONNX Runtime call (not per record); for tests. */
+    public long combinedBatches() {
+        return combined.sum();
+    }
+
+    /** Whether axis-0 batches write into pinned outputs; for tests. */
+    public boolean outputsPinned() {
+        RowBatches r = rows;
+        return r != null && r.outputsPinned();
+    }
+
+    /** Closes the native buffers kept for batches. */
+    public void close() {
+        if (rows != null) {
+            rows.close();
+        }
+    }
+
+    private List<Tensors> predictEach(List<Tensors> batch) {
+        List<Tensors> out = new ArrayList<>(batch.size());
+        for (Tensors t : batch) {
+            out.add(records.predict(t));
+        }
+        return out;
+    }
+
+    /**
+     * The records' inputs joined along the axis (not 0) on the heap, one call through the plain path,
+     * every output cut along it; null when an output is not.
+     */
+    private @Nullable List<Tensors> runAlong(BatchInputs in) {
+        int n = in.records();
+        TensorList joined = new TensorList(sig.inputNames.length);
+        for (int i = 0; i < sig.inputNames.length; i++) {
+            joined.add(sig.inputNames[i], Batches.concatAlong(in.input(i), axis));
+        }
+        TensorList outputs = session.runPlain(joined.toTensors());
+        List<TensorList> split = TensorList.perRecord(n, outputs.size());
+        for (int k = 0; k < outputs.size(); k++) {
+            Tensor t = outputs.get(k);
+            if (t.rank() <= axis || t.dim(axis) != in.total()) {
+                notSplit.warn(outputs.name(k), t, axis, in.total());
+                return null;
+            }
+            Tensor[] pieces = Batches.splitAlong(t, axis, in.counts());
+            for (int r = 0; r < n; r++) {
+                split.get(r).add(outputs.name(k), pieces[r]);
+            }
+        }
+        return TensorList.toTensors(split);
+    }
+}

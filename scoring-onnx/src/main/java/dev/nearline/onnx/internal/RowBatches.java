@@ -1,0 +1,277 @@
+package dev.nearline.onnx.internal;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.nearline.api.DataType;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.Tensors;
+import java.nio.Buffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Batches joined along axis 0 on reused native memory: the records are copied into a lease of direct
+ * buffers ({@link BatchBuffers}), whose ONNX Runtime tensors ({@link BatchFeed}) later batches of the same
+ * row count reuse, and once an unpinned batch confirms the declared output shapes ({@link Pinning}), ONNX
+ * Runtime writes into pinned outputs too. Every output is split back by rows. Thread-safe;
+ * {@link #close()} must not race with {@link #run}.
+ */
+final class RowBatches {
+    /** Largest batch whose outputs are pinned; larger batches let ONNX Runtime allocate the outputs. */
+    private static final long MAX_PINNED_BATCH_BYTES = 16L << 20;
+
+    private final ModelSession session;
+    private final OrtSignature sig;
+    private final NotSplitWarning notSplit;
+    private final BatchBuffers buffers;
+    /** Declared output shapes (first axis dynamic) when outputs may be pinned, else null. */
+    private final long @Nullable [][] pinnableShapes;
+    /** Bytes of one row of every pinnable output. */
+    private final long outputRowBytes;
+    /** Independent of the slot pool's: batches confirm their own output shapes. */
+    private volatile Pinning pinning = Pinning.UNDECIDED;
+
+    RowBatches(ModelSession session, NotSplitWarning notSplit) {
+        this.session = session;
+        this.sig = session.sig;
+        this.notSplit = notSplit;
+        this.buffers = new BatchBuffers(sig.inputNames.length, sig.outputNames.length, PoolSizing.capacity(0));
+        // only where the signature fixes every input shape but the first axis, as for the records' pool
+        this.pinnableShapes = sig.poolable() && PoolSizing.fixedInputShapes(sig) != null ? pinnableShapes(sig) : null;
+        this.outputRowBytes = rowBytes(sig, pinnableShapes);
+    }
+
+    /** Each record's outputs, or null when an output is not split by rows (the caller runs them one by one). */
+    @Nullable List<Tensors> run(BatchInputs in) {
+        int n = in.records();
+        Tensor[] parts = in.parts();
+        BatchBuffers.Lease lease = buffers.acquire();
+        BatchFeed feed = null;
+        boolean kept = false;
+        try {
+            // a very large batch lets ONNX Runtime allocate its outputs rather than keep pinned ones that big
+            boolean pin = pinning == Pinning.ON && in.total() <= MAX_PINNED_BATCH_BYTES / Math.max(1, outputRowBytes);
+            feed = lease.feed(in.total(), pin);
+            if (feed == null) {
+                feed = newFeed(lease, in, pin);
+                kept = lease.keep(in.total(), feed);
+            } else {
+                kept = true;
+            }
+            for (int i = 0; i < sig.inputNames.length; i++) {
+                Buffer view = feed.inputView(i);
+                if (view != null) {
+                    int at = 0;
+                    for (int r = i * n, end = r + n; r < end; r++) {
+                        parts[r].copyTo(view, at);
+                        at += parts[r].size();
+                    }
+                }
+            }
+            if (feed.pinned()) {
+                return runPinned(feed, in.counts(), in.total());
+            }
+            return runUnpinned(feed.inputs(), in.counts(), in.total());
+        } catch (OrtException e) {
+            throw session.failure(e);
+        } finally {
+            if (feed != null && !kept) {
+                feed.close();
+            }
+            buffers.release(lease);
+        }
+    }
+
+    /** Whether batches write into pinned outputs; for tests. */
+    boolean outputsPinned() {
+        return pinning == Pinning.ON;
+    }
+
+    /** Closes the kept leases' native tensors. */
+    void close() {
+        buffers.close();
+    }
+
+    /**
+     * Tensors for a batch of {@code in.total()} rows over the lease's buffers: every numeric input over a
+     * buffer the caller fills, string inputs holding the records' values, and, when {@code pin}, every
+     * output over a buffer ONNX Runtime writes into.
+     */
+    private BatchFeed newFeed(BatchBuffers.Lease lease, BatchInputs in, boolean pin) throws OrtException {
+        String[] inputNames = sig.inputNames;
+        String[] outputNames = sig.outputNames;
+        Buffer[] inViews = new Buffer[inputNames.length];
+        Buffer[] outViews = pin ? new Buffer[outputNames.length] : null;
+        Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+        Map<String, OnnxTensor> outputs = pin ? new LinkedHashMap<>() : null;
+        try {
+            for (int i = 0; i < inputNames.length; i++) {
+                Tensor first = in.parts()[i * in.records()];
+                long[] shape = Shapes.withFirst(first.shape(), in.total());
+                DataType type = first.type();
+                if (type == DataType.BYTES) {
+                    inputs.put(inputNames[i], OnnxTensor.createTensor(session.env,
+                            Batches.concat(in.input(i)).toStringArray(), shape));
+                } else {
+                    inViews[i] = lease.input(i, type, Tensor.elementCount(shape));
+                    inputs.put(inputNames[i], OrtTypes.createTensor(session.env, type, inViews[i], shape));
+                }
+            }
+            if (pin) {
+                long[][] declared = Objects.requireNonNull(pinnableShapes);
+                for (int k = 0; k < outputNames.length; k++) {
+                    long[] shape = Shapes.withFirst(declared[k], in.total());
+                    DataType type = sig.outputType(k);
+                    outViews[k] = lease.output(k, type, Tensor.elementCount(shape));
+                    outputs.put(outputNames[k], OrtTypes.createTensor(session.env, type, outViews[k], shape));
+                }
+            }
+        } catch (Throwable e) { // OutOfMemoryError from a direct buffer too: close the tensors made so far
+            new BatchFeed(inputs, inViews, outputs, outViews).close();
+            throw e;
+        }
+        return new BatchFeed(inputs, inViews, outputs, outViews);
+    }
+
+    private @Nullable List<Tensors> runUnpinned(Map<String, OnnxTensor> feed, long[] rows, long total)
+            throws OrtException {
+        TensorList outputs;
+        try (OrtSession.Result r = session.run(feed)) {
+            outputs = session.read(r);
+        }
+        if (pinning == Pinning.UNDECIDED) {
+            pinning = Pinning.decided(outputsAsDeclared(outputs, total));
+        }
+        return splitRows(outputs, rows, total);
+    }
+
+    /**
+     * Runs a batch with outputs written into the lease's buffers, then copies each record's rows out.
+     * If the pinned run fails where an unpinned one works, the declared output shapes were wrong for
+     * batches and pinning stops for batches.
+     */
+    private @Nullable List<Tensors> runPinned(BatchFeed feed, long[] rows, long total) throws OrtException {
+        long[][] declared = Objects.requireNonNull(pinnableShapes);
+        try {
+            session.runInto(feed.inputs(), Objects.requireNonNull(feed.outputs()));
+        } catch (OrtException e) {
+            List<Tensors> result = runUnpinned(feed.inputs(), rows, total); // throws if the batch is bad
+            pinning = Pinning.OFF;
+            Log.LOG.debug("model '{}': pinned batch outputs failed ({}), using per-call outputs", session.model,
+                    OrtErrors.message(e));
+            return result;
+        }
+        String[] names = sig.outputNames;
+        if (names.length == 1) {
+            // the common single-output model, without per-record lists
+            Tensor[] pieces = pinnedRows(feed.outputView(0), declared[0], sig.outputType(0), rows);
+            List<Tensors> result = new ArrayList<>(rows.length);
+            for (Tensor piece : pieces) {
+                result.add(Tensors.of(names[0], piece));
+            }
+            return result;
+        }
+        List<TensorList> split = TensorList.perRecord(rows.length, names.length);
+        for (int k = 0; k < names.length; k++) {
+            Tensor[] pieces = pinnedRows(feed.outputView(k), declared[k], sig.outputType(k), rows);
+            for (int r = 0; r < rows.length; r++) {
+                split.get(r).add(names[k], pieces[r]);
+            }
+        }
+        return TensorList.toTensors(split);
+    }
+
+    /** Each record's rows of one pinned output: one bulk read of native memory, then cheap array copies. */
+    private static Tensor[] pinnedRows(Buffer view, long[] declared, DataType type, long[] rows) {
+        long[] oneRow = Shapes.withFirst(declared, 1);
+        int rowSize = Tensor.elementCount(oneRow);
+        Object all = Batches.toArray(type, view, view.capacity());
+        Tensor[] pieces = new Tensor[rows.length];
+        long start = 0;
+        for (int r = 0; r < rows.length; r++) {
+            // every one-row record shares one shape array: tensors never modify it
+            long[] shape = rows[r] == 1 ? oneRow : Shapes.withFirst(oneRow, rows[r]);
+            pieces[r] = Batches.slice(type, all, (int) (start * rowSize), (int) (rows[r] * rowSize), shape);
+            start += rows[r];
+        }
+        return pieces;
+    }
+
+    /** Whether a batch's outputs have exactly the declared types and shapes (first axis {@code total}). */
+    private boolean outputsAsDeclared(TensorList outputs, long total) {
+        long[][] declared = pinnableShapes;
+        if (declared == null) {
+            return false;
+        }
+        long[][] shapes = new long[declared.length][];
+        for (int k = 0; k < declared.length; k++) {
+            shapes[k] = Shapes.withFirst(declared[k], total);
+        }
+        return outputs.matches(sig.outputNames, sig.outputTypes, shapes);
+    }
+
+    /** Each record's rows of every output; null when an output is not split by rows. */
+    private @Nullable List<Tensors> splitRows(TensorList outputs, long[] rows, long total) {
+        List<TensorList> split = TensorList.perRecord(rows.length, outputs.size());
+        for (int k = 0; k < outputs.size(); k++) {
+            Tensor t = outputs.get(k);
+            String output = outputs.name(k);
+            if (sig.sharedOutputs.contains(output)) {
+                for (TensorList l : split) {
+                    l.add(output, t);
+                }
+                continue;
+            }
+            if (t.rank() == 0 || t.dim(0) != total) {
+                notSplit.warn(output, t, 0, total);
+                return null;
+            }
+            Object values = t.type() == DataType.BYTES ? t.toStringArray() : t.buffer();
+            long start = 0;
+            for (int r = 0; r < rows.length; r++) {
+                split.get(r).add(output, Batches.rows(t, values, start, rows[r]));
+                start += rows[r];
+            }
+        }
+        return TensorList.toTensors(split);
+    }
+
+    /**
+     * Declared output shapes when every output is a fixed-width tensor with a dynamic first axis and
+     * fixed other dimensions, so that batched outputs can be pinned; null otherwise.
+     */
+    private static long @Nullable [][] pinnableShapes(OrtSignature sig) {
+        long[][] shapes = sig.tensorOutputShapes();
+        if (shapes == null) {
+            return null;
+        }
+        for (long[] s : shapes) {
+            if (s[0] != -1) {
+                return null;
+            }
+            for (int d = 1; d < s.length; d++) {
+                if (s[d] <= 0) {
+                    return null;
+                }
+            }
+        }
+        return shapes;
+    }
+
+    /** Bytes of one row of every output in {@code shapes} (first axis taken as 1), or 0 for null. */
+    private static long rowBytes(OrtSignature sig, long @Nullable [][] shapes) {
+        if (shapes == null) {
+            return 0;
+        }
+        long bytes = 0;
+        for (int k = 0; k < shapes.length; k++) {
+            bytes += Shapes.elements(Shapes.withFirst(shapes[k], 1)) * sig.outputType(k).byteSize();
+        }
+        return bytes;
+    }
+}
