@@ -39,10 +39,7 @@ public final class ServiceBusReplySender implements ReplySender {
         m.setCorrelationId(reply.correlationId());
         m.setContentType(Reply.CONTENT_TYPE);
         m.setSubject(Reply.SUBJECT);
-        m.getApplicationProperties().put(Reply.STATUS_PROPERTY, reply.errorKind() == null ? "OK" : "ERROR");
-        if (reply.errorKind() != null) {
-            m.getApplicationProperties().put(Reply.ERROR_KIND_PROPERTY, reply.errorKind().name());
-        }
+        m.getApplicationProperties().putAll(reply.properties());
         return m;
     }
 
