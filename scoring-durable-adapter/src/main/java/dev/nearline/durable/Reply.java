@@ -11,8 +11,8 @@ import org.jspecify.annotations.Nullable;
  * {@link ReplySender}. It follows the queue wire format that this host shares with Nearline's queue
  * worker (documented in {@code scoring-keda-adapter/README.md}, "Messages"): every value in it is filled
  * from the one definition of that format, and a sender copies it into its broker's message as it is,
- * with content type {@link #CONTENT_TYPE}, subject {@link #SUBJECT} and the application properties
- * {@link #properties()}. Immutable.
+ * with the application properties {@link #properties()}, content type {@code application/json} and
+ * subject {@code nearline.reply}. Immutable.
  *
  * @param to            the queue or topic to send to (the request's {@code ReplyTo})
  * @param messageId     the reply's message id, {@code "r:" + request MessageId}
@@ -22,10 +22,6 @@ import org.jspecify.annotations.Nullable;
  */
 public record Reply(String to, String messageId, String correlationId, String body,
                     ScoringException.@Nullable Kind errorKind) {
-    /** Subject of every reply. */
-    public static final String SUBJECT = QueueReply.SUBJECT;
-    /** Content type of every reply body. */
-    public static final String CONTENT_TYPE = QueueReply.CONTENT_TYPE;
 
     /** Requires every part but the kind. */
     public Reply {

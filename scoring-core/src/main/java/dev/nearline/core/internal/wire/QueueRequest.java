@@ -33,13 +33,7 @@ public record QueueRequest(JsonNode record, @Nullable Instant deadline) {
      */
     public static QueueRequest parse(byte[] body) {
         Objects.requireNonNull(body, "body");
-        JsonNode root;
-        try {
-            root = Wire.JSON.readTree(body);
-        } catch (IOException e) {
-            throw notJson(e);
-        }
-        return of(root);
+        return read(() -> Wire.JSON.readTree(body));
     }
 
     /**
@@ -52,13 +46,7 @@ public record QueueRequest(JsonNode record, @Nullable Instant deadline) {
         if (body == null) {
             throw empty();
         }
-        JsonNode root;
-        try {
-            root = Wire.JSON.readTree(body);
-        } catch (IOException e) {
-            throw notJson(e);
-        }
-        return of(root);
+        return read(() -> Wire.JSON.readTree(body));
     }
 
     /** The failure of a request whose broker message has no {@code MessageId}: it could not be answered. */
@@ -85,7 +73,19 @@ public record QueueRequest(JsonNode record, @Nullable Instant deadline) {
                 + " passed before scoring (received at " + now + ")");
     }
 
-    private static QueueRequest of(@Nullable JsonNode root) {
+    /** Reads a body's JSON tree: from bytes or from text. */
+    @FunctionalInterface
+    private interface Body {
+        @Nullable JsonNode read() throws IOException;
+    }
+
+    private static QueueRequest read(Body body) {
+        JsonNode root;
+        try {
+            root = body.read();
+        } catch (IOException e) {
+            throw new ScoringException(Kind.INVALID_INPUT, "request body is not valid JSON: " + Wire.jsonError(e), e);
+        }
         if (root == null || root.isMissingNode()) {
             throw empty();
         }
@@ -113,7 +113,4 @@ public record QueueRequest(JsonNode record, @Nullable Instant deadline) {
         return ScoringException.invalidInput("request body is empty; expected {\"record\": {...}}");
     }
 
-    private static ScoringException notJson(IOException e) {
-        return new ScoringException(Kind.INVALID_INPUT, "request body is not valid JSON: " + Wire.jsonError(e), e);
-    }
 }
