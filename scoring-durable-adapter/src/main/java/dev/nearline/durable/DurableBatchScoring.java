@@ -9,21 +9,23 @@ import com.microsoft.azure.functions.HttpRequestMessage;
 import com.microsoft.azure.functions.HttpResponseMessage;
 import com.microsoft.azure.functions.HttpStatus;
 import com.microsoft.durabletask.CompositeTaskFailedException;
+import com.microsoft.durabletask.FailureDetails;
 import com.microsoft.durabletask.NewOrchestrationInstanceOptions;
 import com.microsoft.durabletask.Task;
 import com.microsoft.durabletask.TaskFailedException;
-import com.microsoft.durabletask.TaskOptions;
 import com.microsoft.durabletask.TaskOrchestrationContext;
 import com.microsoft.durabletask.azurefunctions.DurableClientContext;
 import com.microsoft.durabletask.azurefunctions.HttpManagementPayload;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.ScoringException;
+import dev.nearline.core.internal.wire.QueueReply;
+import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.durable.internal.BatchJob;
-import dev.nearline.durable.internal.ChunkRetryHandler;
+import dev.nearline.durable.internal.ChunkOutcome;
+import dev.nearline.durable.internal.ChunkRetries;
 import dev.nearline.durable.internal.ChunkSummary;
 import dev.nearline.durable.internal.ChunkTask;
 import dev.nearline.durable.internal.Correlation;
-import dev.nearline.durable.internal.FailureKinds;
 import dev.nearline.durable.internal.Json;
 import dev.nearline.durable.internal.Progress;
 import java.io.IOException;
@@ -33,11 +35,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Durable batch scoring: an HTTP starter stores the records and starts an orchestration, the
@@ -118,7 +122,7 @@ public final class DurableBatchScoring {
                 chunkSize = chunkSize(json, settings.chunkSize());
                 records = records(json);
             } catch (JsonProcessingException e) {
-                return error(request, HttpStatus.BAD_REQUEST, "request body is not valid JSON: " + Json.reason(e), cid);
+                return error(request, HttpStatus.BAD_REQUEST, "request body is not valid JSON: " + Wire.jsonError(e), cid);
             } catch (ScoringException e) {
                 return error(request, HttpStatus.BAD_REQUEST, e.getMessage(), cid);
             } catch (UncheckedIOException e) {
@@ -167,9 +171,12 @@ public final class DurableBatchScoring {
      * {@value FunctionsSettings#MAX_PARALLEL_CHUNKS} chunks at a time (fan-out), waits for them
      * (fan-in), and adds up their summaries; after each wave it sets its custom status to the progress
      * so far. A chunk failing with a retryable kind is retried on a durable timer with exponential
-     * back-off, up to {@value FunctionsSettings#CHUNK_MAX_ATTEMPTS} attempts; an {@code INVALID_INPUT}
+     * back-off, up to {@value FunctionsSettings#CHUNK_MAX_ATTEMPTS} attempts (the chunks of a wave that
+     * failed the same attempt wait on one timer and are called again together); an {@code INVALID_INPUT}
      * failure is not retried. When retries run out, the chunk is called once more in salvage mode,
      * which keeps its good results and reports the rest per record. Every record ends up counted once.
+     * The failure kind comes from the activity's output ({@link #scoreChunk}), never from failure text;
+     * an activity that fails instead of answering counts as {@code INTERNAL}.
      *
      * <p>Deterministic: it reads nothing but its input and its activities' outputs, so every replay
      * makes the same decisions. Do not wrap a call of it in a catch of {@code Exception}: the durable
@@ -177,43 +184,51 @@ public final class DurableBatchScoring {
      */
     public BatchReport orchestrate(TaskOrchestrationContext ctx) {
         BatchJob job = ctx.getInput(BatchJob.class);
-        TaskOptions retry = new TaskOptions(new ChunkRetryHandler(job.maxAttempts(),
-                Duration.ofMillis(job.firstRetryMillis()), Duration.ofMillis(job.maxRetryMillis())));
+        ChunkRetries retries = new ChunkRetries(job.maxAttempts(), Duration.ofMillis(job.firstRetryMillis()),
+                Duration.ofMillis(job.maxRetryMillis()));
         Tally tally = new Tally(job);
         ctx.setCustomStatus(tally.progress());
         for (int first = 0; first < job.chunks(); first += job.maxParallelChunks()) {
             int end = Math.min(job.chunks(), first + job.maxParallelChunks());
-            List<Task<JsonNode>> wave = new ArrayList<>(end - first);
+            ChunkSummary[] done = new ChunkSummary[end - first];
+            List<Integer> pending = new ArrayList<>(end - first);
             for (int c = first; c < end; c++) {
-                wave.add(ctx.callActivity(ACTIVITY, job.task(c, false), retry, JsonNode.class));
+                pending.add(c);
             }
-            awaitAll(ctx, wave);
             List<Integer> salvage = new ArrayList<>();
-            for (int c = first; c < end; c++) {
-                try {
-                    tally.add(summary(wave.get(c - first).await(), c));
-                } catch (TaskFailedException e) {
-                    ScoringException.Kind kind = FailureKinds.of(e.getErrorDetails());
-                    if (kind.isRetryable()) {
+            for (int attempt = 1; !pending.isEmpty(); attempt++) {
+                List<ChunkOutcome> outcomes = callAll(ctx, job, pending, false);
+                List<Integer> again = new ArrayList<>();
+                for (int i = 0; i < pending.size(); i++) {
+                    int c = pending.get(i);
+                    ChunkOutcome o = outcomes.get(i);
+                    ScoringException.Kind kind = o.failure();
+                    if (kind == null) {
+                        done[c - first] = Objects.requireNonNull(o.summary());
+                    } else if (retries.retry(kind, attempt)) {
+                        again.add(c);
+                    } else if (kind.isRetryable()) {
                         salvage.add(c);
                     } else {
-                        tally.add(allFailed(job, c, kind, FailureKinds.message(e.getErrorDetails())));
+                        done[c - first] = allFailed(job, c, kind, o.message());
                     }
+                }
+                if (!again.isEmpty()) {
+                    ctx.createTimer(retries.delay(attempt)).await();
+                }
+                pending = again;
+            }
+            for (ChunkSummary summary : done) {
+                if (summary != null) {
+                    tally.add(summary);
                 }
             }
             if (!salvage.isEmpty()) {
-                List<Task<JsonNode>> last = new ArrayList<>(salvage.size());
-                for (int c : salvage) {
-                    last.add(ctx.callActivity(ACTIVITY, job.task(c, true), JsonNode.class));
-                }
-                awaitAll(ctx, last);
+                List<ChunkOutcome> last = callAll(ctx, job, salvage, true);
                 for (int i = 0; i < salvage.size(); i++) {
-                    int c = salvage.get(i);
-                    try {
-                        tally.add(summary(last.get(i).await(), c));
-                    } catch (TaskFailedException e) {
-                        tally.add(allFailed(job, c, FailureKinds.of(e.getErrorDetails()), FailureKinds.message(e.getErrorDetails())));
-                    }
+                    ChunkOutcome o = last.get(i);
+                    ScoringException.Kind kind = o.failure();
+                    tally.add(kind == null ? Objects.requireNonNull(o.summary()) : allFailed(job, salvage.get(i), kind, o.message()));
                 }
             }
             ctx.setCustomStatus(tally.progress());
@@ -224,70 +239,88 @@ public final class DurableBatchScoring {
     /**
      * The scoring activity: reads one chunk's records from the payload store, scores them with
      * {@code scoreAll}, writes one result line per record ({@code {"index":n,"status":"OK","output":...}}
-     * or {@code {"index":n,"status":"ERROR","error":{...}}}) and returns the chunk's summary as JSON.
-     * Records failing with {@code INVALID_INPUT} are reported in the summary; if any record fails with a
-     * retryable kind, the activity fails so the orchestrator retries the chunk (except in salvage mode,
-     * where they are reported too). Re-running a chunk rewrites its results, so retries are safe.
+     * or {@code {"index":n,"status":"ERROR","error":{...}}}) and returns the chunk's outcome as JSON:
+     * its summary, or the kind and reason of the failure that kept it from being scored (the records
+     * cannot be read, the scorer is unavailable, or a record failed with a retryable kind, except in
+     * salvage mode, where such records are reported too). Records failing with {@code INVALID_INPUT}
+     * are reported in the summary. The orchestrator decides from the returned kind whether to retry;
+     * re-running a chunk rewrites its results, so retries are safe.
      *
      * @param input the activity input as the host passes it: the JSON of the chunk reference
-     * @throws ScoringException marked with its kind, for the orchestrator's retry policy
+     * @throws ScoringException {@code INTERNAL} only if {@code input} is not a chunk reference
      */
     public String scoreChunk(String input, ExecutionContext context) {
         ChunkTask task = Json.readPayload(input, ChunkTask.class);
         try (Correlation correlation = Correlation.of(task.jobId(), context.getInvocationId())) {
             String where = "chunk " + task.chunk() + " of batch " + correlation.id();
-            List<JsonNode> records = readChunk(task, where);
-            List<Outcome<Object>> outcomes;
+            ChunkOutcome outcome;
             try {
-                outcomes = runtime.scorer().scoreAll(records);
+                outcome = ChunkOutcome.scored(score(task, where));
             } catch (ScoringException e) {
-                throw FailureKinds.marked(e.kind(), where + ": " + e.getMessage());
+                context.getLogger().warning("[correlationId=" + correlation.id() + "] " + e);
+                outcome = ChunkOutcome.failed(e.kind(), e.getMessage());
             }
-            int retryable = 0;
-            ScoringException firstRetryable = null;
-            int firstRetryableIndex = -1;
-            for (int i = 0; i < outcomes.size(); i++) {
-                ScoringException e = outcomes.get(i).error();
-                if (e != null && e.isRetryable()) {
-                    if (retryable++ == 0) {
-                        firstRetryable = e;
-                        firstRetryableIndex = task.firstIndex() + i;
-                    }
-                }
-            }
-            if (firstRetryable != null && !task.salvage()) {
-                throw FailureKinds.marked(firstRetryable.kind(), where + ": " + retryable + " of " + outcomes.size()
-                        + " records failed with a retryable kind; first, record " + firstRetryableIndex + ": "
-                        + firstRetryable.getMessage());
-            }
-            StringBuilder lines = new StringBuilder(outcomes.size() * 64);
-            List<RecordError> errors = new ArrayList<>();
-            int failed = 0;
-            for (int i = 0; i < outcomes.size(); i++) {
-                Outcome<Object> o = outcomes.get(i);
-                int index = task.firstIndex() + i;
-                ObjectNode line = Json.MAPPER.createObjectNode().put("index", index);
-                ScoringException e = o.error();
-                if (e == null) {
-                    line.put("status", "OK");
-                    line.set("output", Json.MAPPER.valueToTree(o.value()));
-                } else {
-                    failed++;
-                    line.setAll(Json.error(e.kind(), e.getMessage()));
-                    if (errors.size() < ChunkSummary.MAX_ERRORS) {
-                        errors.add(new RecordError(index, e.kind(), Json.clip(e.getMessage())));
-                    }
-                }
-                lines.append(Json.write(line)).append('\n');
-            }
-            try {
-                runtime.payloadStore().write(BatchJob.resultsKey(task.jobId(), task.chunk()),
-                        lines.toString().getBytes(StandardCharsets.UTF_8));
-            } catch (UncheckedIOException e) {
-                throw FailureKinds.marked(ScoringException.Kind.UNAVAILABLE, where + ": cannot write results: " + e.getMessage());
-            }
-            return Json.write(new ChunkSummary(task.chunk(), task.count(), task.count() - failed, failed, errors));
+            return Json.write(outcome);
         }
+    }
+
+    /**
+     * Scores one chunk and writes its result lines.
+     *
+     * @throws ScoringException with the kind that decides whether the orchestrator retries the chunk
+     */
+    private ChunkSummary score(ChunkTask task, String where) {
+        List<JsonNode> records = readChunk(task, where);
+        List<Outcome<Object>> outcomes;
+        try {
+            outcomes = runtime.scorer().scoreAll(records);
+        } catch (ScoringException e) {
+            throw new ScoringException(e.kind(), where + ": " + e.getMessage(), e);
+        }
+        int retryable = 0;
+        ScoringException firstRetryable = null;
+        int firstRetryableIndex = -1;
+        for (int i = 0; i < outcomes.size(); i++) {
+            ScoringException e = outcomes.get(i).error();
+            if (e != null && e.isRetryable()) {
+                if (retryable++ == 0) {
+                    firstRetryable = e;
+                    firstRetryableIndex = task.firstIndex() + i;
+                }
+            }
+        }
+        if (firstRetryable != null && !task.salvage()) {
+            throw new ScoringException(firstRetryable.kind(), where + ": " + retryable + " of " + outcomes.size()
+                    + " records failed with a retryable kind; first, record " + firstRetryableIndex + ": "
+                    + firstRetryable.getMessage(), firstRetryable);
+        }
+        StringBuilder lines = new StringBuilder(outcomes.size() * 64);
+        List<RecordError> errors = new ArrayList<>();
+        int failed = 0;
+        for (int i = 0; i < outcomes.size(); i++) {
+            Outcome<Object> o = outcomes.get(i);
+            int index = task.firstIndex() + i;
+            ObjectNode line = Json.MAPPER.createObjectNode().put("index", index);
+            ScoringException e = o.error();
+            if (e == null) {
+                line.put("status", QueueReply.STATUS_OK);
+                line.set("output", Json.MAPPER.valueToTree(o.value()));
+            } else {
+                failed++;
+                line.setAll(QueueReply.error(e.kind(), e.getMessage()));
+                if (errors.size() < ChunkSummary.MAX_ERRORS) {
+                    errors.add(new RecordError(index, e.kind(), Wire.errorDescription(e.getMessage())));
+                }
+            }
+            lines.append(Json.write(line)).append('\n');
+        }
+        try {
+            runtime.payloadStore().write(BatchJob.resultsKey(task.jobId(), task.chunk()),
+                    lines.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (UncheckedIOException e) {
+            throw new ScoringException(ScoringException.Kind.UNAVAILABLE, where + ": cannot write results: " + e.getMessage(), e);
+        }
+        return new ChunkSummary(task.chunk(), task.count(), task.count() - failed, failed, errors);
     }
 
     /**
@@ -330,27 +363,47 @@ public final class DurableBatchScoring {
         }
     }
 
-    /** Waits for every task; failures are read task by task afterwards. */
-    private static void awaitAll(TaskOrchestrationContext ctx, List<Task<JsonNode>> tasks) {
+    /**
+     * Calls the activity for every chunk at once (fan-out) and waits for all of them (fan-in). An activity
+     * that failed instead of returning its outcome counts as {@code INTERNAL}; its failure text is kept
+     * for the report only.
+     */
+    private static List<ChunkOutcome> callAll(TaskOrchestrationContext ctx, BatchJob job, List<Integer> chunks,
+                                              boolean salvage) {
+        List<Task<JsonNode>> tasks = new ArrayList<>(chunks.size());
+        for (int c : chunks) {
+            tasks.add(ctx.callActivity(ACTIVITY, job.task(c, salvage), JsonNode.class));
+        }
         try {
             ctx.allOf(tasks).await();
         } catch (CompositeTaskFailedException e) {
-            // Each failed task throws its own TaskFailedException when awaited; handled by the caller.
+            // Each failed task throws its own TaskFailedException when awaited, below.
         }
+        List<ChunkOutcome> outcomes = new ArrayList<>(tasks.size());
+        for (int i = 0; i < tasks.size(); i++) {
+            try {
+                outcomes.add(outcome(tasks.get(i).await(), chunks.get(i)));
+            } catch (TaskFailedException e) {
+                FailureDetails details = e.getErrorDetails();
+                outcomes.add(ChunkOutcome.failed(ScoringException.Kind.INTERNAL, details == null || details.getErrorMessage() == null
+                        ? "the activity failed without details" : "the activity failed: " + details.getErrorMessage()));
+            }
+        }
+        return outcomes;
     }
 
-    private static ChunkSummary summary(JsonNode output, int chunk) {
+    private static ChunkOutcome outcome(@Nullable JsonNode output, int chunk) {
         if (output == null || output.isNull()) {
-            throw new IllegalStateException("activity returned no summary for chunk " + chunk);
+            throw new IllegalStateException("activity returned no outcome for chunk " + chunk);
         }
-        return Json.readPayload(output.isTextual() ? output.textValue() : output.toString(), ChunkSummary.class);
+        return Json.readPayload(output.isTextual() ? output.textValue() : output.toString(), ChunkOutcome.class);
     }
 
-    private static ChunkSummary allFailed(BatchJob job, int chunk, ScoringException.Kind kind, String message) {
+    private static ChunkSummary allFailed(BatchJob job, int chunk, ScoringException.Kind kind, @Nullable String message) {
         ChunkTask task = job.task(chunk, true);
         List<RecordError> errors = new ArrayList<>();
         for (int i = 0; i < task.count() && i < ChunkSummary.MAX_ERRORS; i++) {
-            errors.add(new RecordError(task.firstIndex() + i, kind, Json.clip("chunk " + chunk + " failed: " + message)));
+            errors.add(new RecordError(task.firstIndex() + i, kind, Wire.errorDescription("chunk " + chunk + " failed: " + message)));
         }
         return new ChunkSummary(chunk, task.count(), 0, task.count(), errors);
     }
@@ -359,19 +412,20 @@ public final class DurableBatchScoring {
         byte[] bytes;
         try {
             bytes = runtime.payloadStore().read(BatchJob.recordsKey(task.jobId(), task.chunk()))
-                    .orElseThrow(() -> FailureKinds.marked(ScoringException.Kind.INVALID_INPUT, where + ": its records are not in "
-                            + "the payload store (was " + FunctionsSettings.PAYLOAD_DIR + " changed, or not shared by all instances?)"));
+                    .orElseThrow(() -> ScoringException.invalidInput(where + ": its records are not in the payload store (was "
+                            + FunctionsSettings.PAYLOAD_DIR + " changed, or not shared by all instances?)"));
         } catch (UncheckedIOException e) {
-            throw FailureKinds.marked(ScoringException.Kind.UNAVAILABLE, where + ": cannot read records: " + e.getMessage());
+            throw new ScoringException(ScoringException.Kind.UNAVAILABLE, where + ": cannot read records: " + e.getMessage(), e);
         }
         JsonNode array;
         try {
             array = Json.MAPPER.readTree(bytes);
         } catch (IOException e) {
-            throw FailureKinds.marked(ScoringException.Kind.INVALID_INPUT, where + ": records are not a JSON array: " + e.getMessage());
+            throw new ScoringException(ScoringException.Kind.INVALID_INPUT, where + ": records are not a JSON array: "
+                    + Wire.jsonError(e), e);
         }
         if (array == null || !array.isArray() || array.size() != task.count()) {
-            throw FailureKinds.marked(ScoringException.Kind.INVALID_INPUT, where + ": expected a JSON array of "
+            throw ScoringException.invalidInput(where + ": expected a JSON array of "
                     + task.count() + " records in the payload store");
         }
         List<JsonNode> records = new ArrayList<>(array.size());
@@ -425,7 +479,7 @@ public final class DurableBatchScoring {
             try {
                 out.add(Json.parse(line));
             } catch (JsonProcessingException e) {
-                throw ScoringException.invalidInput("source '" + key + "' line " + lineNo + " is not valid JSON: " + Json.reason(e));
+                throw ScoringException.invalidInput("source '" + key + "' line " + lineNo + " is not valid JSON: " + Wire.jsonError(e));
             }
         }
         return out;
@@ -449,7 +503,7 @@ public final class DurableBatchScoring {
                 .header("Content-Type", "application/json")
                 .header(runtime.settings().correlationHeader(), cid)
                 .header("Retry-After", Long.toString(Math.max(1, runtime.settings().retryAfter().toSeconds())))
-                .body(Json.write(Json.error(ScoringException.Kind.UNAVAILABLE, message)))
+                .body(Json.write(QueueReply.error(ScoringException.Kind.UNAVAILABLE, message)))
                 .build();
     }
 
@@ -457,7 +511,7 @@ public final class DurableBatchScoring {
         return request.createResponseBuilder(status)
                 .header("Content-Type", "application/json")
                 .header(runtime.settings().correlationHeader(), cid)
-                .body(Json.write(Json.error(ScoringException.Kind.INVALID_INPUT, message)))
+                .body(Json.write(QueueReply.error(ScoringException.Kind.INVALID_INPUT, message)))
                 .build();
     }
 

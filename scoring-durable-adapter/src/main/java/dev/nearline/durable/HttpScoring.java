@@ -9,6 +9,8 @@ import com.microsoft.azure.functions.HttpResponseMessage;
 import com.microsoft.azure.functions.HttpStatus;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
+import dev.nearline.core.internal.wire.QueueReply;
+import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.durable.internal.Correlation;
 import dev.nearline.durable.internal.Headers;
 import dev.nearline.durable.internal.Json;
@@ -54,19 +56,19 @@ public final class HttpScoring {
             long received = runtime.ticker().read();
             String tooLarge = checkSize(request, settings.maxRequestBytes(), FunctionsSettings.MAX_REQUEST_BYTES);
             if (tooLarge != null) {
-                return answer(request, HttpStatus.PAYLOAD_TOO_LARGE, Json.error(ScoringException.Kind.INVALID_INPUT, tooLarge), id);
+                return answer(request, HttpStatus.PAYLOAD_TOO_LARGE, QueueReply.error(ScoringException.Kind.INVALID_INPUT, tooLarge), id);
             }
             String body = body(request);
             if (body == null) {
-                return answer(request, HttpStatus.BAD_REQUEST, Json.error(ScoringException.Kind.INVALID_INPUT,
+                return answer(request, HttpStatus.BAD_REQUEST, QueueReply.error(ScoringException.Kind.INVALID_INPUT,
                         "request body is empty; send one JSON record"), id);
             }
             JsonNode record;
             try {
                 record = Json.parse(body);
             } catch (JsonProcessingException e) {
-                return answer(request, HttpStatus.BAD_REQUEST, Json.error(ScoringException.Kind.INVALID_INPUT,
-                        "request body is not valid JSON: " + Json.reason(e)), id);
+                return answer(request, HttpStatus.BAD_REQUEST, QueueReply.error(ScoringException.Kind.INVALID_INPUT,
+                        "request body is not valid JSON: " + Wire.jsonError(e)), id);
             }
             try {
                 Scorer<Object, Object> scorer = runtime.scorer();
@@ -75,8 +77,9 @@ public final class HttpScoring {
                 Object output = timeout.isPresent() ? scorer.score(record, timeout.get()) : scorer.score(record);
                 long scored = runtime.ticker().read();
                 runtime.recordFirst(scored - start);
-                return answer(request, HttpStatus.OK, Json.ok(output, new Json.Timing(-1, (scored - start) / 1_000,
-                        (scored - received) / 1_000)), id);
+                QueueReply.Timing timing = new QueueReply.Timing(QueueReply.Timing.UNKNOWN, (scored - start) / 1_000,
+                        (scored - received) / 1_000);
+                return answer(request, HttpStatus.OK, QueueReply.ok(output, timing), id);
             } catch (ScoringException e) {
                 return failure(request, context, e, id);
             } catch (RuntimeException e) {
@@ -100,7 +103,7 @@ public final class HttpScoring {
         HttpResponseMessage.Builder b = request.createResponseBuilder(status)
                 .header("Content-Type", "application/json")
                 .header(runtime.settings().correlationHeader(), id)
-                .body(Json.write(Json.error(kind, message)));
+                .body(Json.write(QueueReply.error(kind, message)));
         if (status == HttpStatus.SERVICE_UNAVAILABLE) {
             b.header("Retry-After", Long.toString(Math.max(1, runtime.settings().retryAfter().toSeconds())));
         }

@@ -5,6 +5,7 @@ import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.core.Pipeline;
 import dev.nearline.core.Ticker;
+import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.durable.internal.Json;
 import dev.nearline.durable.internal.ServiceBusReplySender;
 import java.nio.file.Path;
@@ -253,7 +254,7 @@ public final class NearlineFunctions implements AutoCloseable {
         try {
             built.score(Json.parse(record.get()));
         } catch (JsonProcessingException e) {
-            log.warn("app setting {} is not valid JSON, no warm-up: {}", FunctionsSettings.WARMUP_RECORD, Json.reason(e));
+            log.warn("app setting {} is not valid JSON, no warm-up: {}", FunctionsSettings.WARMUP_RECORD, Wire.jsonError(e));
         } catch (ScoringException e) {
             log.warn("warm-up record failed, the scorer is kept: {}", e.toString());
         }

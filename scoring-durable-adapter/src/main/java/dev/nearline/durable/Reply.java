@@ -1,37 +1,27 @@
 package dev.nearline.durable;
 
 import dev.nearline.api.ScoringException;
+import dev.nearline.core.internal.wire.QueueReply;
+import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A reply to a scoring request that came through a queue, with the conventions Nearline's queue hosts
- * share: it goes to the request's {@code ReplyTo}; its {@code CorrelationId} is the request's
- * {@code MessageId}; its own {@code MessageId} is {@code "r:" + request MessageId}, so that a request
- * scored twice after a redelivery yields a reply the broker's duplicate detection drops; its subject is
- * {@value #SUBJECT}; its body is JSON ({@value #CONTENT_TYPE}),
- * {@code {"status":"OK","output":...,"timing":{...}}} or
- * {@code {"status":"ERROR","error":{"kind":...,"message":...},"timing":{...}}}; the application property
- * {@value #STATUS_PROPERTY} is {@code OK} or {@code ERROR}, and a failed one carries the kind in
- * {@value #ERROR_KIND_PROPERTY}. These are the conventions of the queue worker in
- * {@code scoring-keda-adapter}, restated here so that this module does not depend on it.
+ * A reply to a scoring request that came through a queue, as {@link ServiceBusScoring} hands it to its
+ * {@link ReplySender}. It follows the queue wire format that this host shares with Nearline's queue
+ * worker (documented in {@code scoring-keda-adapter/README.md}, "Messages"): every value in it is filled
+ * from the one definition of that format, and a sender copies it into its broker's message as it is,
+ * with the application properties {@link #properties()}, content type {@code application/json} and
+ * subject {@code nearline.reply}. Immutable.
  *
  * @param to            the queue or topic to send to (the request's {@code ReplyTo})
- * @param messageId     the reply's message id
+ * @param messageId     the reply's message id, {@code "r:" + request MessageId}
  * @param correlationId the request's message id
  * @param body          the JSON body
  * @param errorKind     the failure kind of an error reply, or null for a result
  */
 public record Reply(String to, String messageId, String correlationId, String body,
                     ScoringException.@Nullable Kind errorKind) {
-    /** Subject of every reply. */
-    public static final String SUBJECT = "nearline.reply";
-    /** Application property holding {@code OK} or {@code ERROR}. */
-    public static final String STATUS_PROPERTY = "nearline-status";
-    /** Application property holding the kind of an error reply. */
-    public static final String ERROR_KIND_PROPERTY = "nearline-error-kind";
-    /** Content type of every reply body. */
-    public static final String CONTENT_TYPE = "application/json";
 
     /** Requires every part but the kind. */
     public Reply {
@@ -41,8 +31,11 @@ public record Reply(String to, String messageId, String correlationId, String bo
         Objects.requireNonNull(body, "body");
     }
 
-    /** The message id of the reply to request {@code requestMessageId}. */
-    public static String messageIdFor(String requestMessageId) {
-        return "r:" + requestMessageId;
+    /**
+     * The reply's application properties: {@code nearline-status} ({@code OK} or {@code ERROR}) and, on an
+     * error reply, {@code nearline-error-kind}. Immutable.
+     */
+    public Map<String, String> properties() {
+        return QueueReply.properties(errorKind);
     }
 }

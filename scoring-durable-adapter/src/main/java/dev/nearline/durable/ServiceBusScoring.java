@@ -1,24 +1,25 @@
 package dev.nearline.durable;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.microsoft.azure.functions.ExecutionContext;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
+import dev.nearline.core.internal.wire.QueueReply;
+import dev.nearline.core.internal.wire.QueueRequest;
 import dev.nearline.durable.internal.Correlation;
-import dev.nearline.durable.internal.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.logging.Level;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The Service Bus trigger function with batch cardinality, for Functions on AKS scaled by KEDA. It
- * speaks the queue worker's wire format, so either host can serve the same queue: a request body is
+ * speaks the queue worker's wire format ({@link QueueRequest} in, {@link QueueReply} out, documented in
+ * {@code scoring-keda-adapter/README.md}), so either host can serve the same queue: a request body is
  * {@code {"record": {...}, "deadlineMs": <optional epoch ms>}}, and the reply follows {@link Reply}.
  * Records without a deadline are scored together in one {@code scoreAll} call.
  *
@@ -52,8 +53,7 @@ public final class ServiceBusScoring {
     private static final class Message {
         final @Nullable String id;
         final @Nullable String replyTo;
-        @Nullable JsonNode record;
-        @Nullable Instant deadline;
+        @Nullable QueueRequest request;
         @Nullable Outcome<Object> outcome;
         boolean expiredOnArrival;
         long scoreNanos;
@@ -85,12 +85,16 @@ public final class ServiceBusScoring {
         for (int i = 0; i < bodies.length; i++) {
             Message m = new Message(blankToNull(messageIds[i]), replyTos == null ? null : blankToNull(replyTos[i]));
             messages.add(m);
+            if (m.id == null) {
+                m.outcome = Outcome.failure(QueueRequest.missingMessageId());
+                continue;
+            }
             try {
-                parse(m, bodies[i]);
-                if (m.deadline != null && !now.isBefore(m.deadline)) {
+                QueueRequest request = QueueRequest.parse(bodies[i]);
+                m.request = request;
+                if (request.deadlinePassed(now)) {
                     m.expiredOnArrival = true;
-                    m.outcome = Outcome.failure(new ScoringException(ScoringException.Kind.DEADLINE_EXCEEDED,
-                            "the request's deadline " + m.deadline + " had passed when it was received at " + now));
+                    m.outcome = Outcome.failure(request.deadlineExceeded(now));
                 }
             } catch (ScoringException e) {
                 m.outcome = Outcome.failure(e);
@@ -120,9 +124,10 @@ public final class ServiceBusScoring {
                 if (m.replyTo == null || m.id == null) {
                     continue;
                 }
-                Json.Timing timing = new Json.Timing(-1, m.scoreNanos / 1_000, (runtime.ticker().read() - received) / 1_000);
-                ObjectNode body = error == null ? Json.ok(o.value(), timing) : Json.error(error.kind(), error.getMessage(), timing);
-                runtime.replySender().send(new Reply(m.replyTo, Reply.messageIdFor(m.id), m.id, Json.write(body),
+                QueueReply.Timing timing = new QueueReply.Timing(QueueReply.Timing.UNKNOWN, m.scoreNanos / 1_000,
+                        (runtime.ticker().read() - received) / 1_000);
+                String body = QueueReply.text(QueueReply.body(o.value(), error, timing));
+                runtime.replySender().send(new Reply(m.replyTo, QueueReply.messageIdFor(m.id), m.id, body,
                         error == null ? null : error.kind()));
             }
         }
@@ -134,39 +139,6 @@ public final class ServiceBusScoring {
         }
     }
 
-    /** Reads a request body {@code {"record": {...}, "deadlineMs": n}} into {@code m}. */
-    private static void parse(Message m, @Nullable String body) {
-        if (m.id == null) {
-            throw ScoringException.invalidInput("message has no MessageId, so its reply could not be correlated");
-        }
-        if (body == null || body.isBlank()) {
-            throw ScoringException.invalidInput("request body is empty; expected {\"record\": {...}}");
-        }
-        JsonNode root;
-        try {
-            root = Json.parse(body);
-        } catch (JsonProcessingException e) {
-            throw ScoringException.invalidInput("request body is not valid JSON: " + Json.reason(e));
-        }
-        if (!root.isObject()) {
-            throw ScoringException.invalidInput("request body must be a JSON object {\"record\": {...}}, got "
-                    + Json.clip(root.toString()));
-        }
-        JsonNode record = root.get("record");
-        if (record == null || record.isNull()) {
-            throw ScoringException.invalidInput("request body has no 'record'; expected {\"record\": {...}}");
-        }
-        JsonNode d = root.get("deadlineMs");
-        if (d != null && !d.isNull()) {
-            if (!d.isIntegralNumber() || !d.canConvertToLong()) {
-                throw ScoringException.invalidInput("'deadlineMs' must be epoch milliseconds (an integer), got "
-                        + Json.clip(d.toString()));
-            }
-            m.deadline = Instant.ofEpochMilli(d.longValue());
-        }
-        m.record = record;
-    }
-
     /**
      * Scores every parsed message: those without a deadline together in one {@code scoreAll} call, those
      * with one each within its remaining time.
@@ -176,10 +148,11 @@ public final class ServiceBusScoring {
         List<JsonNode> records = new ArrayList<>();
         List<Message> timed = new ArrayList<>();
         for (Message m : messages) {
-            if (m.outcome == null && m.record != null) {
-                if (m.deadline == null) {
+            QueueRequest request = m.request;
+            if (m.outcome == null && request != null) {
+                if (request.deadline() == null) {
                     batch.add(m);
-                    records.add(m.record);
+                    records.add(request.record());
                 } else {
                     timed.add(m);
                 }
@@ -206,9 +179,11 @@ public final class ServiceBusScoring {
             }
         }
         for (Message m : timed) {
+            QueueRequest request = Objects.requireNonNull(m.request);
             long start = runtime.ticker().read();
             try {
-                m.outcome = Outcome.success(scorer.score(m.record, Duration.between(now, m.deadline)));
+                m.outcome = Outcome.success(scorer.score(request.record(),
+                        Duration.between(now, Objects.requireNonNull(request.deadline()))));
             } catch (ScoringException e) {
                 m.outcome = Outcome.failure(e);
             }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -70,10 +71,12 @@ class DurableBatchScoringTest {
     }
 
     private static DurableReplayDriver.Run orchestrate(NearlineFunctions f, BatchJob job) {
-        RecordingContext activityContext = new RecordingContext("inv-activity");
-        return new DurableReplayDriver(ctx -> f.batch().orchestrate(ctx))
-                .activity(DurableBatchScoring.ACTIVITY, input -> f.batch().scoreChunk(input, activityContext))
+        return driver(f, input -> f.batch().scoreChunk(input, new RecordingContext("inv-activity")))
                 .run(DurableBatchScoring.ORCHESTRATOR, job);
+    }
+
+    private static DurableReplayDriver driver(NearlineFunctions f, Function<String, String> activity) {
+        return new DurableReplayDriver(ctx -> f.batch().orchestrate(ctx)).activity(DurableBatchScoring.ACTIVITY, activity);
     }
 
     /**
@@ -302,6 +305,79 @@ class DurableBatchScoringTest {
     }
 
     @Test
+    void orchestrate_hostReportsFailuresInItsOwnWords_invalidChunkIsStillNotRetried() throws IOException {
+        // Regression: the kind used to travel in the activity's exception message ("[nearline:KIND] ..."), so
+        // a host that words failures its own way turned INVALID_INPUT into a retried INTERNAL.
+        NearlineFunctions f = fake(Map.of(FunctionsSettings.CHUNK_SIZE, "10"), new AtomicInteger(), x -> false);
+        BatchJob job = start(f, fakeRecords(30));
+        Files.writeString(dir.resolve("payloads").resolve(BatchJob.recordsKey(job.jobId(), 1)), "{not json");
+
+        DurableReplayDriver.Run run = driver(f, input -> f.batch().scoreChunk(input, new RecordingContext("a")))
+                .hostFailureText("Exception while executing function: Functions.NearlineScoreChunk")
+                .run(DurableBatchScoring.ORCHESTRATOR, job);
+
+        BatchReport report = run.output(BatchReport.class);
+        assertThat(report.errors()).extracting(RecordError::index).containsExactly(10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
+        assertThat(report.errors()).allSatisfy(e -> {
+            assertThat(e.kind()).isEqualTo(Kind.INVALID_INPUT);
+            assertThat(e.message()).startsWith("chunk 1 failed: chunk 1 of batch " + job.jobId()
+                    + ": records are not a JSON array: ");
+        });
+        assertThat(run.timers()).isEmpty();
+        assertThat(run.activityCalls()).isEqualTo(3);
+    }
+
+    @Test
+    void orchestrate_activityCrashesWithKindLikeText_isRetriedAsInternal() {
+        // Regression: a crash whose message happened to contain "[nearline:INVALID_INPUT]" was taken for
+        // that kind and its chunk was never retried. A thrown activity is INTERNAL whatever it says.
+        NearlineFunctions f = fake(Map.of(FunctionsSettings.CHUNK_SIZE, "10", FunctionsSettings.CHUNK_FIRST_RETRY_MS, "1000"),
+                new AtomicInteger(), x -> false);
+        BatchJob job = start(f, fakeRecords(20));
+        AtomicInteger calls = new AtomicInteger();
+
+        DurableReplayDriver.Run run = driver(f, input -> {
+            if (calls.getAndIncrement() == 0) {
+                throw new IllegalStateException("[nearline:INVALID_INPUT] worker lost its connection");
+            }
+            return f.batch().scoreChunk(input, new RecordingContext("a"));
+        }).run(DurableBatchScoring.ORCHESTRATOR, job);
+
+        BatchReport report = run.output(BatchReport.class);
+        assertThat(report.succeeded()).isEqualTo(20);
+        assertThat(report.failed()).isZero();
+        assertThat(run.timers()).containsExactly(Duration.ofSeconds(1));
+        assertThat(run.activityCalls()).isEqualTo(2 + 1);
+    }
+
+    @Test
+    void orchestrate_twoChunksFailTheSameAttempt_retryTogetherOnOneTimer() {
+        AtomicInteger failures = new AtomicInteger(2);
+        NearlineFunctions f = fake(Map.of(FunctionsSettings.CHUNK_SIZE, "10", FunctionsSettings.CHUNK_FIRST_RETRY_MS, "1000"),
+                failures, x -> x == 5 || x == 25);
+        BatchJob job = start(f, fakeRecords(30));
+
+        DurableReplayDriver.Run run = orchestrate(f, job);
+
+        assertThat(run.output(BatchReport.class).succeeded()).isEqualTo(30);
+        assertThat(run.timers()).containsExactly(Duration.ofSeconds(1));
+        assertThat(run.activityCalls()).isEqualTo(3 + 2);
+    }
+
+    @Test
+    void scoreChunk_recordFailsRetryably_returnsTheKindAsDataInsteadOfThrowing() throws IOException {
+        NearlineFunctions f = fake(Map.of(FunctionsSettings.CHUNK_SIZE, "10"), new AtomicInteger(1), x -> x == 2);
+        BatchJob job = start(f, fakeRecords(3));
+
+        JsonNode outcome = Json.MAPPER.readTree(f.batch().scoreChunk(Json.write(job.task(0, false)), new RecordingContext("a")));
+
+        assertThat(outcome.get("failure").asText()).isEqualTo("UNAVAILABLE");
+        assertThat(outcome.get("summary").isNull()).isTrue();
+        assertThat(outcome.get("message").asText()).contains("1 of 3 records failed with a retryable kind")
+                .doesNotContain("[nearline:");
+    }
+
+    @Test
     void orchestrate_sameJobTwice_makesTheSameDecisions() {
         NearlineFunctions f = fake(Map.of(FunctionsSettings.CHUNK_SIZE, "7", FunctionsSettings.MAX_PARALLEL_CHUNKS, "2"),
                 new AtomicInteger(), x -> false);
@@ -350,6 +426,6 @@ class DurableBatchScoringTest {
                 new RecordingContext("b")));
 
         assertThat(quoted).isEqualTo(plain);
-        assertThat(((ObjectNode) plain).get("succeeded").asInt()).isEqualTo(3);
+        assertThat(((ObjectNode) plain).at("/summary/succeeded").asInt()).isEqualTo(3);
     }
 }

@@ -48,7 +48,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Activities see what the host passes a Java activity whose parameter is a {@code String}: the
  * input's JSON text. Their {@code String} result is stored the way the host stores it, as a JSON
- * string.
+ * string. An activity that throws becomes a failed task carrying the exception's type and message, or,
+ * after {@link #hostFailureText(String)}, the host's own text: the Functions host reports a failed
+ * function in its own words, so an orchestrator must not depend on what a failure says.
  */
 final class DurableReplayDriver {
     private static final JacksonDataConverter JSON = new JacksonDataConverter();
@@ -56,6 +58,7 @@ final class DurableReplayDriver {
 
     private final OrchestratorFunction<?> orchestrator;
     private final Map<String, Function<String, String>> activities = new HashMap<>();
+    private @Nullable String hostFailureText;
 
     DurableReplayDriver(OrchestratorFunction<?> orchestrator) {
         this.orchestrator = orchestrator;
@@ -63,6 +66,12 @@ final class DurableReplayDriver {
 
     DurableReplayDriver activity(String name, Function<String, String> body) {
         activities.put(name, body);
+        return this;
+    }
+
+    /** Reports every activity failure with {@code text} and an unknown error type, whatever was thrown. */
+    DurableReplayDriver hostFailureText(String text) {
+        this.hostFailureText = text;
         return this;
     }
 
@@ -166,8 +175,9 @@ final class DurableReplayDriver {
         } catch (RuntimeException e) {
             return HistoryEvent.newBuilder().setEventId(-1).setTimestamp(ts(clock))
                     .setTaskFailed(TaskFailedEvent.newBuilder().setTaskScheduledId(taskId)
-                            .setFailureDetails(TaskFailureDetails.newBuilder().setErrorType(e.getClass().getName())
-                                    .setErrorMessage(String.valueOf(e.getMessage()))))
+                            .setFailureDetails(TaskFailureDetails.newBuilder()
+                                    .setErrorType(hostFailureText == null ? e.getClass().getName() : "(unknown)")
+                                    .setErrorMessage(hostFailureText == null ? String.valueOf(e.getMessage()) : hostFailureText)))
                     .build();
         }
     }

@@ -2,10 +2,13 @@ package dev.nearline.durable;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.core.internal.wire.QueueReply;
+import dev.nearline.core.internal.wire.QueueRequest;
 import dev.nearline.durable.internal.Json;
 import java.io.IOException;
 import java.time.Clock;
@@ -129,6 +132,43 @@ class ServiceBusScoringTest {
     }
 
     @Test
+    void score_everyKindOfRequest_repliesWhatTheSharedWireFormatMakesOfIt() throws IOException {
+        // The wire format is defined and tested once, in dev.nearline.core.internal.wire; this host's
+        // replies must be exactly what that definition makes of each request, byte for byte.
+        NearlineFunctions f = fake();
+        String[] bodies = {"{\"record\": {\"x\": 4}}", "{\"record\": ", "", null, "[1, 2]", "{\"rec\": {}}",
+                "{\"record\": {}, \"deadlineMs\": \"" + "s".repeat(500) + "\"}", "{\"record\": {\"x\": 1}} {}"};
+        String[] ids = new String[bodies.length];
+        String[] replyTos = new String[bodies.length];
+        for (int i = 0; i < bodies.length; i++) {
+            ids[i] = "m-" + i;
+            replyTos[i] = "rq";
+        }
+
+        f.serviceBus().score(bodies, ids, replyTos, new RecordingContext("inv"));
+
+        assertThat(replies.sent).extracting(Reply::correlationId).containsExactly(ids);
+        for (int i = 0; i < bodies.length; i++) {
+            Reply reply = replies.sent.get(i);
+            JsonNode body = Json.MAPPER.readTree(reply.body());
+            JsonNode t = body.get("timing");
+            QueueReply.Timing timing = new QueueReply.Timing(t.get("queuedMs").longValue(), t.get("scoreMicros").longValue(),
+                    t.get("totalMicros").longValue());
+            assertThat(reply.messageId()).isEqualTo(QueueReply.messageIdFor(ids[i]));
+            if (i == 0) {
+                assertThat(reply.properties()).isEqualTo(QueueReply.properties(null));
+                assertThat(reply.body()).isEqualTo(QueueReply.text(QueueReply.ok(body.get("output"), timing)));
+                continue;
+            }
+            String request = bodies[i];
+            ScoringException expected = catchThrowableOfType(ScoringException.class, () -> QueueRequest.parse(request));
+            assertThat(reply.properties()).as(request).isEqualTo(QueueReply.properties(Kind.INVALID_INPUT));
+            assertThat(reply.body()).as(request).isEqualTo(QueueReply.text(
+                    QueueReply.error(Kind.INVALID_INPUT, expected.getMessage(), timing)));
+        }
+    }
+
+    @Test
     void score_noReplyTo_scoresWithoutReplying() {
         NearlineFunctions f = fake();
         f.serviceBus().score(new String[] {"{\"record\": {\"x\": 1}}", "{\"record\": {\"x\": 2}}"}, new String[] {"m-1", "m-2"}, new String[] {null, ""},
@@ -143,7 +183,8 @@ class ServiceBusScoringTest {
         RecordingContext context = new RecordingContext("inv");
         f.serviceBus().score(new String[] {"{\"record\": {\"x\": 1}}"}, new String[] {null}, new String[] {"rq"}, context);
         assertThat(replies.sent).isEmpty();
-        assertThat(context.lines()).anySatisfy(l -> assertThat(l).contains("no MessageId"));
+        assertThat(context.lines()).anySatisfy(l -> assertThat(l).contains("no MessageId")
+                .contains(QueueRequest.missingMessageId().getMessage()));
     }
 
     @Test

@@ -9,6 +9,7 @@ import com.azure.messaging.servicebus.ServiceBusReceiverAsyncClient;
 import com.azure.messaging.servicebus.ServiceBusSenderAsyncClient;
 import com.azure.messaging.servicebus.models.DeadLetterOptions;
 import com.azure.messaging.servicebus.models.ServiceBusReceiveMode;
+import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.keda.internal.PullSubscriber;
 import java.time.Duration;
 import java.time.Instant;
@@ -144,7 +145,7 @@ public final class ServiceBusTransport implements Transport {
     @Override
     public CompletableFuture<Void> deadLetter(InboundMessage message, String reason, String description) {
         DeadLetterOptions options = new DeadLetterOptions().setDeadLetterReason(reason)
-                .setDeadLetterErrorDescription(description.length() > 1024 ? description.substring(0, 1024) : description);
+                .setDeadLetterErrorDescription(Wire.errorDescription(description));
         return settle(() -> receiver.deadLetter(native_(message), options).toFuture());
     }
 

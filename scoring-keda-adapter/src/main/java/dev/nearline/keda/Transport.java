@@ -46,7 +46,8 @@ public interface Transport extends AutoCloseable {
 
     /**
      * Moves the message to the dead-letter queue with a machine-readable {@code reason} (a
-     * {@code ScoringException.Kind} name) and a human-readable {@code description}.
+     * {@code ScoringException.Kind} name) and a human-readable {@code description} (one line, at most 300
+     * characters from the worker, the same text as the error reply's message).
      */
     CompletableFuture<Void> deadLetter(InboundMessage message, String reason, String description);
 

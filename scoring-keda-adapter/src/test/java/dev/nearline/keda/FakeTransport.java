@@ -29,6 +29,7 @@ final class FakeTransport implements Transport {
     final Map<String, Integer> completed = new ConcurrentHashMap<>();
     final Map<String, Integer> abandoned = new ConcurrentHashMap<>();
     final Map<String, String> deadLettered = new ConcurrentHashMap<>();
+    final Map<String, String> deadLetterDescriptions = new ConcurrentHashMap<>();
     final Map<String, Integer> renewals = new ConcurrentHashMap<>();
     final AtomicInteger locked = new AtomicInteger();
     final AtomicInteger maxLocked = new AtomicInteger();
@@ -61,9 +62,19 @@ final class FakeTransport implements Transport {
 
     /** Queues a request with the worker's envelope around {@code recordJson}. */
     void offer(String id, String recordJson, @Nullable String replyToSessionId, @Nullable Instant lockedUntil) {
-        byte[] body = ("{\"record\":" + recordJson + "}").getBytes(StandardCharsets.UTF_8);
-        queue.add(new InboundMessage(id, "replies", replyToSessionId, body, 1, Instant.now(), lockedUntil, Map.of(),
-                new Object()));
+        queue.add(message(id, ("{\"record\":" + recordJson + "}").getBytes(StandardCharsets.UTF_8), replyToSessionId,
+                lockedUntil));
+    }
+
+    /** Queues a request with {@code body} as it is, to the reply queue {@code replies}. */
+    void offerBody(String id, byte[] body) {
+        queue.add(message(id, body, null, null));
+    }
+
+    private static InboundMessage message(String id, byte[] body, @Nullable String replyToSessionId,
+                                          @Nullable Instant lockedUntil) {
+        return new InboundMessage(id, "replies", replyToSessionId, body, 1, Instant.now(), lockedUntil, Map.of(),
+                new Object());
     }
 
     @Override
@@ -143,6 +154,7 @@ final class FakeTransport implements Transport {
             return hang("deadLetter");
         }
         deadLettered.put(message.messageId(), reason);
+        deadLetterDescriptions.put(message.messageId(), description);
         locked.decrementAndGet();
         return CompletableFuture.completedFuture(null);
     }

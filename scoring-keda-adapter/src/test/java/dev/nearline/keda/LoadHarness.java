@@ -4,6 +4,7 @@ import com.azure.messaging.servicebus.ServiceBusMessage;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
 import dev.nearline.core.Pipeline;
+import dev.nearline.core.internal.wire.QueueReply;
 import dev.nearline.keda.standin.ServiceBusStandIn;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.Meter;
@@ -210,8 +211,8 @@ public final class LoadHarness {
                         long received = System.nanoTime();
                         for (InboundMessage m : got) {
                             pending.incrementAndGet();
-                            transport.reply(new Reply(m.replyTo(), null, m.messageId(), "r:" + m.messageId(), body,
-                                    Map.of("nearline-status", "OK")))
+                            transport.reply(new Reply(m.replyTo(), null, m.messageId(),
+                                    QueueReply.messageIdFor(m.messageId()), body, QueueReply.properties(null)))
                                     .thenCompose(v -> transport.complete(m))
                                     .whenComplete((v, e) -> {
                                         latency.record(System.nanoTime() - received, TimeUnit.NANOSECONDS);

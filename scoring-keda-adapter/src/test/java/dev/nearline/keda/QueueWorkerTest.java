@@ -30,7 +30,13 @@ class QueueWorkerTest {
 
     /** A pipeline scoring {@code {"x": n}} as {@code n * 2}. */
     static Scorer<JsonNode, Double> doubling() {
-        Model model = new Model() {
+        return Pipeline.builder((JsonNode r) -> Tensors.of("x", Tensor.ofFloats(new float[] {r.get("x").floatValue()}, 1, 1)))
+                .model(doublingModel()).build(out -> (double) out.get(0).floatAt(0));
+    }
+
+    /** A Java model: {@code y = 2x}, for input {@code x} of shape {@code [-1, 1]}. */
+    static Model doublingModel() {
+        return new Model() {
             @Override
             public ModelSignature signature() {
                 return new ModelSignature(List.of(TensorSpec.of("x", DataType.FP32, -1, 1)),
@@ -51,8 +57,6 @@ class QueueWorkerTest {
             public void close() {
             }
         };
-        return Pipeline.builder((JsonNode r) -> Tensors.of("x", Tensor.ofFloats(new float[] {r.get("x").floatValue()}, 1, 1)))
-                .model(model).build(out -> (double) out.get(0).floatAt(0));
     }
 
     private static QueueWorker.Builder worker(Scorer<? super JsonNode, ?> scorer, Transport t) {

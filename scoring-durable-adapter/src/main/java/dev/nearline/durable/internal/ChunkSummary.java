@@ -4,8 +4,8 @@ import dev.nearline.durable.RecordError;
 import java.util.List;
 
 /**
- * The output of one scoring activity: counts and the first record errors, small enough for the
- * orchestration history (the full results are in the payload store).
+ * What one scored chunk adds to its batch (in a {@link ChunkOutcome}): counts and the first record
+ * errors, small enough for the orchestration history (the full results are in the payload store).
  *
  * @param chunk     chunk number
  * @param count     records in the chunk

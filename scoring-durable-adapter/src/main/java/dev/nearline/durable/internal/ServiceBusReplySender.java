@@ -4,6 +4,7 @@ import com.azure.core.util.BinaryData;
 import com.azure.messaging.servicebus.ServiceBusClientBuilder;
 import com.azure.messaging.servicebus.ServiceBusMessage;
 import com.azure.messaging.servicebus.ServiceBusSenderClient;
+import dev.nearline.core.internal.wire.QueueReply;
 import dev.nearline.durable.Reply;
 import dev.nearline.durable.ReplySender;
 import java.util.Map;
@@ -32,17 +33,14 @@ public final class ServiceBusReplySender implements ReplySender {
         senders.computeIfAbsent(reply.to(), q -> builder.sender().queueName(q).buildClient()).sendMessage(toMessage(reply));
     }
 
-    /** The Service Bus message of {@code reply}, with the properties {@link Reply} describes. */
+    /** The Service Bus message of {@code reply}, as the queue wire format ({@link QueueReply}) has it. */
     public static ServiceBusMessage toMessage(Reply reply) {
         ServiceBusMessage m = new ServiceBusMessage(BinaryData.fromString(reply.body()));
         m.setMessageId(reply.messageId());
         m.setCorrelationId(reply.correlationId());
-        m.setContentType(Reply.CONTENT_TYPE);
-        m.setSubject(Reply.SUBJECT);
-        m.getApplicationProperties().put(Reply.STATUS_PROPERTY, reply.errorKind() == null ? "OK" : "ERROR");
-        if (reply.errorKind() != null) {
-            m.getApplicationProperties().put(Reply.ERROR_KIND_PROPERTY, reply.errorKind().name());
-        }
+        m.setContentType(QueueReply.CONTENT_TYPE);
+        m.setSubject(QueueReply.SUBJECT);
+        m.getApplicationProperties().putAll(reply.properties());
         return m;
     }
 

@@ -6,6 +6,9 @@ import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.core.Ticker;
+import dev.nearline.core.internal.wire.QueueReply;
+import dev.nearline.core.internal.wire.QueueRequest;
+import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.keda.InboundMessage;
 import dev.nearline.keda.Reply;
 import dev.nearline.keda.Transport;
@@ -16,7 +19,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -350,20 +352,19 @@ public final class WorkerEngine {
         for (Work w : works) {
             InboundMessage m = w.message;
             if (m.messageId().isEmpty()) {
-                finish(w, null, ScoringException.invalidInput("request has no MessageId, so no reply could be matched"
-                        + " to it; set MessageId on every request"), 0);
+                finish(w, null, QueueRequest.missingMessageId(), 0);
                 continue;
             }
+            QueueRequest request;
             try {
-                w.request = Envelope.parseRequest(m.body());
+                request = QueueRequest.parse(m.body());
             } catch (ScoringException e) {
                 finish(w, null, e, 0);
                 continue;
             }
-            Instant deadline = w.request.deadline();
-            if (deadline != null && !now.isBefore(deadline)) {
-                finish(w, null, new ScoringException(Kind.DEADLINE_EXCEEDED, "request deadline " + deadline
-                        + " passed before scoring (received at " + now + ")"), 0);
+            w.request = request;
+            if (request.deadlinePassed(now)) {
+                finish(w, null, request.deadlineExceeded(now), 0);
                 continue;
             }
             valid.add(w);
@@ -414,7 +415,7 @@ public final class WorkerEngine {
         long t0 = ticker.read();
         CompletableFuture<?> f;
         try {
-            Envelope.Request request = Objects.requireNonNull(w.request);
+            QueueRequest request = Objects.requireNonNull(w.request);
             Instant deadline = request.deadline();
             f = deadline == null ? scorer.scoreAsync(request.record())
                     : scorer.scoreAsync(request.record(), Duration.between(clock.instant(), deadline));
@@ -437,15 +438,15 @@ public final class WorkerEngine {
         }
         InboundMessage m = w.message;
         Kind kind = error == null ? null : error.kind();
-        Instant deadline = w.request == null ? null : w.request.deadline();
-        boolean deadlinePassed = deadline != null && !clock.instant().isBefore(deadline);
+        QueueRequest request = w.request;
+        boolean deadlinePassed = request != null && request.deadlinePassed(clock.instant());
         Decision decision = Settlement.decide(kind, deadlinePassed, m.deliveryCount(), options.maxDeliveryCount());
         String kindLabel = kind == null ? "OK" : kind.name();
         metrics.scored(kindLabel, 1);
         if (decision.backOff()) {
             pausedUntilNanos.accumulateAndGet(ticker.read() + options.backoff().toNanos(), Math::max);
         }
-        String description = error == null ? "" : String.valueOf(error.getMessage());
+        String description = error == null ? "" : Wire.errorDescription(error.getMessage());
         String replyTo = m.replyTo();
         boolean sendReply = decision.reply() && replyTo != null && !replyTo.isEmpty() && !m.messageId().isEmpty();
         if (!sendReply) {
@@ -494,18 +495,12 @@ public final class WorkerEngine {
         InboundMessage m = w.message;
         Instant enqueued = m.enqueuedTime();
         long queuedMillis = enqueued == null ? -1 : Math.max(0, Duration.between(enqueued, clock.instant()).toMillis());
-        Envelope.Timing timing = new Envelope.Timing(queuedMillis, TimeUnit.NANOSECONDS.toMicros(scoreNanos),
+        QueueReply.Timing timing = new QueueReply.Timing(queuedMillis, TimeUnit.NANOSECONDS.toMicros(scoreNanos),
                 TimeUnit.NANOSECONDS.toMicros(ticker.read() - w.receivedNanos));
-        byte[] body;
-        Map<String, String> props;
-        if (error == null) {
-            body = Envelope.okReply(Objects.requireNonNull(value, "value"), timing);
-            props = Map.of("nearline-status", "OK");
-        } else {
-            body = Envelope.errorReply(error.kind(), String.valueOf(error.getMessage()), timing);
-            props = Map.of("nearline-status", "ERROR", "nearline-error-kind", error.kind().name());
-        }
-        return new Reply(replyTo, m.replyToSessionId(), m.messageId(), "r:" + m.messageId(), body, props);
+        byte[] body = QueueReply.bytes(QueueReply.body(error == null ? Objects.requireNonNull(value, "value") : null,
+                error, timing));
+        return new Reply(replyTo, m.replyToSessionId(), m.messageId(), QueueReply.messageIdFor(m.messageId()), body,
+                QueueReply.properties(error == null ? null : error.kind()));
     }
 
 
@@ -926,7 +921,7 @@ public final class WorkerEngine {
         final AtomicBoolean settling = new AtomicBoolean();
         final AtomicBoolean renewing = new AtomicBoolean();
         volatile @Nullable Instant lockedUntil;
-        volatile Envelope.@Nullable Request request;
+        volatile @Nullable QueueRequest request;
 
         Work(InboundMessage message, long receivedNanos) {
             this.message = message;
