@@ -46,4 +46,17 @@ class BindingsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the step itself");
         a.close();
     }
+
+    @Test
+    void load_bindingToAGhostTensorAfterJsonFeatures_refusedAtLoadWithItsPath() {
+        String json = """
+                {"preprocessor": {"type": "json-features", "fields": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
+                 "steps": [{"name": "m", "type": "fake-linear", "weights": [1, 2, 3], "bias": 0,
+                            "inputs": {"input": "ghost"}}],
+                 "postprocessor": {"type": "score"}}
+                """;
+        assertThatThrownBy(() -> Pipeline.fromJson(json, java.nio.file.Path.of("."), PipelineLoaderTest.PLUGINS))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'ghost'", "no earlier stage produces", "[input]");
+    }
 }

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(ModelLeakChecker.class)
 class PipelineLoaderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final PluginRegistry PLUGINS = PluginRegistry.discover();
+    static final PluginRegistry PLUGINS = PluginRegistry.discover();
 
     @TempDir
     Path dir;

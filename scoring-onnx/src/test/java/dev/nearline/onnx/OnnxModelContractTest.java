@@ -4,6 +4,7 @@ import dev.nearline.api.Model;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.testing.ModelContract;
+import dev.nearline.onnx.testing.DemoModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

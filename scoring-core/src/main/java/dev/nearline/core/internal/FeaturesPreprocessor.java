@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * and {@code maxDepth} (default 64), a map or tree record by the same limits applied to the values of
  * the configured fields, and by the record's deadline. Thread-safe and immutable.
  */
-public final class FeaturesPreprocessor implements BoundedPreprocessor<Object> {
+public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, Bindings.DeclaresOutputs {
     /** Default {@code maxRecordBytes}: 1 MiB of JSON text. */
     static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
     /** Units of work one field counts for: the deadline is looked at every 64 fields. */
@@ -75,6 +75,12 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object> {
         }
         this.width = w;
         this.shape = new long[] {1, w};
+    }
+
+    /** The one tensor every record becomes, named by {@code output}. */
+    @Override
+    public List<String> outputNames() {
+        return List.of(output);
     }
 
     /** Creates the preprocessor from its settings; see the README for the keys. */

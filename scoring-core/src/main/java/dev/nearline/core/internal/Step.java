@@ -215,7 +215,7 @@ public final class Step {
                 if (t == null) {
                     throw ScoringException.invalidInput("step '" + name + "' needs tensor '" + sources[i]
                             + "' for input '" + specs[i].name() + "', but the pipeline has only "
-                            + available.names());
+                            + clippedNames(available));
                 }
                 b.add(specs[i].name(), t);
             }
@@ -228,6 +228,16 @@ public final class Step {
             }
         }
         return inputs;
+    }
+
+    /** The tensor names for a message: at most 8, each clipped, since a record may name its own tensors. */
+    private static String clippedNames(Tensors available) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < available.size() && i < 8; i++) {
+            String n = available.name(i);
+            b.append(i == 0 ? "" : ", ").append(n.length() > 40 ? n.substring(0, 40) + "..." : n);
+        }
+        return b.append(available.size() > 8 ? ", ... (" + available.size() + " tensors)]" : "]").toString();
     }
 
     private boolean sameNames(Tensors available) {
