@@ -78,6 +78,7 @@ public final class Caller {
         private final Attempt<T> attemptFn;
         private final CompletableFuture<T> result;
         private int attempts;
+        private long attemptStarted;
 
         private boolean afterServerDown;
         private @Nullable RemoteFailure lastServerDown;
@@ -112,6 +113,7 @@ public final class Caller {
                 afterServerDown = true;
             }
             attempts++;
+            attemptStarted = ticker.nanos();
             CompletableFuture<T> f;
             try {
                 f = attemptFn.start(Duration.ofNanos(remaining), afterServerDown)
@@ -157,7 +159,10 @@ public final class Caller {
             }
             if (rf.retryable() && attempts <= maxRetries) {
                 long backoff = backoffNanos(attempts);
-                if (ticker.nanos() + backoff < deadlineNanos) {
+                long now = ticker.nanos();
+                // Retry only when an attempt as long as this one still fits after the backoff: one that cannot
+                // finish in time would only turn what the server said into a timeout.
+                if (now + backoff + (now - attemptStarted) < deadlineNanos) {
                     lastFailure = rf;
                     LOG.debug("{}: attempt {} failed ({}), retrying in {}us", target, attempts, rf.getMessage(),
                             TimeUnit.NANOSECONDS.toMicros(backoff));
