@@ -1,5 +1,7 @@
 package dev.nearline.api;
 
+import java.util.function.IntSupplier;
+
 /**
  * Receives timing and outcome events from a scorer, for metrics and tracing. Every method has a no-op
  * default; {@link #NONE} ignores everything and costs nothing (the engine does not even read the clock
@@ -35,6 +37,14 @@ public interface ScoringListener {
      */
     default int timingInterval() {
         return 1;
+    }
+
+    /**
+     * Called once, when a scorer is built with this listener, with the scorer's live gauges: records in flight
+     * (being scored or queued) and records waiting for a thread or a batch. Read them whenever a metric is
+     * exported; they are cheap and thread-safe. Default: ignored.
+     */
+    default void gauges(IntSupplier inFlight, IntSupplier queueDepth) {
     }
 
     /**

@@ -71,8 +71,9 @@ public final class MetricsRecorder implements ScoringListener {
         }
     }
 
-    /** Connects the gauges of the scorer this recorder listens to; called by the engine. */
-    public void attach(IntSupplier inFlight, IntSupplier queueDepth) {
+    /** Keeps the gauges of the scorer this recorder listens to, for {@link #snapshot()}; called by the engine. */
+    @Override
+    public void gauges(IntSupplier inFlight, IntSupplier queueDepth) {
         this.inFlight = inFlight;
         this.queueDepth = queueDepth;
     }

@@ -5,12 +5,14 @@ import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringListener;
+import dev.nearline.api.Ticker;
 import dev.nearline.api.Transform;
 import dev.nearline.core.internal.BatchPolicy;
 import dev.nearline.core.internal.Engine;
-import dev.nearline.core.internal.RecordObserver;
+import dev.nearline.core.internal.EngineOptions;
 import dev.nearline.core.internal.PipelineLoader;
 import dev.nearline.core.internal.Ranges;
+import dev.nearline.core.internal.RecordObserver;
 import dev.nearline.core.internal.Step;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -118,7 +120,7 @@ public final class Pipeline {
         private int maxInFlight = -1;
         private int warmup = -1;
         private @Nullable ScoringListener listener;
-        private Engine.@Nullable Batching batching;
+        private EngineOptions.@Nullable Batching batching;
         private int batchingThreads = -1;
         private RecordObserver observer = RecordObserver.NONE;
         private @Nullable DriftMonitor monitor;
@@ -237,12 +239,7 @@ public final class Pipeline {
             if (batching != null) {
                 throw new IllegalStateException("batching was already set to " + batching);
             }
-            this.batching = new Engine.Batching(maxBatchSize, Objects.requireNonNull(maxQueueDelay, "maxQueueDelay"), 1,
-                    switch (Objects.requireNonNull(syncMode, "syncMode")) {
-                        case AUTO -> BatchPolicy.Mode.AUTO;
-                        case ALWAYS -> BatchPolicy.Mode.ALWAYS;
-                        case NEVER -> BatchPolicy.Mode.NEVER;
-                    });
+            this.batching = new EngineOptions.Batching(maxBatchSize, Objects.requireNonNull(maxQueueDelay, "maxQueueDelay"), 1, Objects.requireNonNull(syncMode, "syncMode"));
             return this;
         }
 
@@ -311,11 +308,11 @@ public final class Pipeline {
             if (batchingThreads != -1 && batching == null) {
                 throw new IllegalStateException("batchingThreads is set but batching is off; call batching(...) too");
             }
-            Engine.Batching b = batching == null ? null : new Engine.Batching(batching.maxBatchSize(),
+            EngineOptions.Batching b = batching == null ? null : new EngineOptions.Batching(batching.maxBatchSize(),
                     batching.maxQueueDelay(), batchingThreads == -1 ? DEFAULT_BATCHING_THREADS : batchingThreads,
                     batching.sync());
             built = true;
-            Engine.Options options = new Engine.Options(name == null ? "pipeline" : name,
+            EngineOptions options = new EngineOptions(name == null ? "pipeline" : name,
                     ticker == null ? Ticker.system() : ticker, timeout,
                     closeGracePeriod == null ? Duration.ofSeconds(5) : closeGracePeriod,
                     asyncThreads == -1 ? Runtime.getRuntime().availableProcessors() : asyncThreads,

@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import dev.nearline.core.testing.FakeTicker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -530,7 +531,6 @@ class EngineUnderLoadTest {
                 new dev.nearline.core.micrometer.MicrometerListener(registry, "fraud");
         try (ManagedScorer<float[], Float> scorer = pipeline().name("fraud").listener(listener)
                 .model("lr", new FakeLinearModel(W, 0f)).build(EngineUnderLoadTest::score)) {
-            listener.bindGauges(scorer);
             for (int i = 0; i < 10; i++) {
                 scorer.score(record(i));
             }

@@ -13,6 +13,7 @@ import dev.nearline.api.Scorer;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.core.testing.FakeTicker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.microsoft.azure.functions.HttpResponseMessage;
 import dev.nearline.api.Scorer;
+import dev.nearline.api.Ticker;
 import dev.nearline.core.Pipeline;
 import dev.nearline.durable.internal.Correlation;
 import dev.nearline.durable.internal.Json;
@@ -209,7 +210,7 @@ class HttpScoringTest {
     }
 
     /** A ticker that advances by a fixed step on every read, so any deadline check sees time pass. */
-    static final class StepTicker implements dev.nearline.core.Ticker {
+    static final class StepTicker implements dev.nearline.api.Ticker {
         private final long step;
         private final java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
 

@@ -2,7 +2,7 @@ package dev.nearline.keda;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nearline.api.Scorer;
-import dev.nearline.core.Ticker;
+import dev.nearline.api.Ticker;
 import dev.nearline.keda.internal.WorkerEngine;
 import dev.nearline.keda.internal.WorkerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;

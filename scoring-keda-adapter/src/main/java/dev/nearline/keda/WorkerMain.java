@@ -90,7 +90,6 @@ public final class WorkerMain {
         // The engine's own meters (nearline_request_*, nearline_compute_*, ...) next to the worker's.
         MicrometerListener scoring = new MicrometerListener(registry, pipelineName(config.pipeline()));
         ManagedScorer<Object, Object> scorer = Pipeline.load(config.pipeline(), scoring);
-        scoring.bindGauges(scorer);
         ServiceBusTransport transport;
         HttpEndpoints http;
         try {

@@ -7,6 +7,7 @@ import dev.nearline.api.ModelSignature;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.api.Ticker;
 import dev.nearline.triton.internal.Caller;
 import dev.nearline.triton.internal.CircuitBreaker;
 import dev.nearline.triton.internal.GrpcTransport;
@@ -14,7 +15,6 @@ import dev.nearline.triton.internal.RequestLayout;
 import dev.nearline.triton.internal.RestCodec;
 import dev.nearline.triton.internal.RestTransport;
 import dev.nearline.triton.internal.ServerMetadata;
-import dev.nearline.triton.internal.Ticker;
 import dev.nearline.triton.internal.Transport;
 import dev.nearline.triton.internal.TransportConfig;
 import java.net.URI;
@@ -137,7 +137,7 @@ public final class TritonModel implements Model {
 
         Duration metadataTimeout = requestTimeout.compareTo(MIN_METADATA_TIMEOUT) > 0 ? requestTimeout
                 : MIN_METADATA_TIMEOUT;
-        long deadline = ticker.nanos() + metadataTimeout.toNanos();
+        long deadline = ticker.read() + metadataTimeout.toNanos();
         ServerMetadata server = await(caller.call(deadline, transport::serverMetadata));
         this.signature = await(caller.call(deadline, transport::modelMetadata));
         boolean advertised = server.supports(RestCodec.BINARY_EXTENSION);
@@ -344,7 +344,7 @@ public final class TritonModel implements Model {
             return CompletableFuture.failedFuture(caller.failure(ScoringException.Kind.UNAVAILABLE, "the model is closed",
                     null));
         }
-        long now = ticker.nanos();
+        long now = ticker.read();
         long deadline = timeout.compareTo(Duration.ofDays(365)) > 0 ? now + TimeUnit.DAYS.toNanos(365)
                 : now + timeout.toNanos();
         if (!inFlight.tryAcquire()) {

@@ -3,9 +3,10 @@ package dev.nearline.triton;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensors;
+import dev.nearline.core.testing.FakeTicker;
 import dev.nearline.triton.TritonModelIntegrationTest.Mode;
 import dev.nearline.triton.server.KServeTestServer;
 import dev.nearline.triton.server.OrtBackend;

@@ -2,11 +2,11 @@ package dev.nearline.core.internal;
 
 import dev.nearline.api.DataType;
 import dev.nearline.api.Model;
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
-import dev.nearline.core.Ticker;
+import dev.nearline.api.Ticker;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.nearline.core.internal;
 
+import dev.nearline.api.Ticker;
+import dev.nearline.core.Pipeline.BatchMode;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * time of the batches themselves, by batch size), and every record also costs its caller a hand-off (a park, an
  * unpark and two context switches, {@value #HANDOFF_NANOS} ns of CPU as measured on a 2-core machine):
  * about {@code min(dispatchers / batched, processors / (batched + handoff))} records per second. In
- * {@link Mode#AUTO} a call batches when more records are in flight than there are processors and the
+ * {@link BatchMode#AUTO} a call batches when more records are in flight than there are processors and the
  * batched estimate, for the batch size the records in flight would make, beats the inline one by
  * {@value #MARGIN}×. A model whose inline call costs about a hand-off never batches, not even to
  * measure; otherwise, while no batch of about the expected size has been measured, eligible calls batch
@@ -37,16 +39,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Thread-safe.
  */
 public final class BatchPolicy {
-    /** When synchronous calls batch. */
-    public enum Mode {
-        /** Decide from the throughput model (the default). */
-        AUTO,
-        /** Always join a batch. */
-        ALWAYS,
-        /** Never: synchronous calls always run inline; only async calls batch. */
-        NEVER
-    }
-
     /** CPU cost of handing a record to a dispatcher and back. */
     static final long HANDOFF_NANOS = 7_000;
     /** How much faster batching must be estimated to be. */
@@ -66,7 +58,7 @@ public final class BatchPolicy {
     private static final double STEP = 1.1;
     private static final int BUCKETS = 31;
 
-    private final Mode mode;
+    private final BatchMode mode;
     private final int processors;
     private final int dispatchers;
     private final int maxBatchSize;
@@ -83,8 +75,9 @@ public final class BatchPolicy {
      * hand-off ({@code inline <= MARGIN * HANDOFF_NANOS}); written only when it changes.
      */
     private volatile boolean tooSmall;
-    /** The cold phase lasts at least until then ({@link System#nanoTime()}): compiling takes time as well as calls. */
-    private final long coldUntil = System.nanoTime() + COLD_NANOS;
+    private final Ticker ticker;
+    /** The cold phase lasts at least until then ({@link #ticker}): compiling takes time as well as calls. */
+    private final long coldUntil;
     private final AtomicInteger coldTicks = new AtomicInteger();
     /** False while the policy is in its first calls, which run inline and are not measured. */
     private final AtomicBoolean warm = new AtomicBoolean();
@@ -99,7 +92,14 @@ public final class BatchPolicy {
      * A policy in {@code mode} for {@code processors} processors and {@code dispatchers} dispatcher threads
      * making batches of at most {@code maxBatchSize} records.
      */
-    public BatchPolicy(Mode mode, int processors, int dispatchers, int maxBatchSize) {
+    public BatchPolicy(BatchMode mode, int processors, int dispatchers, int maxBatchSize) {
+        this(mode, processors, dispatchers, maxBatchSize, Ticker.system());
+    }
+
+    /** As {@link #BatchPolicy(BatchMode, int, int, int)}, timing the cold phase with {@code ticker}. */
+    public BatchPolicy(BatchMode mode, int processors, int dispatchers, int maxBatchSize, Ticker ticker) {
+        this.ticker = ticker;
+        this.coldUntil = ticker.read() + COLD_NANOS;
         this.mode = mode;
         this.processors = Math.max(1, processors);
         this.dispatchers = Math.max(1, dispatchers);
@@ -107,12 +107,12 @@ public final class BatchPolicy {
     }
 
     /**
-     * Whether {@link #batchSync} could say yes: false for {@link Mode#NEVER} and for a model measured too
+     * Whether {@link #batchSync} could say yes: false for {@link BatchMode#NEVER} and for a model measured too
      * small to ever batch, so that callers skip reading the in-flight count (a cache line every call
      * writes) when the answer is known.
      */
     public boolean mayBatch() {
-        return mode == Mode.ALWAYS || (mode == Mode.AUTO && (!warm.get() || !tooSmall));
+        return mode == BatchMode.ALWAYS || (mode == BatchMode.AUTO && (!warm.get() || !tooSmall));
     }
 
     /** Whether this synchronous call should join a batch, given the records in flight now (itself included). */
@@ -127,7 +127,7 @@ public final class BatchPolicy {
                     // one call in 256 ticks a shared counter: near-deterministic length, rare shared writes
                     if ((ThreadLocalRandom.current().nextInt() & 255) == 0
                             && coldTicks.incrementAndGet() >= COLD_CALLS / 256
-                            && System.nanoTime() - coldUntil >= 0) {
+                            && ticker.read() - coldUntil >= 0) {
                         warmedUp(); // nothing was measured while cold: no estimate to reset
                     }
                     return false;
@@ -171,7 +171,7 @@ public final class BatchPolicy {
      * timed, then about one in 64, and none while eligible calls batch.
      */
     public boolean sampleInline() {
-        return mode == Mode.AUTO && !batching && warm.get()
+        return mode == BatchMode.AUTO && !batching && warm.get()
                 && (inlineSamples < WARM_SAMPLES || (ThreadLocalRandom.current().nextInt() & 63) == 0);
     }
 
@@ -234,7 +234,7 @@ public final class BatchPolicy {
 
     /** Feeds the duration of one batched model call over {@code size} records. */
     public void recordBatch(int size, long nanos) {
-        if (mode != Mode.AUTO || size < 1 || nanos <= 0) {
+        if (mode != BatchMode.AUTO || size < 1 || nanos <= 0) {
             return;
         }
         int b = bucket(size);

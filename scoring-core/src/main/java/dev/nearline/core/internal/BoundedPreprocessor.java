@@ -2,7 +2,7 @@ package dev.nearline.core.internal;
 
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.Tensors;
-import dev.nearline.core.Ticker;
+import dev.nearline.api.Ticker;
 
 /**
  * A built-in preprocessor whose work grows with the size of the record: the engine hands it the record's

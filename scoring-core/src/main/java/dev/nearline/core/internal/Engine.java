@@ -4,13 +4,13 @@ import dev.nearline.api.Model;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Tensors;
+import dev.nearline.api.Ticker;
 import dev.nearline.core.DriftMonitor;
 import dev.nearline.core.ManagedScorer;
-import dev.nearline.core.Ticker;
 import dev.nearline.core.internal.Generations.Generation;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,54 +66,9 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     private final @Nullable DriftMonitor monitor;
     private final AtomicBoolean closeCalled = new AtomicBoolean();
 
-    /** Settings of an engine, gathered by the public builders. */
-    public record Options(String name, Ticker ticker, @Nullable Duration defaultTimeout, Duration closeGracePeriod,
-                          int asyncThreads, int asyncQueueCapacity, int maxInFlight, ScoringListener listener,
-                          @Nullable Batching batching, int warmupRecords, RecordObserver observer,
-                          @Nullable DriftMonitor monitor) {
-        /** Validates. */
-        public Options {
-            Objects.requireNonNull(name, "name");
-            Objects.requireNonNull(ticker, "ticker");
-            Objects.requireNonNull(closeGracePeriod, "closeGracePeriod");
-            Objects.requireNonNull(listener, "listener");
-            Objects.requireNonNull(observer, "observer");
-            if (asyncThreads < 1) {
-                throw new IllegalArgumentException("asyncThreads must be at least 1, got " + asyncThreads);
-            }
-            if (asyncQueueCapacity < 1) {
-                throw new IllegalArgumentException("asyncQueueCapacity must be at least 1, got " + asyncQueueCapacity);
-            }
-        }
-    }
-
-    /**
-     * Micro-batching settings.
-     *
-     * @param maxBatchSize  records per model call at most
-     * @param maxQueueDelay how long the first record of a batch waits for company at most
-     * @param threads       dispatcher threads
-     * @param sync          when synchronous {@code score} calls join batches
-     */
-    public record Batching(int maxBatchSize, Duration maxQueueDelay, int threads, BatchPolicy.Mode sync) {
-        /** Validates. */
-        public Batching {
-            if (maxBatchSize < 1) {
-                throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
-            }
-            if (maxQueueDelay.isNegative()) {
-                throw new IllegalArgumentException("maxQueueDelay must not be negative, got " + maxQueueDelay);
-            }
-            if (threads < 1) {
-                throw new IllegalArgumentException("batching threads must be at least 1, got " + threads);
-            }
-            Objects.requireNonNull(sync, "sync");
-        }
-    }
-
     /** An engine over the given stages; it owns the models in {@code steps} and closes them. */
     public Engine(Preprocessor<? super I> preprocessor, List<Step> steps, Postprocessor<? extends O> postprocessor,
-                  Options options) {
+                  EngineOptions options) {
         this.name = options.name();
         this.ticker = options.ticker();
         ScoringListener listener = options.listener();
@@ -131,12 +86,12 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         }
         Bindings.check(name, preprocessor, stepArray);
         this.generations = new Generations(name, stepArray, options.maxInFlight(), this::closeQuietly);
-        warmUp(stepArray, options.warmupRecords());
+        Warmup.run(name, stepArray, options.warmupRecords(), ticker);
         this.pool = new AsyncPool(name, options.asyncThreads(), options.asyncQueueCapacity());
-        Batching b = options.batching();
+        EngineOptions.Batching b = options.batching();
         if (b != null && stepArray[0].isModel() && stepArray[0].batchState() != Step.BATCH_OFF) {
             BatchPolicy p = new BatchPolicy(b.sync(), Runtime.getRuntime().availableProcessors(), b.threads(),
-                    b.maxBatchSize());
+                    b.maxBatchSize(), ticker);
             this.policy = p;
             String first = stepArray[0].name();
             this.batcher = new MicroBatcher(name, first, b.maxBatchSize(), b.maxQueueDelay().toNanos(), b.threads(),
@@ -153,10 +108,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                         : "it needs a model as the first step");
             }
             this.batcher = null;
-            this.policy = new BatchPolicy(BatchPolicy.Mode.NEVER, 1, 1, 1);
+            this.policy = new BatchPolicy(dev.nearline.core.Pipeline.BatchMode.NEVER, 1, 1, 1);
         }
-        if (listener instanceof dev.nearline.core.MetricsRecorder) {
-            ((dev.nearline.core.MetricsRecorder) listener).attach(this::inFlight, this::queueDepth);
+        if (timed) {
+            Objects.requireNonNull(events).gauges(this::inFlight, this::queueDepth);
         }
     }
 
@@ -466,29 +421,6 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     void observe(Tensors pre, Tensors last) {
         if (observed) {
             Objects.requireNonNull(events).observe(pre, last);
-        }
-    }
-
-    private void warmUp(Step[] steps, int records) {
-        if (records <= 0) {
-            return;
-        }
-        for (Step step : steps) {
-            Model m = step.model();
-            if (m == null) {
-                continue;
-            }
-            long start = ticker.read();
-            try {
-                Tensors inputs = Warmup.syntheticInputs(m.signature());
-                for (int i = 0; i < records; i++) {
-                    m.predict(inputs);
-                }
-                Log.LOG.debug("pipeline '{}': warmed up step '{}' with {} records in {} ms", name, step.name(), records,
-                        (ticker.read() - start) / 1_000_000);
-            } catch (RuntimeException e) {
-                Log.LOG.warn("pipeline '{}': warm-up of step '{}' failed: {}", name, step.name(), e.getMessage());
-            }
         }
     }
 

@@ -5,6 +5,7 @@ import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Tensors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,15 @@ final class GuardedListener implements ScoringListener {
         } catch (Throwable e) { // NOPMD: see class doc
             failed("timingInterval", e);
             return 1;
+        }
+    }
+
+    @Override
+    public void gauges(IntSupplier inFlight, IntSupplier queueDepth) {
+        try {
+            delegate.gauges(inFlight, queueDepth);
+        } catch (Throwable e) { // NOPMD: see class doc
+            failed("gauges", e);
         }
     }
 

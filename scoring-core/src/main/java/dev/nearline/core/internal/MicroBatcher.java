@@ -1,10 +1,10 @@
 package dev.nearline.core.internal;
 
 import dev.nearline.api.Model;
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensors;
-import dev.nearline.core.Ticker;
+import dev.nearline.api.Ticker;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -2,10 +2,10 @@ package dev.nearline.core.internal;
 
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensors;
-import dev.nearline.core.Ticker;
+import dev.nearline.api.Ticker;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 

@@ -5,10 +5,15 @@ import dev.nearline.api.ModelSignature;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.api.Model;
+import dev.nearline.api.Ticker;
 import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds synthetic records from a model's signature, so the first real record does not pay for warm-up. */
 final class Warmup {
+    private static final Logger LOG = LoggerFactory.getLogger(Warmup.class);
     /** Bytes of synthetic inputs per model at most: a signature declaring huge inputs is not warmed up. */
     static final long MAX_BYTES = 64L << 20;
 
@@ -51,4 +56,32 @@ final class Warmup {
         }
         return shape;
     }
+
+    /**
+     * Runs each model of {@code steps} {@code records} times on synthetic inputs, so that the first real record is
+     * not the slow one; a model whose warm-up fails is logged and left as it is.
+     */
+    static void run(String name, Step[] steps, int records, Ticker ticker) {
+        if (records <= 0) {
+            return;
+        }
+        for (Step step : steps) {
+            Model m = step.model();
+            if (m == null) {
+                continue;
+            }
+            long start = ticker.read();
+            try {
+                Tensors inputs = Warmup.syntheticInputs(m.signature());
+                for (int i = 0; i < records; i++) {
+                    m.predict(inputs);
+                }
+                LOG.debug("pipeline '{}': warmed up step '{}' with {} records in {} ms", name, step.name(), records,
+                        (ticker.read() - start) / 1_000_000);
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline '{}': warm-up of step '{}' failed: {}", name, step.name(), e.getMessage());
+            }
+        }
+    }
+
 }

@@ -2,7 +2,6 @@ package dev.nearline.core.micrometer;
 
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringListener;
-import dev.nearline.core.ManagedScorer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -13,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * A {@link ScoringListener} that records into a Micrometer {@link MeterRegistry}, so a host can export
@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  *       [{@code ..._seconds}];
  *   <li>{@code nearline.step.duration} (timer) and {@code nearline.batch.size} (summary) with tag
  *       {@code step};
- *   <li>gauges {@code nearline.inflight} and {@code nearline.queue.depth} once {@link #bindGauges} is called.
+ *   <li>gauges {@code nearline.inflight} and {@code nearline.queue.depth} registered when the scorer is built.
  * </ul>
  *
  * Every meter carries the tag {@code pipeline}. Thread-safe.
@@ -61,13 +61,16 @@ public final class MicrometerListener implements ScoringListener {
         this.output = timer("nearline.compute.output.duration", "postprocessing");
     }
 
-    /** Registers the in-flight and queue-depth gauges of {@code scorer}. */
-    public MicrometerListener bindGauges(ManagedScorer<?, ?> scorer) {
-        Gauge.builder("nearline.inflight", scorer, ManagedScorer::inFlight).tag("pipeline", pipeline)
+    /**
+     * Registers the in-flight and queue-depth gauges of the scorer this listener was built into; called by the
+     * engine. One listener serves one scorer: the gauges hold on to it for the registry's lifetime.
+     */
+    @Override
+    public void gauges(IntSupplier inFlight, IntSupplier queueDepth) {
+        Gauge.builder("nearline.inflight", inFlight::getAsInt).tag("pipeline", pipeline).strongReference(true)
                 .description("records being scored").register(registry);
-        Gauge.builder("nearline.queue.depth", scorer, ManagedScorer::queueDepth).tag("pipeline", pipeline)
+        Gauge.builder("nearline.queue.depth", queueDepth::getAsInt).tag("pipeline", pipeline).strongReference(true)
                 .description("records waiting for a thread or a batch").register(registry);
-        return this;
     }
 
     @Override

@@ -2,7 +2,7 @@ package dev.nearline.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nearline.core.internal.BatchPolicy.Mode;
+import dev.nearline.core.Pipeline.BatchMode;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -12,7 +12,7 @@ class BatchPolicyTest {
     private static final int DISPATCHERS = 2;
 
     private static BatchPolicy auto() {
-        BatchPolicy p = new BatchPolicy(Mode.AUTO, PROCESSORS, DISPATCHERS, 32);
+        BatchPolicy p = new BatchPolicy(BatchMode.AUTO, PROCESSORS, DISPATCHERS, 32);
         p.warmedUp();
         return p;
     }
@@ -20,7 +20,7 @@ class BatchPolicyTest {
     @Test
     void auto_coldStart_runsInlineUnmeasured_thenMeasures() {
         long created = System.nanoTime();
-        BatchPolicy p = new BatchPolicy(Mode.AUTO, PROCESSORS, DISPATCHERS, 32);
+        BatchPolicy p = new BatchPolicy(BatchMode.AUTO, PROCESSORS, DISPATCHERS, 32);
         assertThat(p.sampleInline()).isFalse();
         long giveUp = created + 30 * BatchPolicy.COLD_NANOS;
         while (!p.sampleInline()) {
@@ -41,8 +41,8 @@ class BatchPolicyTest {
 
     @Test
     void alwaysAndNever_ignoreMeasurements() {
-        BatchPolicy always = new BatchPolicy(Mode.ALWAYS, PROCESSORS, DISPATCHERS, 32);
-        BatchPolicy never = new BatchPolicy(Mode.NEVER, PROCESSORS, DISPATCHERS, 32);
+        BatchPolicy always = new BatchPolicy(BatchMode.ALWAYS, PROCESSORS, DISPATCHERS, 32);
+        BatchPolicy never = new BatchPolicy(BatchMode.NEVER, PROCESSORS, DISPATCHERS, 32);
         assertThat(always.batchSync(1)).isTrue();
         assertThat(never.batchSync(1000)).isFalse();
         assertThat(always.sampleInline()).isFalse();
@@ -69,8 +69,8 @@ class BatchPolicyTest {
             assertThat(p.batchSync(inFlight)).as("in flight %d", inFlight).isFalse();
         }
         assertThat(p.mayBatch()).as("the engine need not even ask").isFalse();
-        assertThat(new BatchPolicy(Mode.NEVER, 2, 2, 32).mayBatch()).isFalse();
-        assertThat(new BatchPolicy(Mode.ALWAYS, 2, 2, 32).mayBatch()).isTrue();
+        assertThat(new BatchPolicy(BatchMode.NEVER, 2, 2, 32).mayBatch()).isFalse();
+        assertThat(new BatchPolicy(BatchMode.ALWAYS, 2, 2, 32).mayBatch()).isTrue();
     }
 
     @Test
@@ -101,7 +101,7 @@ class BatchPolicyTest {
 
     @Test
     void auto_manyCoresFewDispatchers_runsInline() {
-        BatchPolicy p = new BatchPolicy(Mode.AUTO, 16, 2, 32);
+        BatchPolicy p = new BatchPolicy(BatchMode.AUTO, 16, 2, 32);
         p.warmedUp();
         warm(p, 25_000);
         batches(p, 32, 8_000);

@@ -5,11 +5,12 @@ import static dev.nearline.core.internal.JsonFixtures.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensors;
-import dev.nearline.core.FakeTicker;
-import dev.nearline.core.Ticker;
+import dev.nearline.api.Ticker;
+import dev.nearline.core.testing.FakeTicker;
+import dev.nearline.core.testing.FakeTicker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -3,9 +3,9 @@ package dev.nearline.keda.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
-import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
-import dev.nearline.core.Ticker;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.Ticker;
 import dev.nearline.core.internal.wire.QueueReply;
 import dev.nearline.core.internal.wire.QueueRequest;
 import dev.nearline.core.internal.wire.Wire;
@@ -37,10 +37,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.function.BiConsumer;
-import java.util.function.Supplier;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -489,7 +489,6 @@ public final class WorkerEngine {
         });
     }
 
-
     private Reply buildReply(Work w, String replyTo, @Nullable Object value, @Nullable ScoringException error,
                              long scoreNanos) {
         InboundMessage m = w.message;
@@ -502,7 +501,6 @@ public final class WorkerEngine {
         return new Reply(replyTo, m.replyToSessionId(), m.messageId(), QueueReply.messageIdFor(m.messageId()), body,
                 QueueReply.properties(error == null ? null : error.kind()));
     }
-
 
     private void settle(Work w, Action action, @Nullable String reason, String description, String kindLabel) {
         if (!w.settling.compareAndSet(false, true)) {

@@ -1,6 +1,7 @@
 package dev.nearline.triton.internal;
 
 import dev.nearline.api.ScoringException;
+import dev.nearline.api.Ticker;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -60,7 +61,7 @@ public final class Caller {
 
     /**
      * Calls {@code attempt} (given the time left) until it succeeds, fails for good, or the deadline
-     * ({@link Ticker#nanos()} based) passes.
+     * ({@link Ticker#read()} based) passes.
      */
     public <T> CompletableFuture<T> call(long deadlineNanos, Attempt<T> attempt) {
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -91,7 +92,7 @@ public final class Caller {
         }
 
         void attempt() {
-            long remaining = deadlineNanos - ticker.nanos();
+            long remaining = deadlineNanos - ticker.read();
             if (remaining <= 0) {
                 if (lastFailure != null) {
                     // A backoff ran a little past the deadline: report what kept failing.
@@ -113,7 +114,7 @@ public final class Caller {
                 afterServerDown = true;
             }
             attempts++;
-            attemptStarted = ticker.nanos();
+            attemptStarted = ticker.read();
             CompletableFuture<T> f;
             try {
                 f = attemptFn.start(Duration.ofNanos(remaining), afterServerDown)
@@ -159,7 +160,7 @@ public final class Caller {
             }
             if (rf.retryable() && attempts <= maxRetries) {
                 long backoff = backoffNanos(attempts);
-                long now = ticker.nanos();
+                long now = ticker.read();
                 // Retry only when an attempt as long as this one still fits after the backoff: one that cannot
                 // finish in time would only turn what the server said into a timeout.
                 if (now + backoff + (now - attemptStarted) < deadlineNanos) {

@@ -1,5 +1,6 @@
 package dev.nearline.triton.internal;
 
+import dev.nearline.api.Ticker;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,7 @@ public final class CircuitBreaker {
                 case CLOSED:
                     return true;
                 case OPEN:
-                    if (ticker.nanos() - openedAtNanos < openNanos) {
+                    if (ticker.read() - openedAtNanos < openNanos) {
                         return false;
                     }
                     state = State.HALF_OPEN;
@@ -119,7 +120,7 @@ public final class CircuitBreaker {
 
     /** Why calls are being rejected, for the fast-fail message. */
     public synchronized String rejection() {
-        long left = Math.max(0, openNanos - (ticker.nanos() - openedAtNanos));
+        long left = Math.max(0, openNanos - (ticker.read() - openedAtNanos));
         String when = state == State.HALF_OPEN ? "a probe is in flight"
                 : "next probe in " + TimeUnit.NANOSECONDS.toMillis(left) + "ms";
         return "circuit breaker open after repeated failures (" + lastFailure + "); " + when;
@@ -127,7 +128,7 @@ public final class CircuitBreaker {
 
     private void open(String why) {
         state = State.OPEN;
-        openedAtNanos = ticker.nanos();
+        openedAtNanos = ticker.read();
         probeInFlight = false;
         consecutiveFailures = 0;
         LOG.warn("circuit breaker for {} opened after {} (last: {}); failing fast for {}ms", target, why, lastFailure,

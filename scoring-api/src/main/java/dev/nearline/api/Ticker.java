@@ -1,4 +1,4 @@
-package dev.nearline.core;
+package dev.nearline.api;
 
 /**
  * A source of nanosecond time for deadlines and timings, injected so that tests drive time instead of
