@@ -38,7 +38,7 @@ final class BatchCall {
     static final int MAX_INCONCLUSIVE_PROBES = 3;
     private static final double RELATIVE_TOLERANCE = 1e-5;
     private static final double ABSOLUTE_TOLERANCE = 1e-6;
-    static final long NO_DEADLINE = Long.MAX_VALUE;
+    static final long NO_DEADLINE = Deadlines.NONE;
 
     /** Receives one event per model call. */
     @FunctionalInterface

@@ -14,7 +14,7 @@ import dev.nearline.api.Ticker;
 public interface BoundedPreprocessor<I> extends Preprocessor<I> {
 
     /** No deadline: the value of {@code deadline} when the record has none. */
-    long NO_DEADLINE = Long.MAX_VALUE;
+    long NO_DEADLINE = Deadlines.NONE;
 
     /**
      * As {@link #preprocess(Object)}, failing with {@code DEADLINE_EXCEEDED} once {@code ticker.read() - deadline

@@ -43,7 +43,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     private static final class Log {
         static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     }
-    static final long NO_DEADLINE = StepRunner.NO_DEADLINE;
+    static final long NO_DEADLINE = Deadlines.NONE;
     /** The start of a record that is not timed. */
     static final long UNTIMED = Long.MIN_VALUE;
 
@@ -58,7 +58,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     private final boolean observed;
     /** The listener's {@link ScoringListener#timingInterval()}: the synchronous path times one record in this many. */
     private final int timingInterval;
-    private final long defaultTimeoutNanos;
+    private final Deadlines deadlines;
     private final Duration closeGracePeriod;
     private final AsyncPool pool;
     private final @Nullable MicroBatcher batcher;
@@ -78,7 +78,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         this.timingInterval = timed ? Objects.requireNonNull(events).timingInterval() : 1;
         this.runner = new StepRunner<>(name, preprocessor, postprocessor, ticker, timed ? events : null);
         this.monitor = options.monitor();
-        this.defaultTimeoutNanos = options.defaultTimeout() == null ? -1 : options.defaultTimeout().toNanos();
+        this.deadlines = new Deadlines(ticker, options.defaultTimeout());
         this.closeGracePeriod = options.closeGracePeriod();
         Step[] stepArray = steps.toArray(new Step[0]);
         if (Arrays.stream(stepArray).noneMatch(Step::isModel)) {
@@ -119,32 +119,32 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
 
     @Override
     public O score(I record) {
-        return score(record, deadlineFromDefault());
+        return score(record, deadlines.fromDefault());
     }
 
     @Override
     public O score(I record, Duration timeout) {
-        return score(record, deadlineAfter(timeout));
+        return score(record, deadlines.after(timeout));
     }
 
     @Override
     public CompletableFuture<O> scoreAsync(I record) {
-        return scoreAsync(record, deadlineFromDefault());
+        return scoreAsync(record, deadlines.fromDefault());
     }
 
     @Override
     public CompletableFuture<O> scoreAsync(I record, Duration timeout) {
-        return scoreAsync(record, deadlineAfter(timeout));
+        return scoreAsync(record, deadlines.after(timeout));
     }
 
     @Override
     public List<Outcome<O>> scoreAll(List<? extends I> records) {
-        return scoreAll(records, deadlineFromDefault());
+        return scoreAll(records, deadlines.fromDefault());
     }
 
     @Override
     public List<Outcome<O>> scoreAll(List<? extends I> records, Duration timeout) {
-        return scoreAll(records, deadlineAfter(timeout));
+        return scoreAll(records, deadlines.after(timeout));
     }
 
     @Override
@@ -171,24 +171,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     public void swapModel(String stepName, Model replacement) {
         Objects.requireNonNull(stepName, "step");
         Objects.requireNonNull(replacement, "replacement model must not be null");
-        Step[] steps = generations.current().steps;
-        int index = -1;
-        for (int i = 0; i < steps.length; i++) {
-            if (steps[i].name().equals(stepName)) {
-                index = i;
-            }
-        }
+        int index = generations.swap(stepName, replacement);
         if (index < 0) {
-            throw new IllegalArgumentException("pipeline '" + name + "' has no step '" + stepName + "'; steps are "
-                    + Arrays.stream(steps).map(Step::name).toList());
-        }
-        if (!steps[index].isModel()) {
-            throw new IllegalArgumentException("pipeline '" + name + "': step '" + stepName + "' is a transform, not a "
-                    + "model step");
-        }
-        Generation before = generations.current();
-        Generation after = generations.swap(index, replacement);
-        if (after == before) {
             Log.LOG.debug("pipeline '{}': step '{}' already runs that model; nothing to swap", name, stepName);
             return;
         }
@@ -389,26 +373,6 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             failed(e, timed ? ticker.read() : UNTIMED);
             throw e;
         }
-    }
-
-    private long deadlineFromDefault() {
-        return defaultTimeoutNanos < 0 ? NO_DEADLINE : ticker.read() + defaultTimeoutNanos;
-    }
-
-    private long deadlineAfter(Duration timeout) {
-        long nanos;
-        try {
-            nanos = Math.max(0, timeout.toNanos()); // a negative timeout has passed already, like zero
-        } catch (ArithmeticException e) {
-            nanos = timeout.isNegative() ? 0 : NO_DEADLINE; // beyond 292 years
-        }
-        if (nanos == NO_DEADLINE) {
-            return NO_DEADLINE;
-        }
-        // Tickers read like System.nanoTime(): from any origin, negative or close to Long.MAX_VALUE. Deadlines
-        // are compared by subtraction, so the sum may wrap but must not be clamped.
-        long deadline = ticker.read() + nanos;
-        return deadline == NO_DEADLINE ? deadline - 1 : deadline;
     }
 
     /** Reports a failure of a record that started at {@code start}, or {@link #UNTIMED}. */

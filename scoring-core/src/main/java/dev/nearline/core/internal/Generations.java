@@ -90,22 +90,36 @@ final class Generations {
     }
 
     /**
-     * Replaces the model of step {@code index}; returns the new generation. Swapping in the model the step
-     * already runs changes nothing.
+     * Replaces the model of the step named {@code stepName}; returns the step's index, or -1 when the step
+     * already runs {@code replacement} (nothing changes).
      *
      * @throws IllegalStateException when closed
-     * @throws IllegalArgumentException when another step of the pipeline runs {@code replacement}
+     * @throws IllegalArgumentException when there is no such model step, or another step runs {@code replacement}
      */
-    Generation swap(int index, Model replacement) {
+    int swap(String stepName, Model replacement) {
         synchronized (lock) {
             if (closed) {
                 throw new IllegalStateException("pipeline '" + pipeline + "' is closed");
             }
             Generation old = current;
             Step[] steps = old.steps.clone();
-            Model retired = Objects.requireNonNull(steps[index].model());
+            int index = -1;
+            for (int i = 0; i < steps.length; i++) {
+                if (steps[i].name().equals(stepName)) {
+                    index = i;
+                }
+            }
+            if (index < 0) {
+                throw new IllegalArgumentException("pipeline '" + pipeline + "' has no step '" + stepName
+                        + "'; steps are " + Arrays.stream(steps).map(Step::name).toList());
+            }
+            Model retired = steps[index].model();
+            if (retired == null) {
+                throw new IllegalArgumentException("pipeline '" + pipeline + "': step '" + stepName
+                        + "' is a transform, not a model step");
+            }
             if (retired == replacement) {
-                return old;
+                return -1;
             }
             for (int i = 0; i < steps.length; i++) {
                 if (i != index && steps[i].model() == replacement) {
@@ -114,15 +128,13 @@ final class Generations {
                 }
             }
             steps[index] = steps[index].withModel(replacement);
-            Generation next = new Generation(steps);
-            current = next;
+            current = new Generation(steps);
             draining.add(old);
-            String stepName = steps[index].name();
             old.retire(() -> {
                 draining.remove(old);
                 closeUnlessRunning(stepName, retired);
             });
-            return next;
+            return index;
         }
     }
 

@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param <O> result type
  */
 final class StepRunner<I, O> {
-    static final long NO_DEADLINE = Long.MAX_VALUE;
+    static final long NO_DEADLINE = Deadlines.NONE;
 
     private final String pipeline;
     private final Preprocessor<? super I> preprocessor;
