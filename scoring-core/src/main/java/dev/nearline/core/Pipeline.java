@@ -7,6 +7,7 @@ import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Ticker;
 import dev.nearline.api.Transform;
+import dev.nearline.api.internal.SetOnce;
 import dev.nearline.core.internal.BatchPolicy;
 import dev.nearline.core.internal.Engine;
 import dev.nearline.core.internal.EngineOptions;
@@ -146,21 +147,21 @@ public final class Pipeline {
          * the same name. The scorer owns the model and closes it.
          */
         public Builder<I> model(String stepName, Model model, Map<String, String> inputBindings) {
-            requireNotBuilt();
+            SetOnce.checkNotBuilt(built);
             addStep(Step.model(stepName, model, inputBindings));
             return this;
         }
 
         /** Adds a transform between model steps; its outputs join the pipeline tensors by name. */
         public Builder<I> transform(String stepName, Transform transform) {
-            requireNotBuilt();
+            SetOnce.checkNotBuilt(built);
             addStep(Step.transform(stepName, transform));
             return this;
         }
 
         /** The pipeline's name, used in messages, logs and thread names. Default {@code pipeline}. */
         public Builder<I> name(String name) {
-            this.name = requireUnset(this.name, Objects.requireNonNull(name, "name"), "name");
+            this.name = SetOnce.check(this.name, Objects.requireNonNull(name, "name"), "name");
             return this;
         }
 
@@ -170,7 +171,7 @@ public final class Pipeline {
          */
         public Builder<I> timeout(Duration timeout) {
             Ranges.check("timeout", Objects.requireNonNull(timeout, "timeout"), Duration.ZERO, true, Ranges.MAX_TIMEOUT);
-            this.timeout = requireUnset(this.timeout, timeout, "timeout");
+            this.timeout = SetOnce.check(this.timeout, timeout, "timeout");
             return this;
         }
 
@@ -178,17 +179,14 @@ public final class Pipeline {
         public Builder<I> closeGracePeriod(Duration gracePeriod) {
             Ranges.check("closeGracePeriod", Objects.requireNonNull(gracePeriod, "gracePeriod"), Duration.ZERO, false,
                     Ranges.MAX_CLOSE_GRACE_PERIOD);
-            this.closeGracePeriod = requireUnset(this.closeGracePeriod, gracePeriod, "closeGracePeriod");
+            this.closeGracePeriod = SetOnce.check(this.closeGracePeriod, gracePeriod, "closeGracePeriod");
             return this;
         }
 
         /** Threads that run {@link Scorer#scoreAsync} records: 1 to 256. Default: the number of processors. */
         public Builder<I> asyncThreads(int threads) {
             Ranges.check("asyncThreads", threads, 1, Ranges.MAX_ASYNC_THREADS);
-            if (asyncThreads != -1) {
-                throw new IllegalStateException("asyncThreads was already set to " + asyncThreads);
-            }
-            this.asyncThreads = threads;
+            this.asyncThreads = SetOnce.check(asyncThreads, -1, threads, "asyncThreads");
             return this;
         }
 
@@ -198,10 +196,7 @@ public final class Pipeline {
          */
         public Builder<I> asyncQueueCapacity(int capacity) {
             Ranges.check("asyncQueueCapacity", capacity, 1, Ranges.MAX_ASYNC_QUEUE_CAPACITY);
-            if (asyncQueueCapacity != -1) {
-                throw new IllegalStateException("asyncQueueCapacity was already set to " + asyncQueueCapacity);
-            }
-            this.asyncQueueCapacity = capacity;
+            this.asyncQueueCapacity = SetOnce.check(asyncQueueCapacity, -1, capacity, "asyncQueueCapacity");
             return this;
         }
 
@@ -212,10 +207,7 @@ public final class Pipeline {
          */
         public Builder<I> maxInFlight(int limit) {
             Ranges.check("maxInFlight", limit, 1, Ranges.MAX_IN_FLIGHT);
-            if (maxInFlight != -1) {
-                throw new IllegalStateException("maxInFlight was already set to " + maxInFlight);
-            }
-            this.maxInFlight = limit;
+            this.maxInFlight = SetOnce.check(maxInFlight, -1, limit, "maxInFlight");
             return this;
         }
 
@@ -236,10 +228,8 @@ public final class Pipeline {
             Ranges.check("maxBatchSize", maxBatchSize, 1, Ranges.MAX_BATCH_SIZE);
             Ranges.check("maxQueueDelay", Objects.requireNonNull(maxQueueDelay, "maxQueueDelay"), Duration.ZERO, false,
                     Ranges.MAX_QUEUE_DELAY);
-            if (batching != null) {
-                throw new IllegalStateException("batching was already set to " + batching);
-            }
-            this.batching = new EngineOptions.Batching(maxBatchSize, Objects.requireNonNull(maxQueueDelay, "maxQueueDelay"), 1, Objects.requireNonNull(syncMode, "syncMode"));
+            this.batching = SetOnce.check(batching, new EngineOptions.Batching(maxBatchSize, maxQueueDelay, 1,
+                    Objects.requireNonNull(syncMode, "syncMode")), "batching");
             return this;
         }
 
@@ -251,16 +241,13 @@ public final class Pipeline {
          */
         public Builder<I> batchingThreads(int threads) {
             Ranges.check("batchingThreads", threads, 1, Ranges.MAX_BATCHING_THREADS);
-            if (batchingThreads != -1) {
-                throw new IllegalStateException("batchingThreads was already set to " + batchingThreads);
-            }
-            this.batchingThreads = threads;
+            this.batchingThreads = SetOnce.check(batchingThreads, -1, threads, "batchingThreads");
             return this;
         }
 
         /** Receives timing and outcome events, for example a {@link MetricsRecorder}. Default: none. */
         public Builder<I> listener(ScoringListener listener) {
-            this.listener = requireUnset(this.listener, Objects.requireNonNull(listener, "listener"), "listener");
+            this.listener = SetOnce.check(this.listener, Objects.requireNonNull(listener, "listener"), "listener");
             return this;
         }
 
@@ -270,18 +257,13 @@ public final class Pipeline {
          */
         public Builder<I> warmup(int records) {
             Ranges.check("warmup", records, 0, Ranges.MAX_WARMUP);
-            if (warmup != -1) {
-                throw new IllegalStateException("warmup was already set to " + warmup);
-            }
-            this.warmup = records;
+            this.warmup = SetOnce.check(warmup, -1, records, "warmup");
             return this;
         }
 
         /** Watches model inputs and outputs for drift (see {@link DriftMonitor}). Default: none. */
         public Builder<I> monitor(DriftMonitor monitor) {
-            if (observer != RecordObserver.NONE) {
-                throw new IllegalStateException("monitor was already set");
-            }
+            SetOnce.check(observer != RecordObserver.NONE, "monitor");
             this.observer = Objects.requireNonNull(monitor, "monitor")::observe;
             this.monitor = monitor;
             return this;
@@ -289,7 +271,7 @@ public final class Pipeline {
 
         /** The time source for deadlines (tests pass a fake). Default {@link Ticker#system()}. */
         public Builder<I> ticker(Ticker ticker) {
-            this.ticker = requireUnset(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
+            this.ticker = SetOnce.check(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
             return this;
         }
 
@@ -301,7 +283,7 @@ public final class Pipeline {
          */
         public <O> ManagedScorer<I, O> build(Postprocessor<O> postprocessor) {
             Objects.requireNonNull(postprocessor, "postprocessor");
-            requireNotBuilt();
+            SetOnce.checkNotBuilt(built);
             if (steps.stream().allMatch(s -> s.model() == null)) {
                 throw new IllegalStateException("a pipeline needs at least one model step");
             }
@@ -327,19 +309,6 @@ public final class Pipeline {
                 throw new IllegalArgumentException("duplicate step name '" + step.name() + "'");
             }
             steps.add(step);
-        }
-
-        private void requireNotBuilt() {
-            if (built) {
-                throw new IllegalStateException("build() was already called on this builder");
-            }
-        }
-
-        private static <T> T requireUnset(@Nullable T current, T value, String property) {
-            if (current != null) {
-                throw new IllegalStateException(property + " was already set to " + current);
-            }
-            return value;
         }
     }
 }

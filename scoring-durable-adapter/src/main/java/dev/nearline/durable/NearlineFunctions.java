@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Ticker;
+import dev.nearline.api.internal.SetOnce;
 import dev.nearline.core.Pipeline;
 import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.durable.internal.Json;
@@ -289,25 +290,25 @@ public final class NearlineFunctions implements AutoCloseable {
          * pipeline file of the settings.
          */
         public Builder scorer(Supplier<? extends Scorer<Object, Object>> factory) {
-            this.factory = once(this.factory, Objects.requireNonNull(factory, "factory"), "scorer");
+            this.factory = SetOnce.check(this.factory, Objects.requireNonNull(factory, "factory"), "scorer");
             return this;
         }
 
         /** Where batch jobs keep records and results. Default: the folder of the settings. */
         public Builder payloadStore(PayloadStore store) {
-            this.payloadStore = once(this.payloadStore, Objects.requireNonNull(store, "store"), "payloadStore");
+            this.payloadStore = SetOnce.check(this.payloadStore, Objects.requireNonNull(store, "store"), "payloadStore");
             return this;
         }
 
         /** How Service Bus replies are sent. Default: the Service Bus SDK with the settings' connection. */
         public Builder replySender(ReplySender sender) {
-            this.replySender = once(this.replySender, Objects.requireNonNull(sender, "sender"), "replySender");
+            this.replySender = SetOnce.check(this.replySender, Objects.requireNonNull(sender, "sender"), "replySender");
             return this;
         }
 
         /** The time source of the latency and cold-start figures. Default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
-            this.ticker = once(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
+            this.ticker = SetOnce.check(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
             return this;
         }
 
@@ -316,20 +317,13 @@ public final class NearlineFunctions implements AutoCloseable {
          * with. Default {@link Clock#systemUTC()}.
          */
         public Builder clock(Clock clock) {
-            this.clock = once(this.clock, Objects.requireNonNull(clock, "clock"), "clock");
+            this.clock = SetOnce.check(this.clock, Objects.requireNonNull(clock, "clock"), "clock");
             return this;
         }
 
         /** The instance; nothing is loaded until first use. */
         public NearlineFunctions build() {
             return new NearlineFunctions(this);
-        }
-
-        private static <T> T once(@Nullable T current, T value, String property) {
-            if (current != null) {
-                throw new IllegalStateException(property + " was already set");
-            }
-            return value;
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.nearline.keda;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.Ticker;
+import dev.nearline.api.internal.SetOnce;
 import dev.nearline.keda.internal.WorkerEngine;
 import dev.nearline.keda.internal.WorkerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -135,25 +136,25 @@ public final class QueueWorker {
 
         /** The worker's name, used in logs and thread names. Default {@code worker}. */
         public Builder name(String name) {
-            this.name = requireUnset(this.name, Objects.requireNonNull(name, "name"), "name");
+            this.name = SetOnce.check(this.name, Objects.requireNonNull(name, "name"), "name");
             return this;
         }
 
         /** Receive loops, each taking one batch at a time. Default 2. */
         public Builder concurrency(int loops) {
-            this.concurrency = requireUnset(concurrency, requireAtLeast(loops, 1, "concurrency"), "concurrency");
+            this.concurrency = SetOnce.check(concurrency, -1, requireAtLeast(loops, 1, "concurrency"), "concurrency");
             return this;
         }
 
         /** Most messages one receive call takes (and one {@code scoreAll} call scores). Default 32. */
         public Builder maxBatchSize(int messages) {
-            this.maxBatchSize = requireUnset(maxBatchSize, requireAtLeast(messages, 1, "maxBatchSize"), "maxBatchSize");
+            this.maxBatchSize = SetOnce.check(maxBatchSize, -1, requireAtLeast(messages, 1, "maxBatchSize"), "maxBatchSize");
             return this;
         }
 
         /** How long a receive call waits for its first message. Default 1 s. */
         public Builder batchWait(Duration wait) {
-            this.batchWait = requireUnset(batchWait, requirePositive(wait, "batchWait"), "batchWait");
+            this.batchWait = SetOnce.check(batchWait, requirePositive(wait, "batchWait"), "batchWait");
             return this;
         }
 
@@ -162,7 +163,7 @@ public final class QueueWorker {
          * hold. Default {@code 2 * concurrency * maxBatchSize}.
          */
         public Builder maxInFlight(int messages) {
-            this.maxInFlight = requireUnset(maxInFlight, requireAtLeast(messages, 1, "maxInFlight"), "maxInFlight");
+            this.maxInFlight = SetOnce.check(maxInFlight, -1, requireAtLeast(messages, 1, "maxInFlight"), "maxInFlight");
             return this;
         }
 
@@ -172,7 +173,7 @@ public final class QueueWorker {
          * across calls).
          */
         public Builder batching(boolean on) {
-            this.batching = requireUnset(batching, on, "batching");
+            this.batching = SetOnce.check(batching, on, "batching");
             return this;
         }
 
@@ -181,7 +182,7 @@ public final class QueueWorker {
          * error reply and dead-lettered instead of abandoned. Default 10, as on Azure Service Bus.
          */
         public Builder maxDeliveryCount(int count) {
-            this.maxDeliveryCount = requireUnset(maxDeliveryCount, requireAtLeast(count, 1, "maxDeliveryCount"),
+            this.maxDeliveryCount = SetOnce.check(maxDeliveryCount, -1, requireAtLeast(count, 1, "maxDeliveryCount"),
                     "maxDeliveryCount");
             return this;
         }
@@ -194,7 +195,7 @@ public final class QueueWorker {
             if (margin.isNegative()) {
                 throw new IllegalArgumentException("lockRenewalMargin must not be negative, got " + margin);
             }
-            this.lockRenewalMargin = requireUnset(lockRenewalMargin, margin, "lockRenewalMargin");
+            this.lockRenewalMargin = SetOnce.check(lockRenewalMargin, margin, "lockRenewalMargin");
             return this;
         }
 
@@ -206,7 +207,7 @@ public final class QueueWorker {
             if (timeout.isNegative()) {
                 throw new IllegalArgumentException("drainTimeout must not be negative, got " + timeout);
             }
-            this.drainTimeout = requireUnset(drainTimeout, timeout, "drainTimeout");
+            this.drainTimeout = SetOnce.check(drainTimeout, timeout, "drainTimeout");
             return this;
         }
 
@@ -215,7 +216,7 @@ public final class QueueWorker {
          * Default 1 s.
          */
         public Builder backoff(Duration pause) {
-            this.backoff = requireUnset(backoff, requirePositive(pause, "backoff"), "backoff");
+            this.backoff = SetOnce.check(backoff, requirePositive(pause, "backoff"), "backoff");
             return this;
         }
 
@@ -224,7 +225,7 @@ public final class QueueWorker {
          * loop waits on its own) makes {@link QueueWorker#isLive()} false. Default 2 min.
          */
         public Builder stallTimeout(Duration timeout) {
-            this.stallTimeout = requireUnset(stallTimeout, requirePositive(timeout, "stallTimeout"), "stallTimeout");
+            this.stallTimeout = SetOnce.check(stallTimeout, requirePositive(timeout, "stallTimeout"), "stallTimeout");
             return this;
         }
 
@@ -234,7 +235,7 @@ public final class QueueWorker {
          * call: {@code max(1 s, min(lockDuration / 4, drainTimeout / 2))}. Default 60 s.
          */
         public Builder lockDuration(Duration duration) {
-            this.lockDuration = requireUnset(lockDuration, requirePositive(duration, "lockDuration"), "lockDuration");
+            this.lockDuration = SetOnce.check(lockDuration, requirePositive(duration, "lockDuration"), "lockDuration");
             return this;
         }
 
@@ -244,26 +245,26 @@ public final class QueueWorker {
          * what is left. Default 30 s, the Kubernetes default.
          */
         public Builder gracePeriod(Duration period) {
-            this.gracePeriod = requireUnset(gracePeriod, requirePositive(period, "gracePeriod"), "gracePeriod");
+            this.gracePeriod = SetOnce.check(gracePeriod, requirePositive(period, "gracePeriod"), "gracePeriod");
             return this;
         }
 
         /** Where the worker's meters go. Default: a new {@code SimpleMeterRegistry}. */
         public Builder meterRegistry(MeterRegistry registry) {
-            this.meterRegistry = requireUnset(meterRegistry, Objects.requireNonNull(registry, "registry"),
+            this.meterRegistry = SetOnce.check(meterRegistry, Objects.requireNonNull(registry, "registry"),
                     "meterRegistry");
             return this;
         }
 
         /** Wall-clock time for deadlines and lock expiry (tests pass a fixed one). Default the system clock. */
         public Builder clock(InstantSource clock) {
-            this.clock = requireUnset(this.clock, Objects.requireNonNull(clock, "clock"), "clock");
+            this.clock = SetOnce.check(this.clock, Objects.requireNonNull(clock, "clock"), "clock");
             return this;
         }
 
         /** Time for durations and timings. Default {@link Ticker#system()}. */
         public Builder ticker(Ticker ticker) {
-            this.ticker = requireUnset(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
+            this.ticker = SetOnce.check(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
             return this;
         }
 
@@ -274,9 +275,7 @@ public final class QueueWorker {
          * @throws IllegalArgumentException if the grace period does not exceed the drain timeout by 1 s
          */
         public QueueWorker build() {
-            if (built) {
-                throw new IllegalStateException("build() was already called on this builder");
-            }
+            SetOnce.checkNotBuilt(built);
             int loops = concurrency == -1 ? 2 : concurrency;
             int batch = maxBatchSize == -1 ? 32 : maxBatchSize;
             WorkerEngine.Options options = new WorkerEngine.Options(
@@ -301,19 +300,6 @@ public final class QueueWorker {
             return new QueueWorker(ref[0], metrics);
         }
 
-        private static <T> T requireUnset(@Nullable T current, T value, String property) {
-            if (current != null) {
-                throw new IllegalStateException(property + " was already set to " + current);
-            }
-            return value;
-        }
-
-        private static int requireUnset(int current, int value, String property) {
-            if (current != -1) {
-                throw new IllegalStateException(property + " was already set to " + current);
-            }
-            return value;
-        }
 
         private static int requireAtLeast(int value, int min, String property) {
             if (value < min) {

@@ -7,6 +7,7 @@ import dev.nearline.api.Model;
 import dev.nearline.api.ModelSignature;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensors;
+import dev.nearline.api.internal.SetOnce;
 import dev.nearline.onnx.internal.BatchRunner;
 import dev.nearline.onnx.internal.BatchingRule;
 import dev.nearline.onnx.internal.BuildChecks;
@@ -252,7 +253,7 @@ public final class OnnxModel implements Model {
         /** The device to run on, device id 0 for a GPU; {@link Device#CPU} when not set. */
         public Builder device(Device device) {
             Objects.requireNonNull(device, "device");
-            BuildChecks.requireUnset(this.device == null, "device");
+            SetOnce.check(!(this.device == null), "device");
             this.device = device;
             return this;
         }
@@ -272,21 +273,21 @@ public final class OnnxModel implements Model {
          * {@code false} (fail) when not set.
          */
         public Builder fallbackToCpu(boolean fallbackToCpu) {
-            BuildChecks.requireUnset(this.fallbackToCpu == null, "fallbackToCpu");
+            SetOnce.check(!(this.fallbackToCpu == null), "fallbackToCpu");
             this.fallbackToCpu = fallbackToCpu;
             return this;
         }
 
         /** Threads that one node may use; 0 or unset leaves ONNX Runtime's default (one per physical core). */
         public Builder intraOpThreads(int threads) {
-            BuildChecks.requireUnset(intraOpThreads < 0, "intraOpThreads");
+            SetOnce.check(!(intraOpThreads < 0), "intraOpThreads");
             this.intraOpThreads = BuildChecks.nonNegative(threads, "intraOpThreads");
             return this;
         }
 
         /** Threads for running independent nodes in {@link ExecutionMode#PARALLEL}; 0 or unset leaves the default. */
         public Builder interOpThreads(int threads) {
-            BuildChecks.requireUnset(interOpThreads < 0, "interOpThreads");
+            SetOnce.check(!(interOpThreads < 0), "interOpThreads");
             this.interOpThreads = BuildChecks.nonNegative(threads, "interOpThreads");
             return this;
         }
@@ -294,7 +295,7 @@ public final class OnnxModel implements Model {
         /** Graph optimization level; {@link GraphOptimization#ALL} when not set. */
         public Builder optimization(GraphOptimization optimization) {
             Objects.requireNonNull(optimization, "optimization");
-            BuildChecks.requireUnset(this.optimization == null, "optimization");
+            SetOnce.check(!(this.optimization == null), "optimization");
             this.optimization = optimization;
             return this;
         }
@@ -302,7 +303,7 @@ public final class OnnxModel implements Model {
         /** Node execution mode; ONNX Runtime's default ({@link ExecutionMode#SEQUENTIAL}) when not set. */
         public Builder executionMode(ExecutionMode executionMode) {
             Objects.requireNonNull(executionMode, "executionMode");
-            BuildChecks.requireUnset(this.executionMode == null, "executionMode");
+            SetOnce.check(!(this.executionMode == null), "executionMode");
             this.executionMode = executionMode;
             return this;
         }
@@ -313,7 +314,7 @@ public final class OnnxModel implements Model {
          * CPU on shared machines. ONNX Runtime's default (spin) when not set.
          */
         public Builder allowSpinning(boolean allowSpinning) {
-            BuildChecks.requireUnset(this.allowSpinning == null, "allowSpinning");
+            SetOnce.check(!(this.allowSpinning == null), "allowSpinning");
             this.allowSpinning = allowSpinning;
             return this;
         }
@@ -330,7 +331,7 @@ public final class OnnxModel implements Model {
          */
         public Builder batching(Batching batching) {
             Objects.requireNonNull(batching, "batching");
-            BuildChecks.requireUnset(this.batching == null, "batching");
+            SetOnce.check(!(this.batching == null), "batching");
             this.batching = batching;
             return this;
         }

@@ -7,6 +7,7 @@ import dev.nearline.api.ModelSignature;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.api.internal.SetOnce;
 import dev.nearline.api.Ticker;
 import dev.nearline.triton.internal.Caller;
 import dev.nearline.triton.internal.CircuitBreaker;
@@ -491,9 +492,7 @@ public final class TritonModel implements Model {
         }
 
         private void once(String property) {
-            if (!set.add(property)) {
-                throw new IllegalStateException(property + " was already set");
-            }
+            SetOnce.check(!set.add(property), property);
         }
 
         /** The model version to call; by default the server picks one by its version policy. */

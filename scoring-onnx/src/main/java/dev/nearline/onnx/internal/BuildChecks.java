@@ -4,21 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The checks {@link dev.nearline.onnx.OnnxModel.Builder} makes on what it is given: each property set
- * once, counts and device ids not negative, and a model path that names a readable file. Messages name
+ * The checks {@link dev.nearline.onnx.OnnxModel.Builder} makes on what it is given: counts and device ids not negative, and a model path that names a readable file. Messages name
  * the property or the file. Stateless.
  */
 public final class BuildChecks {
     private BuildChecks() {
-    }
-
-    /**
-     * @throws IllegalStateException when {@code property} was already set ({@code unset} is false)
-     */
-    public static void requireUnset(boolean unset, String property) {
-        if (!unset) {
-            throw new IllegalStateException(property + " was already set");
-        }
     }
 
     /**
