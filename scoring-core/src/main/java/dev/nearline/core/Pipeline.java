@@ -264,7 +264,8 @@ public final class Pipeline {
         /** Watches model inputs and outputs for drift (see {@link DriftMonitor}). Default: none. */
         public Builder<I> monitor(DriftMonitor monitor) {
             SetOnce.check(observer != RecordObserver.NONE, "monitor");
-            this.observer = Objects.requireNonNull(monitor, "monitor")::observe;
+            DriftMonitor m = Objects.requireNonNull(monitor, "monitor");
+            this.observer = (record, inputs, outputs, result) -> m.observe(inputs, outputs);
             this.monitor = monitor;
             return this;
         }

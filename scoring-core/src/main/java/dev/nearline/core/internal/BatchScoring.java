@@ -70,8 +70,9 @@ final class BatchScoring<I, O> {
             if (errors[i] == null) {
                 try {
                     Tensors out = Objects.requireNonNull(last[i]);
-                    outcomes.add(Outcome.success(engine.runner.postprocess(out, deadline)));
-                    engine.observe(Objects.requireNonNull(pre[i]), out);
+                    O result = engine.runner.postprocess(out, deadline);
+                    outcomes.add(Outcome.success(result));
+                    engine.observe(Objects.requireNonNull(records.get(i)), Objects.requireNonNull(pre[i]), out, result);
                     continue;
                 } catch (ScoringException e) {
                     errors[i] = e;

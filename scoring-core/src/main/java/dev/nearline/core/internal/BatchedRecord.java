@@ -18,14 +18,16 @@ import org.jspecify.annotations.Nullable;
 final class BatchedRecord<I, O> extends MicroBatcher.Request {
     private final Engine<I, O> engine;
     private final Generation generation;
+    private final Object record;
     private final Tensors pre;
     final CompletableFuture<O> future = new CompletableFuture<>();
 
-    BatchedRecord(Engine<I, O> engine, Generation generation, Step step, Tensors inputs, Tensors pre, long deadline,
+    BatchedRecord(Engine<I, O> engine, Generation generation, Step step, Tensors inputs, Object record, Tensors pre, long deadline,
                   long submitted) {
         super(step, inputs, deadline, submitted);
         this.engine = engine;
         this.generation = generation;
+        this.record = record;
         this.pre = pre;
     }
 
@@ -38,7 +40,7 @@ final class BatchedRecord<I, O> extends MicroBatcher.Request {
                 return;
             }
             long t0 = engine.timed ? engine.ticker.read() : 0;
-            O result = engine.finish(generation, pre, Objects.requireNonNull(outputs), deadline);
+            O result = engine.finish(generation, record, pre, Objects.requireNonNull(outputs), deadline);
             if (engine.timed) {
                 Objects.requireNonNull(engine.events).recordScored(engine.name, dequeuedNanos - enqueuedNanos, 0,
                         inferNanos, engine.ticker.read() - t0);

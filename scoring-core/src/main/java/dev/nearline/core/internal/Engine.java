@@ -234,7 +234,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                 batcher.submit(r);
                 r.await(deadline); // throws once the record is abandoned: its count stays with the request
                 handedOff = false;
-                return finishBatched(g, pre, r, deadline, start);
+                return finishBatched(g, record, pre, r, deadline, start);
             }
             long t1 = time ? ticker.read() : 0;
             Tensors last = runner.run(steps, 0, pre, pre, deadline, time,
@@ -246,7 +246,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             } else if (timed) {
                 Objects.requireNonNull(events).recordScored(name, -1, -1, -1, -1);
             }
-            observe(pre, last);
+            observe(record, pre, last, result);
             return result;
         } catch (ScoringException e) {
             failed(e, start);
@@ -263,13 +263,13 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     }
 
     /** The rest of a synchronous record after its batched first step, on the caller's thread. */
-    private O finishBatched(Generation g, Tensors pre, WaitingRecord r, long deadline, long start) {
+    private O finishBatched(Generation g, I record, Tensors pre, WaitingRecord r, long deadline, long start) {
         ScoringException error = r.error;
         if (error != null) {
             throw error;
         }
         long t0 = timed ? ticker.read() : 0;
-        O result = finish(g, pre, Objects.requireNonNull(r.outputs), deadline);
+        O result = finish(g, record, pre, Objects.requireNonNull(r.outputs), deadline);
         if (timed) {
             // timed implies start was read: a record that may batch is always timed (see score)
             Objects.requireNonNull(events).recordScored(name, r.dequeuedNanos - r.enqueuedNanos, r.enqueuedNanos - start,
@@ -279,12 +279,12 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     }
 
     /** Runs the steps after a batched first step, then the postprocessor. */
-    O finish(Generation g, Tensors pre, Tensors firstOut, long deadline) {
+    O finish(Generation g, Object record, Tensors pre, Tensors firstOut, long deadline) {
         Step[] steps = g.steps;
         Tensors available = steps.length == 1 ? firstOut : pre.withAll(firstOut);
         Tensors last = runner.run(steps, 1, available, firstOut, deadline, timed, null);
         O result = runner.postprocess(last, deadline);
-        observe(pre, last);
+        observe(record, pre, last, result);
         return result;
     }
 
@@ -305,7 +305,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                 // Preprocess on the caller's thread, then hand the bound inputs to the batcher.
                 Tensors pre = runner.preprocess(record, deadline);
                 runner.checkDeadline(deadline, first);
-                BatchedRecord<I, O> r = new BatchedRecord<>(this, g, first, first.bind(pre), pre, deadline, submitted);
+                BatchedRecord<I, O> r = new BatchedRecord<>(this, g, first, first.bind(pre), record, pre, deadline, submitted);
                 handedOff = true;
                 batcher.submit(r);
                 return r.future;
@@ -344,7 +344,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         if (timed) {
             Objects.requireNonNull(events).recordScored(name, start - submitted, t1 - start, t2 - t1, ticker.read() - t2);
         }
-        observe(pre, last);
+        observe(record, pre, last, result);
         return result;
     }
 
@@ -382,9 +382,9 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         }
     }
 
-    void observe(Tensors pre, Tensors last) {
+    void observe(Object record, Tensors pre, Tensors last, Object result) {
         if (observed) {
-            Objects.requireNonNull(events).observe(pre, last);
+            Objects.requireNonNull(events).observe(record, pre, last, result);
         }
     }
 

@@ -75,9 +75,9 @@ final class GuardedListener implements ScoringListener {
     }
 
     /** Passes a scored record's tensors to the observer (the drift monitor), guarded like the events. */
-    void observe(Tensors inputs, Tensors outputs) {
+    void observe(Object record, Tensors inputs, Tensors outputs, Object result) {
         try {
-            observer.observe(inputs, outputs);
+            observer.observe(record, inputs, outputs, result);
         } catch (Throwable e) { // NOPMD: see class doc
             failed("observe", e);
         }

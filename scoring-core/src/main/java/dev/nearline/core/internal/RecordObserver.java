@@ -9,8 +9,19 @@ import dev.nearline.api.Tensors;
 @FunctionalInterface
 public interface RecordObserver {
     /** Observes nothing. */
-    RecordObserver NONE = (inputs, outputs) -> { };
+    RecordObserver NONE = (record, inputs, outputs, result) -> { };
 
-    /** Called after a record was scored successfully. */
-    void observe(Tensors inputs, Tensors outputs);
+    /**
+     * Called after a record was scored successfully, with the record as the caller gave it, its preprocessed
+     * tensors, the last step's outputs and the postprocessed result.
+     */
+    void observe(Object record, Tensors inputs, Tensors outputs, Object result);
+
+    /** Both observers, this one first. */
+    default RecordObserver andThen(RecordObserver next) {
+        return this == NONE ? next : next == NONE ? this : (record, inputs, outputs, result) -> {
+            observe(record, inputs, outputs, result);
+            next.observe(record, inputs, outputs, result);
+        };
+    }
 }
