@@ -41,7 +41,10 @@ public final class BatchLatencyCheck {
         long seconds = args.length > 1 ? Long.parseLong(args[1]) : 10;
         Duration delay = Duration.ofNanos(1000 * (args.length > 2 ? Long.parseLong(args[2]) : 0));
         Path dir = TempFiles.tempDir("nearline-batch-latency-");
-        float[] record = m.record();
+        float[][] records = new float[WINDOW][];
+        for (int i = 0; i < WINDOW; i++) {
+            records[i] = m.record(i); // different records: an undeclared model batches once a batch proved it
+        }
         long[] shape = m.recordShape();
         Swappable metrics = new Swappable();
         try (ManagedScorer<float[], Float> scorer = Pipeline
@@ -49,10 +52,10 @@ public final class BatchLatencyCheck {
                 .name(m.label).model(NearlinePipeline.onnxModel(m.write(dir)))
                 .batching(NearlinePipeline.MAX_BATCH, delay).listener(metrics).asyncQueueCapacity(4 * WINDOW)
                 .build(out -> out.get(0).floatAt(0))) {
-            run(scorer, record, 2_000_000_000L); // warm-up, into a recorder that is then dropped
+            run(scorer, records, 2_000_000_000L); // warm-up, into a recorder that is then dropped
             MetricsRecorder measured = new MetricsRecorder(1);
             metrics.delegate = measured;
-            long n = run(scorer, record, seconds * 1_000_000_000L);
+            long n = run(scorer, records, seconds * 1_000_000_000L);
             MetricsSnapshot after = measured.snapshot();
             MetricsSnapshot.Distribution total = after.total();
             MetricsSnapshot.Distribution batch = after.steps().get("model-1");
@@ -93,10 +96,10 @@ public final class BatchLatencyCheck {
     }
 
     /** Keeps {@value #WINDOW} records in flight for {@code nanos}; returns the records completed. */
-    private static long run(ManagedScorer<float[], Float> scorer, float[] record, long nanos) {
+    private static long run(ManagedScorer<float[], Float> scorer, float[][] records, long nanos) {
         CompletableFuture<?>[] inFlight = new CompletableFuture<?>[WINDOW];
         for (int i = 0; i < WINDOW; i++) {
-            inFlight[i] = scorer.scoreAsync(record);
+            inFlight[i] = scorer.scoreAsync(records[i]);
         }
         long end = System.nanoTime() + nanos;
         long done = 0;
@@ -104,7 +107,7 @@ public final class BatchLatencyCheck {
         while (System.nanoTime() - end < 0) {
             inFlight[next].join();
             done++;
-            inFlight[next] = scorer.scoreAsync(record);
+            inFlight[next] = scorer.scoreAsync(records[next]);
             next = (next + 1) % WINDOW;
         }
         for (CompletableFuture<?> f : inFlight) {

@@ -76,6 +76,8 @@ public class BatchingBenchmark {
 
     float[] record;
     List<float[]> batch;
+    /** {@code WINDOW} different records: the batch, the async window and the synchronous callers take turns through them. */
+    float[][] records;
     Path dir;
     Scorer<float[], Float> scorer;
     RawOrt raw;
@@ -88,8 +90,12 @@ public class BatchingBenchmark {
         BenchModel m = BenchModel.of(model);
         record = m.record();
         batch = new ArrayList<>();
+        records = new float[WINDOW][];
+        for (int i = 0; i < WINDOW; i++) {
+            records[i] = m.record(i);
+        }
         for (int i = 0; i < BATCH; i++) {
-            batch.add(record.clone());
+            batch.add(records[i]);
         }
         dir = TempFiles.tempDir("nearline-batching-");
         long[] shape = m.recordShape();
@@ -126,7 +132,7 @@ public class BatchingBenchmark {
         @Setup(Level.Iteration)
         public void fill(BatchingBenchmark b) {
             for (int i = 0; i < WINDOW; i++) {
-                inFlight[i] = b.scorer.scoreAsync(b.record);
+                inFlight[i] = b.scorer.scoreAsync(b.records[i]);
             }
             next = 0;
         }
@@ -139,17 +145,24 @@ public class BatchingBenchmark {
         }
     }
 
+    /** A thread's turn through the distinct records. */
+    @State(Scope.Thread)
+    public static class Cursor {
+        int next;
+    }
+
     @Benchmark
     @Threads(64)
-    public Float sync64() {
-        return scorer.score(record);
+    public Float sync64(Cursor c) {
+        c.next = (c.next + 1) & (WINDOW - 1);
+        return scorer.score(records[c.next]);
     }
 
     @Benchmark
     @Threads(1)
     public Object asyncWindow64(Window w) {
         Object done = w.inFlight[w.next].join();
-        w.inFlight[w.next] = scorer.scoreAsync(record);
+        w.inFlight[w.next] = scorer.scoreAsync(records[w.next]);
         w.next = (w.next + 1) % WINDOW;
         return done;
     }

@@ -49,7 +49,16 @@ enum BenchModel {
 
     /** One record: {@code features} values in [-1, 1), the same on every call. */
     float[] record() {
-        SplittableRandom random = new SplittableRandom(RECORD_SEED);
+        return record(0);
+    }
+
+    /**
+     * Record number {@code variant}: like {@link #record()} (variant 0), drawn with another seed, so that a
+     * batch of different records is what the engine sees (a model that does not declare its batch axis is
+     * batched only once a batch of different records showed batched = single).
+     */
+    float[] record(int variant) {
+        SplittableRandom random = new SplittableRandom(RECORD_SEED + 7919L * variant);
         float[] r = new float[features];
         for (int i = 0; i < r.length; i++) {
             r[i] = (float) random.nextDouble(-1, 1);

@@ -3,6 +3,7 @@ package dev.nearline.benchmarks;
 import dev.nearline.api.Scorer;
 import dev.nearline.core.Pipeline;
 import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -63,6 +64,7 @@ public class ConcurrencyBenchmark {
     @Param({"off"})
     public String batching;
 
+    float[][] records;
     float[] record;
     boolean async;
     Path dir;
@@ -82,6 +84,10 @@ public class ConcurrencyBenchmark {
         async = style.equals("async");
         BenchModel m = BenchModel.of(model);
         record = m.record();
+        records = new float[64][];
+        for (int i = 0; i < records.length; i++) {
+            records[i] = m.record(i); // different records: an undeclared model batches once a batch proved it
+        }
         dir = TempFiles.tempDir("nearline-concurrency-");
         scorer = NearlinePipeline.scorer(NearlinePipeline.onnxModel(m.write(dir)), m, batchMode);
     }
@@ -117,6 +123,7 @@ public class ConcurrencyBenchmark {
     }
 
     private Float score() {
-        return async ? scorer.scoreAsync(record).join() : scorer.score(record);
+        float[] r = records[ThreadLocalRandom.current().nextInt(records.length)];
+        return async ? scorer.scoreAsync(r).join() : scorer.score(r);
     }
 }
