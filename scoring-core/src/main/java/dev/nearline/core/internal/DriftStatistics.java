@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  * index of bin counts against a reference, quantile bin edges for a captured reference, and the window
  * statistics (mean, nearest-rank quantiles) of a snapshot. Thread-safe: no state.
  */
-public final class DriftStatistics {
+final class DriftStatistics {
     /** Stand-in for an empty bin, on either side, so that PSI stays finite (as Evidently does). */
     static final double EPSILON = 1e-4;
 
