@@ -4,17 +4,18 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The state behind {@code DriftMonitor}: the last {@code capacity} rows of {@code columns} values in a
- * ring, and per column how many window values fall in each bin of its reference, kept up to date as rows
- * enter and leave, so that the population stability index is a short sum over bins. Columns without an
- * explicit reference get one from the first {@code captureRows} rows (quantile bins). While those rows
- * fit the window, the window itself holds them; only a longer capture needs a buffer of its own.
+ * The state a {@link DriftRecorder} keeps for a drift monitor: the last {@code capacity} rows of
+ * {@code columns} values in a ring, and per column how many window values fall in each bin of its
+ * reference, kept up to date as rows enter and leave, so that the population stability index is a short
+ * sum over bins. Columns without an explicit reference get one from the first {@code captureRows} rows
+ * (quantile bins). While those rows fit the window, the window itself holds them; only a longer capture
+ * needs a buffer of its own. The arithmetic (bins, PSI, quantile edges) is {@link DriftStatistics}'.
  *
  * <p>Every column always has bins: one bin (no edges) while its reference is being captured, plus a last
  * slot that counts NaN values. So {@link #add} runs the same branch-free steps for every value: decrement
  * the evicted value's slot, find the new value's bin, increment it.
  *
- * <p>Not thread-safe: the monitor calls every method while holding its own lock. {@link #add} allocates
+ * <p>Not thread-safe: the recorder calls every method while holding its lock. {@link #add} allocates
  * nothing except once, on the row that completes the captured reference.
  */
 public final class DriftWindow {
