@@ -4,22 +4,21 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The state behind {@code DriftMonitor}: the last {@code capacity} rows of {@code columns} values in a
- * ring, and per column how many window values fall in each bin of its reference, kept up to date as rows
- * enter and leave, so that the population stability index is a short sum over bins. Columns without an
- * explicit reference get one from the first {@code captureRows} rows (quantile bins). While those rows
- * fit the window, the window itself holds them; only a longer capture needs a buffer of its own.
+ * The state a {@link DriftRecorder} keeps for a drift monitor: the last {@code capacity} rows of
+ * {@code columns} values in a ring, and per column how many window values fall in each bin of its
+ * reference, kept up to date as rows enter and leave, so that the population stability index is a short
+ * sum over bins. Columns without an explicit reference get one from the first {@code captureRows} rows
+ * (quantile bins). While those rows fit the window, the window itself holds them; only a longer capture
+ * needs a buffer of its own. The arithmetic (bins, PSI, quantile edges) is {@link DriftStatistics}'.
  *
  * <p>Every column always has bins: one bin (no edges) while its reference is being captured, plus a last
  * slot that counts NaN values. So {@link #add} runs the same branch-free steps for every value: decrement
  * the evicted value's slot, find the new value's bin, increment it.
  *
- * <p>Not thread-safe: the monitor calls every method while holding its own lock. {@link #add} allocates
+ * <p>Not thread-safe: the recorder calls every method while holding its lock. {@link #add} allocates
  * nothing except once, on the row that completes the captured reference.
  */
 public final class DriftWindow {
-    /** Stand-in for an empty bin, on either side, so that PSI stays finite (as Evidently does). */
-    static final double EPSILON = 1e-4;
     /** Bins per column at most (a bin index is stored in a byte per value, next to the NaN slot). */
     public static final int MAX_BINS = 126;
     /**
@@ -130,7 +129,7 @@ public final class DriftWindow {
                 cc[slots[i]]--;
             }
             values[i] = v;
-            int s = v == v ? bin(floatEdges[c], v) : cc.length - 1;
+            int s = v == v ? DriftStatistics.bin(floatEdges[c], v) : cc.length - 1;
             slots[i] = (byte) s;
             cc[s]++;
         }
@@ -155,7 +154,7 @@ public final class DriftWindow {
 
     /** The population stability index of column {@code c} against its reference; NaN without one or without values. */
     public double psi(int c) {
-        return ready[c] ? psi(counts[c], expected[c], logExpected[c]) : Double.NaN;
+        return ready[c] ? DriftStatistics.psi(counts[c], expected[c], logExpected[c]) : Double.NaN;
     }
 
     /** A copy of what a snapshot needs; cheap enough to take under the monitor's lock (mostly one array copy). */
@@ -218,7 +217,7 @@ public final class DriftWindow {
 
         /** PSI of column {@code c}; NaN while its reference is being captured or without values. */
         public double psi(int c) {
-            return ready[c] ? DriftWindow.psi(counts[c], expected[c], logExpected[c]) : Double.NaN;
+            return ready[c] ? DriftStatistics.psi(counts[c], expected[c], logExpected[c]) : Double.NaN;
         }
 
         /** The reference bin edges of column {@code c}, or null while capturing (shared: do not modify). */
@@ -230,91 +229,6 @@ public final class DriftWindow {
         public double @Nullable [] proportions(int c) {
             return ready[c] ? proportions[c] : null;
         }
-    }
-
-    // ------------------------------------------------------------------ math
-
-    /**
-     * The bin of {@code v} (not NaN): how many of the ascending {@code edges} are less than or equal to it.
-     * Branch-free binary search: quantile bins make the outcome of each comparison a coin flip, which a
-     * branch would mispredict half the time.
-     */
-    static int bin(float[] edges, float v) {
-        int n = edges.length;
-        if (n == 0) {
-            return 0;
-        }
-        int base = 0;
-        while (n > 1) {
-            int half = n >>> 1;
-            base = edges[base + half - 1] <= v ? base + half : base;
-            n -= half;
-        }
-        return base + (edges[base] <= v ? 1 : 0);
-    }
-
-    /** The smallest float at or above {@code d}: for a float {@code v}, {@code v >= d} exactly when {@code v >= f}. */
-    static float ceilToFloat(double d) {
-        float f = (float) d;
-        return f < d ? Math.nextUp(f) : f;
-    }
-
-    /**
-     * PSI = sum over bins of (a - e) * ln(a / e), with a and e the actual and expected proportions, each at
-     * least {@link #EPSILON}; NaN values are left out. NaN when there are no other values.
-     */
-    static double psi(int[] counts, double[] expected, double[] logExpected) {
-        int bins = counts.length - 1;
-        long total = 0;
-        for (int b = 0; b < bins; b++) {
-            total += counts[b];
-        }
-        if (total == 0) {
-            return Double.NaN;
-        }
-        double inv = 1.0 / total;
-        double sum = 0;
-        for (int b = 0; b < bins; b++) {
-            double a = Math.max(counts[b] * inv, EPSILON);
-            sum += (a - expected[b]) * (Math.log(a) - logExpected[b]);
-        }
-        return sum;
-    }
-
-    /**
-     * Bin edges for a sorted sample: its values at ranks {@code k * n / bins} for {@code k = 1 .. bins - 1}
-     * as interior edges, duplicates dropped (so a column with few distinct values gets one bin per value),
-     * plus an edge at the smallest value and one just above the largest, so that values outside the range
-     * land in bins the reference (all but) left empty, and count as drift.
-     */
-    static double[] quantileEdges(float[] sorted, int bins) {
-        int n = sorted.length;
-        if (n == 0) {
-            return new double[0];
-        }
-        double[] out = new double[bins + 1];
-        int k = 0;
-        out[k++] = sorted[0];
-        for (int q = 1; q < bins; q++) {
-            double e = sorted[(int) ((long) q * n / bins)];
-            if (e > out[k - 1]) {
-                out[k++] = e;
-            }
-        }
-        // The next double above a float is below the next float, so "v >= edge" means "v > max" for floats.
-        double above = Math.nextUp((double) sorted[n - 1]);
-        if (above > out[k - 1]) {
-            out[k++] = above;
-        }
-        return Arrays.copyOf(out, k);
-    }
-
-    private static float[] toFloatEdges(double[] edges) {
-        float[] fe = new float[edges.length];
-        for (int i = 0; i < fe.length; i++) {
-            fe[i] = ceilToFloat(edges[i]);
-        }
-        return fe;
     }
 
     /**
@@ -335,8 +249,8 @@ public final class DriftWindow {
         for (int c = 0; c < columns; c++) {
             if (!ready[c]) {
                 fresh[c] = true;
-                e[c] = quantileEdges(sortedSample(source, c), captureBins);
-                fe[c] = toFloatEdges(e[c]);
+                e[c] = DriftStatistics.quantileEdges(sortedSample(source, c), captureBins);
+                fe[c] = DriftStatistics.toFloatEdges(e[c]);
             }
         }
         int[][] window = new int[columns][];
@@ -348,7 +262,7 @@ public final class DriftWindow {
                 if (fresh[c]) {
                     int i = r * columns + c;
                     float v = values[i];
-                    int s = v == v ? bin(fe[c], v) : window[c].length - 1;
+                    int s = v == v ? DriftStatistics.bin(fe[c], v) : window[c].length - 1;
                     slots[i] = (byte) s;
                     window[c][s]++;
                 }
@@ -365,7 +279,7 @@ public final class DriftWindow {
                 for (int c = 0; c < columns; c++) {
                     if (fresh[c]) {
                         float v = cap[r * columns + c];
-                        reference[c][v == v ? bin(fe[c], v) : e[c].length + 1]++;
+                        reference[c][v == v ? DriftStatistics.bin(fe[c], v) : e[c].length + 1]++;
                     }
                 }
             }
@@ -410,14 +324,14 @@ public final class DriftWindow {
         double[] floored = new double[p.length];
         double[] log = new double[p.length];
         for (int b = 0; b < p.length; b++) {
-            floored[b] = Math.max(p[b], EPSILON);
+            floored[b] = Math.max(p[b], DriftStatistics.EPSILON);
             log[b] = Math.log(floored[b]);
         }
         edges[c] = e;
         proportions[c] = p;
         expected[c] = floored;
         logExpected[c] = log;
-        floatEdges[c] = toFloatEdges(e);
+        floatEdges[c] = DriftStatistics.toFloatEdges(e);
         counts[c] = windowCounts;
         ready[c] = true;
     }
