@@ -1,5 +1,6 @@
 package dev.nearline.core.internal;
 
+import dev.nearline.api.internal.SetOnce;
 import dev.nearline.core.DriftListener;
 import dev.nearline.core.DriftMonitor.Reference;
 import java.util.HashSet;
@@ -40,7 +41,7 @@ public final class DriftOptions {
 
     /** Sets the preprocessed tensor that holds the feature row. */
     public void features(String tensorName) {
-        this.features = requireUnset(this.features, Objects.requireNonNull(tensorName, "tensorName"), "features");
+        this.features = SetOnce.check(this.features, Objects.requireNonNull(tensorName, "tensorName"), "features");
     }
 
     /** Sets (a copy of) the feature names. */
@@ -50,7 +51,7 @@ public final class DriftOptions {
         if (problem != null) {
             throw new IllegalArgumentException("featureNames: " + problem);
         }
-        this.featureNames = requireUnset(this.featureNames, copy, "featureNames");
+        this.featureNames = SetOnce.check(this.featureNames, copy, "featureNames");
     }
 
     /** Sets where the score is: element {@code index} of output {@code outputName}. */
@@ -88,7 +89,7 @@ public final class DriftOptions {
     /** Sets (a copy of) the explicit references; their names are checked by {@link #build()}. */
     public void reference(Map<String, Reference> references) {
         Map<String, Reference> copy = Map.copyOf(Objects.requireNonNull(references, "references"));
-        this.reference = requireUnset(this.reference, copy, "reference");
+        this.reference = SetOnce.check(this.reference, copy, "reference");
     }
 
     /** Sets the quantile bins of a captured reference. */
@@ -122,7 +123,7 @@ public final class DriftOptions {
 
     /** Sets the receiver of drift events. */
     public void listener(DriftListener listener) {
-        this.listener = requireUnset(this.listener, Objects.requireNonNull(listener, "listener"), "listener");
+        this.listener = SetOnce.check(this.listener, Objects.requireNonNull(listener, "listener"), "listener");
     }
 
     /**
@@ -236,16 +237,6 @@ public final class DriftOptions {
         if (value < 1) {
             throw new IllegalArgumentException(property + " must be positive, got " + value);
         }
-        if (current != UNSET) {
-            throw new IllegalStateException(property + " was already set to " + current);
-        }
-        return value;
-    }
-
-    private static <T> T requireUnset(@Nullable T current, T value, String property) {
-        if (current != null) {
-            throw new IllegalStateException(property + " was already set to " + current);
-        }
-        return value;
+        return SetOnce.check(current, UNSET, value, property);
     }
 }
