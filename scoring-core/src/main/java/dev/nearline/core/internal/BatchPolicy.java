@@ -70,6 +70,8 @@ public final class BatchPolicy {
      * still at work, so its estimate is the least trustworthy), {@value #REWARM_EVERY} after.
      */
     private volatile int rewarmMask = FIRST_REWARM_EVERY - 1;
+    /** Whether decisions re-warm at random (tests of one decision at a time turn it off). */
+    boolean randomRewarm = true;
     /**
      * Whether the warmed-up inline estimate is so small that even a free batched call could not pay for the
      * hand-off ({@code inline <= MARGIN * HANDOFF_NANOS}); written only when it changes.
@@ -137,7 +139,7 @@ public final class BatchPolicy {
                 if (batch != batching) {
                     batching = batch;
                 }
-                if (eligible && (ThreadLocalRandom.current().nextInt() & rewarmMask) == 0) {
+                if (eligible && randomRewarm && (ThreadLocalRandom.current().nextInt() & rewarmMask) == 0) {
                     if (batch) {
                         rewarm();
                     } else {
