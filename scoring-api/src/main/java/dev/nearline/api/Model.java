@@ -57,6 +57,15 @@ public interface Model extends AutoCloseable {
     }
 
     /**
+     * A batch of up to {@code capacity} rows that the engine fills in place and runs as one call (see
+     * {@link RowBatch}), or null when this model cannot offer one (the default; the engine then makes
+     * batches of per-record {@link Tensors} as before). Only called for models that batch along axis 0.
+     */
+    default @org.jspecify.annotations.Nullable RowBatch newRowBatch(int capacity) {
+        return null;
+    }
+
+    /**
      * Runs the model without blocking the caller when the backend can (a remote call); the default
      * runs {@link #predict} on the calling thread and returns a completed future.
      */

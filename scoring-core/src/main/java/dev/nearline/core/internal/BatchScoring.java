@@ -43,6 +43,13 @@ final class BatchScoring<I, O> {
     }
 
     List<Outcome<O>> run() {
+        RowPlan plan = engine.rowPlan(generation);
+        if (plan != null && n > 1) {
+            List<Outcome<O>> byRows = new RowScoring<>(engine, plan, records, deadline).run();
+            if (byRows != null) {
+                return byRows;
+            }
+        }
         boolean timed = engine.timed;
         long start = timed ? engine.ticker.read() : 0;
         for (int i = 0; i < n; i++) {
@@ -65,22 +72,36 @@ final class BatchScoring<I, O> {
             }
         }
         long t2 = timed ? engine.ticker.read() : 0;
-        List<Outcome<O>> outcomes = new ArrayList<>(n);
+        @SuppressWarnings("unchecked")
+        O[] results = (O[]) new Object[n];
         for (int i = 0; i < n; i++) {
             if (errors[i] == null) {
                 try {
                     Tensors out = Objects.requireNonNull(last[i]);
                     O result = engine.runner.postprocess(out, deadline);
-                    outcomes.add(Outcome.success(result));
+                    results[i] = result;
                     engine.observe(Objects.requireNonNull(records.get(i)), Objects.requireNonNull(pre[i]), out, result);
-                    continue;
                 } catch (ScoringException e) {
                     errors[i] = e;
                 }
             }
-            outcomes.add(Outcome.failure(Objects.requireNonNull(errors[i])));
         }
-        if (timed) {
+        return outcomes(engine, results, errors, start, t1, t2);
+    }
+
+    /**
+     * The outcomes of a batch, one per record in order, and their listener events: a success's time split
+     * evenly over the batch's records, a failure's total time since the batch started.
+     */
+    static <O> List<Outcome<O>> outcomes(Engine<?, O> engine, @Nullable O[] results, @Nullable ScoringException[] errors,
+                                         long start, long t1, long t2) {
+        int n = results.length;
+        List<Outcome<O>> outcomes = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ScoringException e = errors[i];
+            outcomes.add(e == null ? Outcome.success(Objects.requireNonNull(results[i])) : Outcome.failure(e));
+        }
+        if (engine.timed) {
             long t3 = engine.ticker.read();
             GuardedListener events = Objects.requireNonNull(engine.events);
             for (int i = 0; i < n; i++) {

@@ -2,6 +2,7 @@ package dev.nearline.core.internal;
 
 import dev.nearline.api.DataType;
 import dev.nearline.api.Postprocessor;
+import dev.nearline.api.RowPostprocessor;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
@@ -21,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * {@code top} holds the {@code topK} best classes (when set) and {@code probabilities} every class in
  * model order (unless disabled). Thread-safe.
  */
-public final class ClassesPostprocessor implements Postprocessor<Object> {
+public final class ClassesPostprocessor implements RowPostprocessor<Object> {
     /** Upper bound of {@code topK}. */
     static final int MAX_TOP_K = 100_000;
     private final @Nullable String output;
@@ -63,31 +64,48 @@ public final class ClassesPostprocessor implements Postprocessor<Object> {
             throw new IllegalArgumentException("output '" + name + "' should hold one record's classes as [1, classes] "
                     + "or [classes], got " + probs);
         }
-        int n = probs.size();
+        return classify(outputs, name, probs, 0, probs.size());
+    }
+
+    /** As {@link #postprocess}, for the record in row {@code row} of a batch's outputs ({@code [rows, classes]}). */
+    @Override
+    public Object postprocessRow(Tensors batchOutputs, int row) {
+        String name = output != null ? output : firstFloatOutput(batchOutputs);
+        Tensor probs = batchOutputs.require(name);
+        if (probs.rank() > 2 || probs.rank() == 0) {
+            throw new IllegalArgumentException("output '" + name + "' should hold one record's classes as [1, classes] "
+                    + "or [classes], got " + probs + " for the batch");
+        }
+        int n = probs.rank() == 2 ? (int) probs.dim(1) : 1;
+        return classify(batchOutputs, name, probs, row * n, n);
+    }
+
+    /** The result for the {@code n} class probabilities at {@code offset} of {@code probs}. */
+    private Object classify(Tensors outputs, String name, Tensor probs, int offset, int n) {
         if (n == 0) {
             throw new IllegalArgumentException("output '" + name + "' has no classes");
         }
         String[] names = labels(outputs, name, n);
         int best = 0;
         for (int i = 1; i < n; i++) {
-            if (probs.doubleAt(i) > probs.doubleAt(best)) {
+            if (probs.doubleAt(offset + i) > probs.doubleAt(offset + best)) {
                 best = i;
             }
         }
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("label", names[best]);
-        result.put("probability", probs.doubleAt(best));
+        result.put("probability", probs.doubleAt(offset + best));
         if (topK > 0) {
             Integer[] order = new Integer[n];
             for (int i = 0; i < n; i++) {
                 order[i] = i;
             }
-            java.util.Arrays.sort(order, (a, b) -> Double.compare(probs.doubleAt(b), probs.doubleAt(a)));
+            java.util.Arrays.sort(order, (a, b) -> Double.compare(probs.doubleAt(offset + b), probs.doubleAt(offset + a)));
             List<Map<String, Object>> top = new ArrayList<>();
             for (int k = 0; k < Math.min(topK, n); k++) {
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("label", names[order[k]]);
-                entry.put("probability", probs.doubleAt(order[k]));
+                entry.put("probability", probs.doubleAt(offset + order[k]));
                 top.add(entry);
             }
             result.put("top", top);
@@ -95,7 +113,7 @@ public final class ClassesPostprocessor implements Postprocessor<Object> {
         if (probabilities) {
             Map<String, Object> all = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
-                all.put(names[i], probs.doubleAt(i));
+                all.put(names[i], probs.doubleAt(offset + i));
             }
             result.put("probabilities", all);
         }

@@ -288,6 +288,12 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         return result;
     }
 
+    /** One record's stages on the calling thread, already admitted (within a batch); no observer runs. */
+    O scoreOne(I record, Step[] steps, long deadline) {
+        Tensors pre = runner.preprocess(record, deadline);
+        return runner.postprocess(runner.run(steps, 0, pre, pre, deadline, timed, null), deadline);
+    }
+
     // ------------------------------------------------------------------ asynchronous path
 
     private CompletableFuture<O> scoreAsync(I record, long deadline) {
@@ -373,6 +379,22 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             failed(e, timed ? ticker.read() : UNTIMED);
             throw e;
         }
+    }
+
+    /**
+     * The columnar plan of generation {@code g}, or null when its batches take the per-record path; decided once
+     * the first step's batching verdict is known (an undeclared model's first batches are probed per record).
+     */
+    @Nullable RowPlan rowPlan(Generation g) {
+        if (g.rowPlanDecided) {
+            return g.rowPlan;
+        }
+        RowPlan plan = RowPlan.of(g.steps, runner.preprocessor(), runner.postprocessor(), observed);
+        if (g.steps[0].batchState() != Step.BATCH_UNPROVEN) {
+            g.rowPlan = plan;
+            g.rowPlanDecided = true;
+        }
+        return plan;
     }
 
     /** Reports a failure of a record that started at {@code start}, or {@link #UNTIMED}. */

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.nearline.api.DataType;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.ScoringException;
+import dev.nearline.api.RowPreprocessor;
+import dev.nearline.api.RowWriter;
 import dev.nearline.api.Tensor;
+import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.Ticker;
 import dev.nearline.api.spi.PreprocessorProvider;
@@ -24,7 +27,8 @@ import org.jspecify.annotations.Nullable;
  * and {@code maxDepth} (default 64), a map or tree record by the same limits applied to the values of
  * the configured fields, and by the record's deadline. Thread-safe and immutable.
  */
-public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, Bindings.DeclaresOutputs {
+public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, RowPreprocessor<Object>,
+        Bindings.DeclaresOutputs {
     /** Default {@code maxRecordBytes}: 1 MiB of JSON text. */
     static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
     /** Units of work one field counts for: the deadline is looked at every 64 fields. */
@@ -147,6 +151,45 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
 
     @Override
     public Tensors preprocess(Object record, Ticker ticker, long deadline) {
+        double[] row = features(record, ticker, deadline);
+        Tensor t;
+        if (fp64) {
+            t = Tensor.ofDoubles(row, shape);
+        } else {
+            float[] floats = new float[width];
+            for (int i = 0; i < width; i++) {
+                floats[i] = (float) row[i];
+            }
+            t = Tensor.ofFloats(floats, shape);
+        }
+        return Tensors.of(output, t);
+    }
+
+    /** One row: every field read, checked and encoded, or INVALID_INPUT naming the field. */
+    @Override
+    public List<TensorSpec> rowLayout() {
+        return List.of(TensorSpec.of(output, fp64 ? DataType.FP64 : DataType.FP32, 1, width));
+    }
+
+    @Override
+    public void preprocessRow(Object record, RowWriter row) {
+        double[] values = features(record, Ticker.system(), NO_DEADLINE);
+        int input = row.input(output);
+        if (input < 0) {
+            return;
+        }
+        if (fp64) {
+            for (int i = 0; i < width; i++) {
+                row.setDouble(input, i, values[i]);
+            }
+        } else {
+            for (int i = 0; i < width; i++) {
+                row.setFloat(input, i, (float) values[i]);
+            }
+        }
+    }
+
+    private double[] features(Object record, Ticker ticker, long deadline) {
         RecordLimits.Budget budget = limits.budget(ticker, deadline);
         Object r = Records.normalize(record, limits, budget);
         double[] row = new double[width];
@@ -177,17 +220,7 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
                 encodeCategory(f, v, row, budget);
             }
         }
-        Tensor t;
-        if (fp64) {
-            t = Tensor.ofDoubles(row, shape);
-        } else {
-            float[] floats = new float[width];
-            for (int i = 0; i < width; i++) {
-                floats[i] = (float) row[i];
-            }
-            t = Tensor.ofFloats(floats, shape);
-        }
-        return Tensors.of(output, t);
+        return row;
     }
 
     private void encodeCategory(Field f, @Nullable Object v, double[] row, RecordLimits.Budget budget) {

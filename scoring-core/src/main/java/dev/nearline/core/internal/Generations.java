@@ -199,6 +199,10 @@ final class Generations {
         final CompletableFuture<Void> drained = new CompletableFuture<>();
         volatile boolean retired;
         private volatile @Nullable Runnable onDrained;
+        /** The columnar plan of these steps once decided (see {@link RowPlan}); null while undecided or none. */
+        volatile @Nullable RowPlan rowPlan;
+        /** Whether {@link #rowPlan} is final: decided once the first step's batching verdict is known. */
+        volatile boolean rowPlanDecided;
 
         Generation(Step[] steps) {
             this.steps = steps;

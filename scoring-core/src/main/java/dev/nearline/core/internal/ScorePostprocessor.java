@@ -1,6 +1,7 @@
 package dev.nearline.core.internal;
 
 import dev.nearline.api.Postprocessor;
+import dev.nearline.api.RowPostprocessor;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
@@ -17,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * score of a {@code [1, 1]} output), with an optional threshold decision and labels. Returns an ordered
  * map {@code {"score": 0.93, "decision": true, "label": "fraud"}}. Thread-safe.
  */
-public final class ScorePostprocessor implements Postprocessor<Object> {
+public final class ScorePostprocessor implements RowPostprocessor<Object> {
     private final @Nullable String output;
     private final int index;
     private final double threshold;
@@ -66,7 +67,26 @@ public final class ScorePostprocessor implements Postprocessor<Object> {
         if (i >= t.size()) {
             throw new IllegalArgumentException("index " + i + " is outside output " + outputName(outputs) + " " + t);
         }
-        double score = t.doubleAt(i);
+        return result(t.doubleAt(i));
+    }
+
+    /** As {@link #postprocess}, for the record in row {@code row} of a batch's outputs. */
+    @Override
+    public Object postprocessRow(Tensors batchOutputs, int row) {
+        Tensor t = output == null ? batchOutputs.get(0) : batchOutputs.require(output);
+        int rowSize = t.size() / (int) t.dim(0);
+        if (rowSize == 0) {
+            throw new IllegalArgumentException("output " + outputName(batchOutputs) + " has no elements per row: " + t);
+        }
+        int i = index < 0 ? rowSize - 1 : index;
+        if (i >= rowSize) {
+            throw new IllegalArgumentException("index " + i + " is outside one row of output " + outputName(batchOutputs)
+                    + " " + t);
+        }
+        return result(t.doubleAt(row * rowSize + i));
+    }
+
+    private Map<String, Object> result(double score) {
         Map<String, Object> result = new LinkedHashMap<>(4);
         result.put("score", score);
         if (!Double.isNaN(threshold)) {

@@ -126,6 +126,23 @@ final class StepRunner<I, O> {
         return result;
     }
 
+    /** The pipeline's preprocessor. */
+    Preprocessor<? super I> preprocessor() {
+        return preprocessor;
+    }
+
+    /** The pipeline's postprocessor. */
+    Postprocessor<? extends O> postprocessor() {
+        return postprocessor;
+    }
+
+    /** Fails with DEADLINE_EXCEEDED when {@code deadline} has passed before the postprocessor runs. */
+    void checkBeforePostprocessor(long deadline) {
+        if (passed(deadline)) {
+            throw late("the postprocessor");
+        }
+    }
+
     /** Fails with DEADLINE_EXCEEDED when {@code deadline} has passed before {@code step}. */
     void checkDeadline(long deadline, Step step) {
         if (passed(deadline)) {

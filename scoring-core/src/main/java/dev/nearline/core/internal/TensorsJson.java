@@ -5,7 +5,10 @@ import dev.nearline.api.DataType;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.ScoringException;
+import dev.nearline.api.RowPreprocessor;
+import dev.nearline.api.RowWriter;
 import dev.nearline.api.Tensor;
+import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.Ticker;
 import dev.nearline.api.spi.PostprocessorProvider;
@@ -43,7 +46,7 @@ public final class TensorsJson {
     }
 
     /** The {@code tensors} preprocessor. Thread-safe and immutable. */
-    static final class Reader implements BoundedPreprocessor<Object> {
+    static final class Reader implements BoundedPreprocessor<Object>, RowPreprocessor<Object> {
         private final RecordLimits limits;
 
         Reader(RecordLimits limits) {
@@ -71,6 +74,20 @@ public final class TensorsJson {
                         + record.getClass().getName());
             }
             return TensorsJson.read(root, budget);
+        }
+
+        /** Records name their own tensors: the engine checks each against the model's inputs as it is written. */
+        @Override
+        public @Nullable List<TensorSpec> rowLayout() {
+            return null;
+        }
+
+        @Override
+        public void preprocessRow(Object record, RowWriter row) {
+            Tensors t = preprocess(record);
+            for (int i = 0; i < t.size(); i++) {
+                row.set(t.name(i), t.get(i));
+            }
         }
 
         @Override

@@ -1,0 +1,105 @@
+package dev.nearline.core;
+
+import dev.nearline.api.DataType;
+import dev.nearline.api.RowPostprocessor;
+import dev.nearline.api.RowPreprocessor;
+import dev.nearline.api.RowWriter;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.TensorSpec;
+import dev.nearline.api.Tensors;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Ready-made stages for code-built pipelines over plain arrays. They work record by record and also row by row,
+ * so that {@code scoreAll} and micro-batching take the columnar path (each record written straight into the
+ * model's batch buffers, each result read from its row of the outputs) when the model batches along axis 0.
+ * Every stage is immutable and thread-safe.
+ */
+public final class Stages {
+    private Stages() {
+    }
+
+    /**
+     * A {@code float[]} record of {@code width} features as the FP32 tensor {@code tensor} of shape
+     * {@code [1, width]}. A record of another length fails with {@code INVALID_INPUT}.
+     */
+    public static RowPreprocessor<float[]> floats(String tensor, int width) {
+        Objects.requireNonNull(tensor, "tensor");
+        if (width < 1) {
+            throw new IllegalArgumentException("width must be at least 1, got " + width);
+        }
+        List<TensorSpec> layout = List.of(TensorSpec.of(tensor, DataType.FP32, 1, width));
+        long[] shape = {1, width};
+        return new RowPreprocessor<>() {
+            @Override
+            public Tensors preprocess(float[] record) {
+                check(record);
+                return Tensors.of(tensor, Tensor.ofFloats(record, shape));
+            }
+
+            @Override
+            public List<TensorSpec> rowLayout() {
+                return layout;
+            }
+
+            @Override
+            public void preprocessRow(float[] record, RowWriter row) {
+                check(record);
+                int input = row.input(tensor);
+                if (input < 0) {
+                    return;
+                }
+                for (int i = 0; i < width; i++) {
+                    row.setFloat(input, i, record[i]);
+                }
+            }
+
+            private void check(float[] record) {
+                if (record.length != width) {
+                    throw ScoringException.invalidInput("record has " + record.length + " values, expected " + width
+                            + " for tensor '" + tensor + "'");
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "floats(" + tensor + ", " + width + ")";
+            }
+        };
+    }
+
+    /**
+     * Element {@code index} of the record's own part of output {@code output} (of a one-record output
+     * {@code [1, n]}: element {@code index} of its row), as a float.
+     */
+    public static RowPostprocessor<Float> floatAt(String output, int index) {
+        Objects.requireNonNull(output, "output");
+        if (index < 0) {
+            throw new IllegalArgumentException("index must not be negative, got " + index);
+        }
+        return new RowPostprocessor<>() {
+            @Override
+            public Float postprocess(Tensors outputs) {
+                return outputs.require(output).floatAt(index);
+            }
+
+            @Override
+            public Float postprocessRow(Tensors batchOutputs, int row) {
+                Tensor t = batchOutputs.require(output);
+                int rowSize = t.size() / (int) t.dim(0);
+                if (index >= rowSize) {
+                    throw new IndexOutOfBoundsException("index " + index + " is outside one row of output '" + output
+                            + "' " + t);
+                }
+                return t.floatAt(row * rowSize + index);
+            }
+
+            @Override
+            public String toString() {
+                return "floatAt(" + output + ", " + index + ")";
+            }
+        };
+    }
+}
