@@ -5,9 +5,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
-import dev.nearline.api.Tensor;
-import dev.nearline.api.Tensors;
 import dev.nearline.core.Pipeline;
+import dev.nearline.core.Stages;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,9 +97,9 @@ public class BatchingBenchmark {
             batch.add(records[i]);
         }
         dir = TempFiles.tempDir("nearline-batching-");
-        long[] shape = m.recordShape();
+        // The ready-made float[] stages work row by row too, so scoreAll (and micro-batches) take the columnar path.
         Pipeline.Builder<float[]> builder = Pipeline
-                .builder((float[] r) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(r, shape)))
+                .builder(Stages.floats(BenchModel.INPUT, m.features))
                 .name(m.label)
                 .model(NearlinePipeline.onnxModel(m.write(dir)))
                 .asyncQueueCapacity(4 * WINDOW);
@@ -109,7 +108,7 @@ public class BatchingBenchmark {
         } else if (!batching.equals("off")) {
             throw new IllegalArgumentException("batching must be off or on, got " + batching);
         }
-        scorer = builder.build(out -> out.get(0).floatAt(0));
+        scorer = builder.build(Stages.floatAt(m.output, 0));
         raw = new RawOrt(dir.resolve(m.fileName));
 
         batchShape = new long[] {BATCH, m.features};

@@ -27,6 +27,12 @@ public interface RowWriter {
     /** As {@link #setDouble}, for an integer value (exact for integer inputs). */
     void setLong(int input, int index, long value);
 
+    /** Sets this row of input {@code input} to {@code values} (exactly {@link #width(int)} of them), in one copy. */
+    void setFloats(int input, float[] values);
+
+    /** As {@link #setFloats}, from doubles (converted as {@link #setDouble} does). */
+    void setDoubles(int input, double[] values);
+
     /**
      * Copies one record's tensor into this row of the input fed by {@code tensor}, checking it against the
      * model's input as the engine checks every input.

@@ -51,9 +51,7 @@ public final class Stages {
                 if (input < 0) {
                     return;
                 }
-                for (int i = 0; i < width; i++) {
-                    row.setFloat(input, i, record[i]);
-                }
+                row.setFloats(input, record);
             }
 
             private void check(float[] record) {

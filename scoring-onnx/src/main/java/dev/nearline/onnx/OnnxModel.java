@@ -6,6 +6,7 @@ import dev.nearline.api.Batching;
 import dev.nearline.api.Model;
 import dev.nearline.api.ModelSignature;
 import dev.nearline.api.ScoringException;
+import dev.nearline.api.RowBatch;
 import dev.nearline.api.Tensors;
 import dev.nearline.api.internal.SetOnce;
 import dev.nearline.onnx.internal.BatchRunner;
@@ -177,6 +178,21 @@ public final class OnnxModel implements Model {
         checkOpen();
         try {
             return batches.predictBatch(batch);
+        } catch (OutOfMemoryError e) {
+            throw OrtErrors.outOfMemory(name, e);
+        }
+    }
+
+    /**
+     * A batch of up to {@code capacity} rows that the engine writes in place (see {@link RowBatch}): over reused
+     * native buffers, with outputs ONNX Runtime writes into pinned buffers once their shapes are confirmed. Null
+     * unless every input is numeric with only its first axis dynamic and records batch along axis 0.
+     */
+    @Override
+    public @Nullable RowBatch newRowBatch(int capacity) {
+        checkOpen();
+        try {
+            return batches.rowBatch(capacity);
         } catch (OutOfMemoryError e) {
             throw OrtErrors.outOfMemory(name, e);
         }

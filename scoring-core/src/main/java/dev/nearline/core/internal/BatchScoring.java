@@ -43,13 +43,6 @@ final class BatchScoring<I, O> {
     }
 
     List<Outcome<O>> run() {
-        RowPlan plan = engine.rowPlan(generation);
-        if (plan != null && n > 1) {
-            List<Outcome<O>> byRows = new RowScoring<>(engine, plan, records, deadline).run();
-            if (byRows != null) {
-                return byRows;
-            }
-        }
         boolean timed = engine.timed;
         long start = timed ? engine.ticker.read() : 0;
         for (int i = 0; i < n; i++) {

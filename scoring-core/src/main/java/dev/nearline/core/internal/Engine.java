@@ -360,6 +360,13 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         int counted = Math.max(1, records.size());
         Generation g = enter(counted);
         try {
+            RowPlan plan = records.size() > 1 ? rowPlan(g) : null;
+            if (plan != null) {
+                List<Outcome<O>> byRows = new RowScoring<>(this, plan, records, deadline).run();
+                if (byRows != null) {
+                    return byRows;
+                }
+            }
             return new BatchScoring<>(this, g, records, deadline).run();
         } catch (ScoringException e) {
             throw e;

@@ -75,6 +75,18 @@ final class EngineRowWriter implements RowWriter {
     }
 
     @Override
+    public void setFloats(int input, float[] values) {
+        written |= 1L << input;
+        target.setFloats(input, values);
+    }
+
+    @Override
+    public void setDoubles(int input, double[] values) {
+        written |= 1L << input;
+        target.setDoubles(input, values);
+    }
+
+    @Override
     public void set(String tensor, Tensor value) {
         int input = plan.input(tensor);
         if (input < 0) {

@@ -178,15 +178,7 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
         if (input < 0) {
             return;
         }
-        if (fp64) {
-            for (int i = 0; i < width; i++) {
-                row.setDouble(input, i, values[i]);
-            }
-        } else {
-            for (int i = 0; i < width; i++) {
-                row.setFloat(input, i, (float) values[i]);
-            }
-        }
+        row.setDoubles(input, values);
     }
 
     private double[] features(Object record, Ticker ticker, long deadline) {

@@ -195,6 +195,36 @@ final class HeapRowBatch implements RowBatch, RowWriter {
     }
 
     @Override
+    public void setFloats(int input, float[] values) {
+        checkWidth(input, values.length);
+        if (buffers[input] instanceof FloatBuffer) {
+            ((FloatBuffer) buffers[input]).put(row * widths[input], values);
+        } else {
+            for (int j = 0; j < values.length; j++) {
+                setDouble(input, j, values[j]);
+            }
+        }
+    }
+
+    @Override
+    public void setDoubles(int input, double[] values) {
+        checkWidth(input, values.length);
+        if (buffers[input] instanceof DoubleBuffer) {
+            ((DoubleBuffer) buffers[input]).put(row * widths[input], values);
+        } else {
+            for (int j = 0; j < values.length; j++) {
+                setDouble(input, j, values[j]);
+            }
+        }
+    }
+
+    private void checkWidth(int input, int length) {
+        if (length != widths[input]) {
+            throw new IllegalArgumentException(length + " values for a row of " + widths[input] + " elements");
+        }
+    }
+
+    @Override
     public void set(String tensor, Tensor value) {
         throw new UnsupportedOperationException("the engine copies whole tensors through its own writer");
     }

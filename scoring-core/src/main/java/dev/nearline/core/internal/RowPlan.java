@@ -28,6 +28,8 @@ final class RowPlan {
     final int[] widths;
     /** For each model input, the pipeline tensor that feeds it. */
     final String[] sources;
+    /** The outputs the model declares: each must have one row per record. */
+    final String[] declaredOutputs;
     /** Whether a lone tensor of another name may feed the model's lone input (no explicit binding). */
     final boolean loneInput;
 
@@ -36,6 +38,7 @@ final class RowPlan {
         this.specs = specs;
         this.widths = widths;
         this.sources = sources;
+        this.declaredOutputs = Objects.requireNonNull(step.model()).signature().outputNames().toArray(new String[0]);
         this.loneInput = specs.length == 1 && !step.bindings().containsKey(specs[0].name());
     }
 

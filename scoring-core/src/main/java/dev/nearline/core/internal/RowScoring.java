@@ -150,8 +150,8 @@ final class RowScoring<I, O> {
         }
         // Every declared output must have one row per record (a model may add outputs it could not declare, such
         // as the class keys of a ZipMap, which are the same for every record).
-        for (dev.nearline.api.TensorSpec spec : Objects.requireNonNull(step.model()).signature().outputs()) {
-            dev.nearline.api.Tensor t = out.get(spec.name());
+        for (String name : plan.declaredOutputs) {
+            dev.nearline.api.Tensor t = out.get(name);
             if (t != null && (t.rank() == 0 || t.dim(0) != rows)) {
                 return null;
             }

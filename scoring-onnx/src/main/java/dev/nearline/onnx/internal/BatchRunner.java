@@ -1,6 +1,7 @@
 package dev.nearline.onnx.internal;
 
 import dev.nearline.api.Tensor;
+import dev.nearline.api.RowBatch;
 import dev.nearline.api.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,12 @@ public final class BatchRunner {
         }
         combined.increment();
         return out;
+    }
+
+    /** A batch of rows written in place along axis 0, or null when this model cannot offer one. */
+    public @Nullable RowBatch rowBatch(int capacity) {
+        RowBatches r = rows;
+        return r == null ? null : r.rowBatch(capacity);
     }
 
     /** Batches run as one ONNX Runtime call (not per record); for tests. */

@@ -4,9 +4,18 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.nearline.api.DataType;
+import dev.nearline.api.RowBatch;
+import dev.nearline.api.RowWriter;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +42,8 @@ final class RowBatches {
     private final long @Nullable [][] pinnableShapes;
     /** Bytes of one row of every pinnable output. */
     private final long outputRowBytes;
+    /** The row layout of the columnar path, or null when the inputs do not allow it. */
+    private final @Nullable RowLayout rowLayout;
     /** Independent of the slot pool's: batches confirm their own output shapes. */
     private volatile Pinning pinning = Pinning.UNDECIDED;
 
@@ -44,6 +55,7 @@ final class RowBatches {
         // only where the signature fixes every input shape but the first axis, as for the records' pool
         this.pinnableShapes = sig.poolable() && PoolSizing.fixedInputShapes(sig) != null ? pinnableShapes(sig) : null;
         this.outputRowBytes = rowBytes(sig, pinnableShapes);
+        this.rowLayout = RowLayout.of(sig);
     }
 
     /** Each record's outputs, or null when an output is not split by rows (the caller runs them one by one). */
@@ -87,6 +99,314 @@ final class RowBatches {
         }
     }
 
+    /**
+     * A batch of up to {@code capacity} rows written in place (the engine's columnar path), or null when an
+     * input is not numeric with a fixed size per record, or the rows would not fit the batch bounds.
+     */
+    @Nullable RowBatch rowBatch(int capacity) {
+        RowLayout layout = rowLayout;
+        if (layout == null || capacity < 1 || layout.rowBytes * capacity > MAX_ROW_BATCH_BYTES) {
+            return null;
+        }
+        return new Rows(capacity, layout.shapes, layout.types, layout.widths);
+    }
+
+    /** One record's row of every input, when each is numeric with only its first axis dynamic. */
+    private record RowLayout(long[][] shapes, DataType[] types, int[] widths, long rowBytes) {
+        static @Nullable RowLayout of(OrtSignature sig) {
+            long[][] fixed = PoolSizing.fixedInputShapes(sig);
+            if (fixed == null) {
+                return null;
+            }
+            int n = sig.inputNames.length;
+            DataType[] types = new DataType[n];
+            int[] widths = new int[n];
+            long rowBytes = 0;
+            for (int i = 0; i < n; i++) {
+                long[] declared = sig.inputSpecs[i].shape();
+                types[i] = sig.inputSpecs[i].type();
+                if (types[i] == DataType.BYTES || declared == null || declared[0] != -1) {
+                    return null;
+                }
+                widths[i] = Tensor.elementCount(fixed[i]);
+                rowBytes += (long) widths[i] * types[i].byteSize();
+            }
+            return new RowLayout(fixed, types, widths, rowBytes);
+        }
+    }
+
+    /** Input bytes of a row batch at most: beyond it the engine makes per-record batches. */
+    private static final long MAX_ROW_BATCH_BYTES = 256L << 20;
+
+    /**
+     * Rows written straight into a lease's input buffers; one run over the filled rows, whose outputs (over
+     * pinned buffers once confirmed) stay valid until {@link #close()}. Used by one thread.
+     */
+    private final class Rows implements RowBatch, RowWriter {
+        private final int capacity;
+        private final long[][] rowShapes;
+        private final DataType[] types;
+        private final int[] widths;
+        private final BatchBuffers.Lease lease;
+        private final Buffer[] in;
+        private @Nullable BatchFeed unkept;
+        private int row;
+        private boolean closed;
+
+        Rows(int capacity, long[][] rowShapes, DataType[] types, int[] widths) {
+            this.capacity = capacity;
+            this.rowShapes = rowShapes;
+            this.types = types;
+            this.widths = widths;
+            this.lease = buffers.acquire();
+            this.in = new Buffer[types.length];
+            try {
+                for (int i = 0; i < types.length; i++) {
+                    in[i] = lease.input(i, types[i], capacity * widths[i]);
+                }
+            } catch (Throwable e) { // OutOfMemoryError from a direct buffer too: the lease goes back
+                buffers.release(lease);
+                throw e;
+            }
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public RowWriter row(int row) {
+            if (row < 0 || row >= capacity) {
+                throw new IndexOutOfBoundsException("row " + row + " of a batch of " + capacity);
+            }
+            this.row = row;
+            for (int i = 0; i < in.length; i++) {
+                Rows.clear(in[i], row * widths[i], widths[i]); // a record that failed half-way may have used it
+            }
+            return this;
+        }
+
+        private static void clear(Buffer b, int from, int n) {
+            for (int j = from, end = from + n; j < end; j++) {
+                if (b instanceof FloatBuffer) {
+                    ((FloatBuffer) b).put(j, 0f);
+                } else if (b instanceof DoubleBuffer) {
+                    ((DoubleBuffer) b).put(j, 0d);
+                } else if (b instanceof LongBuffer) {
+                    ((LongBuffer) b).put(j, 0L);
+                } else if (b instanceof IntBuffer) {
+                    ((IntBuffer) b).put(j, 0);
+                } else if (b instanceof ShortBuffer) {
+                    ((ShortBuffer) b).put(j, (short) 0);
+                } else {
+                    ((ByteBuffer) b).put(j, (byte) 0);
+                }
+            }
+        }
+
+        @Override
+        public Tensors run(int rows, @Nullable Duration timeout) {
+            if (rows < 1 || rows > capacity) {
+                throw new IllegalArgumentException("rows must be 1 to " + capacity + ", got " + rows);
+            }
+            try {
+                boolean pin = pinning == Pinning.ON && rows <= MAX_PINNED_BATCH_BYTES / Math.max(1, outputRowBytes);
+                BatchFeed feed = lease.feed(rows, pin);
+                if (feed == null) {
+                    long[][] shapes = new long[rowShapes.length][];
+                    for (int i = 0; i < shapes.length; i++) {
+                        shapes[i] = Shapes.withFirst(rowShapes[i], rows);
+                    }
+                    feed = newFeed(lease, shapes, types, new String[types.length][], rows, pin);
+                    if (!lease.keep(rows, feed)) {
+                        closeUnkept();
+                        unkept = feed;
+                    }
+                }
+                if (feed.pinned()) {
+                    try {
+                        session.runInto(feed.inputs(), Objects.requireNonNull(feed.outputs()));
+                        return pinnedOutputs(feed, rows);
+                    } catch (OrtException e) {
+                        Tensors out = unpinned(feed.inputs(), rows); // throws if the batch is bad
+                        pinning = Pinning.OFF;
+                        Log.LOG.debug("model '{}': pinned row-batch outputs failed ({}), using per-call outputs",
+                                session.model, OrtErrors.message(e));
+                        return out;
+                    }
+                }
+                return unpinned(feed.inputs(), rows);
+            } catch (OrtException e) {
+                throw session.failure(e);
+            }
+        }
+
+        private Tensors unpinned(Map<String, OnnxTensor> feed, int rows) throws OrtException {
+            TensorList outputs;
+            try (OrtSession.Result r = session.run(feed)) {
+                outputs = session.read(r);
+            }
+            if (pinning == Pinning.UNDECIDED) {
+                pinning = Pinning.decided(outputsAsDeclared(outputs, rows));
+            }
+            return outputs.toTensors();
+        }
+
+        /** The pinned outputs as tensors over their buffers: no copy; valid until this batch is closed. */
+        private Tensors pinnedOutputs(BatchFeed feed, int rows) {
+            long[][] declared = Objects.requireNonNull(pinnableShapes);
+            String[] names = sig.outputNames;
+            if (names.length == 1) {
+                return Tensors.of(names[0], Tensor.of(sig.outputType(0), feed.outputView(0),
+                        Shapes.withFirst(declared[0], rows)));
+            }
+            Tensors.Builder b = Tensors.builder();
+            for (int k = 0; k < names.length; k++) {
+                b.add(names[k], Tensor.of(sig.outputType(k), feed.outputView(k), Shapes.withFirst(declared[k], rows)));
+            }
+            return b.build();
+        }
+
+        private void closeUnkept() {
+            if (unkept != null) {
+                unkept.close();
+                unkept = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                closeUnkept();
+                buffers.release(lease);
+            }
+        }
+
+        // ---------------------------------------------------------------- RowWriter over model input indices
+
+        @Override
+        public int input(String tensor) {
+            for (int i = 0; i < sig.inputNames.length; i++) {
+                if (sig.inputNames[i].equals(tensor)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public DataType type(int input) {
+            return types[input];
+        }
+
+        @Override
+        public int width(int input) {
+            return widths[input];
+        }
+
+        @Override
+        public void setFloat(int input, int index, float value) {
+            if (in[input] instanceof FloatBuffer) {
+                ((FloatBuffer) in[input]).put(at(input, index), value);
+            } else {
+                setDouble(input, index, value);
+            }
+        }
+
+        @Override
+        public void setDouble(int input, int index, double value) {
+            int at = at(input, index);
+            Buffer b = in[input];
+            switch (types[input]) {
+                case FP32:
+                    ((FloatBuffer) b).put(at, (float) value);
+                    break;
+                case FP64:
+                    ((DoubleBuffer) b).put(at, value);
+                    break;
+                case FP16:
+                    ((ShortBuffer) b).put(at, Tensor.floatToHalf((float) value));
+                    break;
+                case BF16:
+                    ((ShortBuffer) b).put(at, Tensor.floatToBfloat16((float) value));
+                    break;
+                default:
+                    setLong(input, index, (long) value);
+            }
+        }
+
+        @Override
+        public void setLong(int input, int index, long value) {
+            int at = at(input, index);
+            Buffer b = in[input];
+            switch (types[input]) {
+                case INT64:
+                    ((LongBuffer) b).put(at, value);
+                    break;
+                case INT32:
+                    ((IntBuffer) b).put(at, (int) value);
+                    break;
+                case INT16:
+                    ((ShortBuffer) b).put(at, (short) value);
+                    break;
+                case BOOL:
+                    ((ByteBuffer) b).put(at, (byte) (value != 0 ? 1 : 0));
+                    break;
+                case INT8:
+                case UINT8:
+                    ((ByteBuffer) b).put(at, (byte) value);
+                    break;
+                default:
+                    setDouble(input, index, value);
+            }
+        }
+
+        @Override
+        public void setFloats(int input, float[] values) {
+            checkWidth(input, values.length);
+            if (in[input] instanceof FloatBuffer) {
+                ((FloatBuffer) in[input]).put(row * widths[input], values);
+            } else {
+                for (int j = 0; j < values.length; j++) {
+                    setDouble(input, j, values[j]);
+                }
+            }
+        }
+
+        @Override
+        public void setDoubles(int input, double[] values) {
+            checkWidth(input, values.length);
+            if (in[input] instanceof DoubleBuffer) {
+                ((DoubleBuffer) in[input]).put(row * widths[input], values);
+            } else {
+                for (int j = 0; j < values.length; j++) {
+                    setDouble(input, j, values[j]);
+                }
+            }
+        }
+
+        private void checkWidth(int input, int length) {
+            if (length != widths[input]) {
+                throw new IllegalArgumentException(length + " values for a row of " + widths[input] + " elements");
+            }
+        }
+
+        @Override
+        public void set(String tensor, Tensor value) {
+            throw new UnsupportedOperationException("the engine copies whole tensors through its own writer");
+        }
+
+        private int at(int input, int index) {
+            if (index < 0 || index >= widths[input]) {
+                throw new IndexOutOfBoundsException("element " + index + " is outside a row of " + widths[input]
+                        + " of input '" + sig.inputNames[input] + "'");
+            }
+            return row * widths[input] + index;
+        }
+    }
+
     /** Whether batches write into pinned outputs; for tests. */
     boolean outputsPinned() {
         return pinning == Pinning.ON;
@@ -103,6 +423,28 @@ final class RowBatches {
      * output over a buffer ONNX Runtime writes into.
      */
     private BatchFeed newFeed(BatchBuffers.Lease lease, BatchInputs in, boolean pin) throws OrtException {
+        int n = sig.inputNames.length;
+        long[][] shapes = new long[n][];
+        DataType[] types = new DataType[n];
+        @Nullable String[][] strings = new String[n][];
+        for (int i = 0; i < n; i++) {
+            Tensor first = in.parts()[i * in.records()];
+            shapes[i] = Shapes.withFirst(first.shape(), in.total());
+            types[i] = first.type();
+            if (types[i] == DataType.BYTES) {
+                strings[i] = Batches.concat(in.input(i)).toStringArray();
+            }
+        }
+        return newFeed(lease, shapes, types, strings, in.total(), pin);
+    }
+
+    /**
+     * Tensors for a batch of {@code rows} rows of {@code shapes} over the lease's buffers: every numeric input
+     * over a buffer the caller fills, a string input holding {@code strings[i]}, and, when {@code pin}, every
+     * output over a buffer ONNX Runtime writes into.
+     */
+    private BatchFeed newFeed(BatchBuffers.Lease lease, long[][] shapes, DataType[] types,
+                              @Nullable String[][] strings, long rows, boolean pin) throws OrtException {
         String[] inputNames = sig.inputNames;
         String[] outputNames = sig.outputNames;
         Buffer[] inViews = new Buffer[inputNames.length];
@@ -111,21 +453,18 @@ final class RowBatches {
         Map<String, OnnxTensor> outputs = pin ? new LinkedHashMap<>() : null;
         try {
             for (int i = 0; i < inputNames.length; i++) {
-                Tensor first = in.parts()[i * in.records()];
-                long[] shape = Shapes.withFirst(first.shape(), in.total());
-                DataType type = first.type();
-                if (type == DataType.BYTES) {
-                    inputs.put(inputNames[i], OnnxTensor.createTensor(session.env,
-                            Batches.concat(in.input(i)).toStringArray(), shape));
+                if (types[i] == DataType.BYTES) {
+                    inputs.put(inputNames[i], OnnxTensor.createTensor(session.env, Objects.requireNonNull(strings[i]),
+                            shapes[i]));
                 } else {
-                    inViews[i] = lease.input(i, type, Tensor.elementCount(shape));
-                    inputs.put(inputNames[i], OrtTypes.createTensor(session.env, type, inViews[i], shape));
+                    inViews[i] = lease.input(i, types[i], Tensor.elementCount(shapes[i]));
+                    inputs.put(inputNames[i], OrtTypes.createTensor(session.env, types[i], inViews[i], shapes[i]));
                 }
             }
             if (pin) {
                 long[][] declared = Objects.requireNonNull(pinnableShapes);
                 for (int k = 0; k < outputNames.length; k++) {
-                    long[] shape = Shapes.withFirst(declared[k], in.total());
+                    long[] shape = Shapes.withFirst(declared[k], rows);
                     DataType type = sig.outputType(k);
                     outViews[k] = lease.output(k, type, Tensor.elementCount(shape));
                     outputs.put(outputNames[k], OrtTypes.createTensor(session.env, type, outViews[k], shape));
