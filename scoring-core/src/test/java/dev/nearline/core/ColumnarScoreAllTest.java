@@ -150,4 +150,38 @@ class ColumnarScoreAllTest {
             assertThat(model.predictCalls).hasValue(0);
         }
     }
+
+    @Test
+    void scoreAsync_microBatchedRows_sameResultsAsScoreAndBadRecordsFailAlone() {
+        FakeLinearModel model = Fixtures.linear();
+        try (ManagedScorer<float[], Float> scorer = Pipeline.builder(Stages.floats("input", 3)).model(model)
+                .batching(16, java.time.Duration.ofMillis(2), Pipeline.BatchMode.NEVER)
+                .build(Stages.floatAt("score", 0))) {
+            List<float[]> records = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                records.add(i % 50 == 7 ? Fixtures.row(1, 2) : i % 50 == 9 ? null
+                        : i % 50 == 11 ? Fixtures.row(FakeLinearModel.POISON, 0, 0) : Fixtures.row(i, -i, i % 5));
+            }
+            List<java.util.concurrent.CompletableFuture<Float>> futures = new ArrayList<>();
+            for (float[] r : records) {
+                futures.add(scorer.scoreAsync(r));
+            }
+            for (int i = 0; i < records.size(); i++) {
+                float[] r = records.get(i);
+                if (r == null || r.length != 3) {
+                    assertThat(Fixtures.failureOf(futures.get(i)).kind()).as("record %d", i)
+                            .isEqualTo(ScoringException.Kind.INVALID_INPUT);
+                } else if (r[0] == FakeLinearModel.POISON) {
+                    assertThat(Fixtures.failureOf(futures.get(i)).kind()).as("record %d", i)
+                            .isEqualTo(ScoringException.Kind.INTERNAL);
+                } else {
+                    assertThat(Fixtures.valueOf(futures.get(i))).as("record %d", i).isEqualTo(model.expected(r));
+                }
+            }
+            assertThat(model.batchCalls).as("no per-record tensors").hasValue(0);
+            AdmissionTest.await("every count given back", () -> scorer.inFlight() == 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
 }

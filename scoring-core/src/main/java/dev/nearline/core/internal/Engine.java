@@ -89,27 +89,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         Warmup.run(name, stepArray, options.warmupRecords(), ticker);
         this.pool = new AsyncPool(name, options.asyncThreads(), options.asyncQueueCapacity());
         EngineOptions.Batching b = options.batching();
-        if (b != null && stepArray[0].isModel() && stepArray[0].batchState() != Step.BATCH_OFF) {
-            BatchPolicy p = new BatchPolicy(b.sync(), Runtime.getRuntime().availableProcessors(), b.threads(),
-                    b.maxBatchSize(), ticker);
-            this.policy = p;
-            String first = stepArray[0].name();
-            this.batcher = new MicroBatcher(name, first, b.maxBatchSize(), b.maxQueueDelay().toNanos(), b.threads(),
-                    ticker, (size, nanos) -> {
-                        p.recordBatch(size, nanos);
-                        if (timed) {
-                            Objects.requireNonNull(events).stepCompleted(name, first, size, nanos);
-                        }
-                    });
-        } else {
-            if (b != null) {
-                Log.LOG.info("pipeline '{}': batching is off: {}", name, stepArray[0].isModel()
-                        ? "the model of step '" + stepArray[0].name() + "' declares that records must not share a call"
-                        : "it needs a model as the first step");
-            }
-            this.batcher = null;
-            this.policy = new BatchPolicy(dev.nearline.core.Pipeline.BatchMode.NEVER, 1, 1, 1);
-        }
+        boolean batching = MicroBatcher.appliesTo(name, b, stepArray[0]);
+        this.policy = batching ? new BatchPolicy(Objects.requireNonNull(b).sync(), Runtime.getRuntime().availableProcessors(),
+                b.threads(), b.maxBatchSize(), ticker) : new BatchPolicy(dev.nearline.core.Pipeline.BatchMode.NEVER, 1, 1, 1);
+        this.batcher = batching ? MicroBatcher.forFirstStep(this, Objects.requireNonNull(b), stepArray[0].name()) : null;
         if (timed) {
             Objects.requireNonNull(events).gauges(this::inFlight, this::queueDepth);
         }
@@ -307,6 +290,15 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         boolean handedOff = false;
         try {
             Step first = g.steps[0];
+            RowPlan plan = batcher != null ? rowPlan(g) : null;
+            if (plan != null) {
+                // The dispatcher writes the record into its row: nothing to do on the caller's thread.
+                RowRecord<I, O> r = new RowRecord<>(this, g, first, record, deadline,
+                        submitted);
+                handedOff = true;
+                Objects.requireNonNull(batcher).submit(r);
+                return r.future;
+            }
             if (batcher != null && first.batchState() != Step.BATCH_OFF) {
                 // Preprocess on the caller's thread, then hand the bound inputs to the batcher.
                 Tensors pre = runner.preprocess(record, deadline);
@@ -402,6 +394,14 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             g.rowPlanDecided = true;
         }
         return plan;
+    }
+
+    /** A batched model call (columnar or not) over {@code rows} records took {@code nanos}: the policy and the listener. */
+    void rowsCalled(String step, int rows, long nanos) {
+        policy.recordBatch(rows, nanos);
+        if (timed) {
+            Objects.requireNonNull(events).stepCompleted(name, step, rows, nanos);
+        }
     }
 
     /** Reports a failure of a record that started at {@code start}, or {@link #UNTIMED}. */

@@ -30,7 +30,8 @@ public final class MicroBatcher {
     /** A queued record. The engine subclasses it to continue the pipeline when the model step is done. */
     public abstract static class Request {
         final Step step;
-        final Tensors inputs;
+        /** The bound inputs, or null for a record the dispatcher writes into a row itself ({@link #byRows()}). */
+        final @Nullable Tensors inputs;
         final long deadline;
         final long enqueuedNanos;
 
@@ -38,7 +39,7 @@ public final class MicroBatcher {
          * A request to run {@code step} (the version current when the record entered) on {@code inputs},
          * already bound and validated, queued at {@code enqueuedNanos}.
          */
-        protected Request(Step step, Tensors inputs, long deadline, long enqueuedNanos) {
+        protected Request(Step step, @Nullable Tensors inputs, long deadline, long enqueuedNanos) {
             this.step = step;
             this.inputs = inputs;
             this.deadline = deadline;
@@ -55,6 +56,18 @@ public final class MicroBatcher {
          */
         protected abstract void complete(@Nullable Tensors outputs, @Nullable ScoringException error, long dequeuedNanos,
                                          long inferNanos);
+
+        /** Whether the {@link RowRunner} scores this record (columnar), rather than a model call on its inputs. */
+        protected boolean byRows() {
+            return false;
+        }
+    }
+
+    /** Scores a batch of {@link Request#byRows()} records on the columnar path and completes each of them. */
+    @FunctionalInterface
+    public interface RowRunner {
+        /** Scores and completes {@code batch[0..n)}, taken at {@code dequeuedNanos}; never throws. */
+        void run(Request[] batch, int n, long dequeuedNanos);
     }
 
     /** Receives one event per model call. */
@@ -70,6 +83,7 @@ public final class MicroBatcher {
     private final long maxQueueDelayNanos;
     private final Ticker ticker;
     private final BatchListener listener;
+    private final @Nullable RowRunner rows;
     private final ConcurrentLinkedQueue<Request> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger depth = new AtomicInteger();
     private final Worker[] workers;
@@ -78,7 +92,7 @@ public final class MicroBatcher {
 
     /** Starts {@code threads} dispatcher threads for {@code model}. */
     public MicroBatcher(String pipeline, String name, int maxBatchSize, long maxQueueDelayNanos, int threads,
-                        Ticker ticker, BatchListener listener) {
+                        Ticker ticker, BatchListener listener, @Nullable RowRunner rows) {
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
         }
@@ -88,6 +102,7 @@ public final class MicroBatcher {
         this.maxQueueDelayNanos = maxQueueDelayNanos;
         this.ticker = ticker;
         this.listener = listener;
+        this.rows = rows;
         this.workers = new Worker[threads];
         for (int i = 0; i < threads; i++) {
             workers[i] = new Worker();
@@ -98,6 +113,33 @@ public final class MicroBatcher {
         for (Worker w : workers) {
             w.thread.start();
         }
+    }
+
+    /**
+     * Whether micro-batching {@code batching} applies to a pipeline whose first step is {@code first}: it needs a
+     * model there whose records may share a call; when it does not apply, one INFO line says why.
+     */
+    static boolean appliesTo(String pipeline, EngineOptions.@Nullable Batching batching, Step first) {
+        if (batching == null) {
+            return false;
+        }
+        if (first.isModel() && first.batchState() != Step.BATCH_OFF) {
+            return true;
+        }
+        log.info("pipeline '{}': batching is off: {}", pipeline, first.isModel()
+                ? "the model of step '" + first.name() + "' declares that records must not share a call"
+                : "it needs a model as the first step");
+        return false;
+    }
+
+    /**
+     * The batcher of {@code engine}'s first step: batched calls feed the engine's policy and listener, and
+     * columnar records ({@link RowRecord}) go to the engine's columnar path.
+     */
+    static <I, O> MicroBatcher forFirstStep(Engine<I, O> engine, EngineOptions.Batching b, String first) {
+        return new MicroBatcher(engine.name, first, b.maxBatchSize(), b.maxQueueDelay().toNanos(), b.threads(),
+                engine.ticker, (size, nanos) -> engine.rowsCalled(first, size, nanos),
+                (batch, n, dequeued) -> RowRecord.score(engine, batch, n, dequeued));
     }
 
     /** Queues a request; fails it at once when the batcher is closed. */
@@ -190,7 +232,7 @@ public final class MicroBatcher {
                     if (r != null) {
                         polled++;
                     }
-                    if (r != null && r.step != first.step) {
+                    if (r != null && (r.step != first.step || r.byRows() != first.byRows())) {
                         carry = r;
                         break;
                     } else if (r != null) {
@@ -224,6 +266,15 @@ public final class MicroBatcher {
                 }
             }
             if (live == 0) {
+                return;
+            }
+            if (batch[0].byRows() && rows != null) {
+                try {
+                    rows.run(batch, live, dequeued);
+                } catch (Throwable e) { // NOPMD: the runner completes its records; this only keeps the thread alive
+                    log.error("step '{}': the columnar runner failed", name, e);
+                }
+                java.util.Arrays.fill(batch, 0, live, null);
                 return;
             }
             for (int i = 0; i < live; i++) {

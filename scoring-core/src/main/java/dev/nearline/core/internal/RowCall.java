@@ -1,0 +1,156 @@
+package dev.nearline.core.internal;
+
+import dev.nearline.api.Model;
+import dev.nearline.api.RowBatch;
+import dev.nearline.api.RowPostprocessor;
+import dev.nearline.api.RowPreprocessor;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.ScoringException.Kind;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.Tensors;
+import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The columnar path for several records (see {@link RowPlan}), used by {@code scoreAll} and by the
+ * micro-batcher: each record is written straight into its row of the model's batch buffers, the model runs once
+ * over the rows, and each result is read from its row of the outputs in place; no per-record tensors. A record
+ * the preprocessor rejects fails alone with the message the per-record path gives; a record that fits the model
+ * but not one row (a tensors record of several rows) is scored on its own by the per-record path.
+ *
+ * @param <I> record type
+ * @param <O> result type
+ */
+final class RowCall<I, O> {
+    private final Engine<I, O> engine;
+    private final RowPlan plan;
+
+    RowCall(Engine<I, O> engine, RowPlan plan) {
+        this.engine = engine;
+        this.plan = plan;
+    }
+
+    /**
+     * Scores {@code records[0..n)}, each with its deadline; fills {@code results[i]} or {@code errors[i]} and
+     * {@code inferNanos} with the model call's duration. Returns false, having filled nothing, when the batched
+     * call failed or its outputs are not one row per record: the caller then scores the records one by one,
+     * which isolates a bad record.
+     */
+    @SuppressWarnings("unchecked")
+    boolean run(@Nullable Object[] records, int n, long[] deadlines, @Nullable Object[] results,
+                @Nullable ScoringException[] errors, long[] inferNanos) {
+        Step step = plan.step;
+        Model model = Objects.requireNonNull(step.model());
+        RowPreprocessor<Object> pre = (RowPreprocessor<Object>) engine.runner.preprocessor();
+        RowPostprocessor<? extends O> post = (RowPostprocessor<? extends O>) engine.runner.postprocessor();
+        RowBatch offered;
+        try {
+            offered = model.newRowBatch(n);
+        } catch (Throwable e) { // NOPMD: the per-record path will tell each record what went wrong
+            return false;
+        }
+        @Nullable ScoringException[] found = new ScoringException[n];
+        try (RowBatch batch = offered != null ? offered : new HeapRowBatch(model, plan, n)) {
+            EngineRowWriter writer = new EngineRowWriter(plan);
+            int[] index = new int[n];
+            boolean[] alone = null;
+            int rows = 0;
+            long latest = Long.MIN_VALUE;
+            for (int i = 0; i < n; i++) {
+                Object record = records[i];
+                if (record == null) {
+                    found[i] = ScoringException.invalidInput("pipeline '" + engine.name + "': record is null");
+                    continue;
+                }
+                try {
+                    pre.preprocessRow(record, writer.at(batch.row(rows)));
+                    writer.checkComplete();
+                    index[rows++] = i;
+                    latest = Math.max(latest, deadlines[i]);
+                } catch (EngineRowWriter.NotARow e) {
+                    alone = alone == null ? new boolean[n] : alone;
+                    alone[i] = true;
+                } catch (Throwable e) { // NOPMD: one record's failure, an Error included, stays with that record
+                    found[i] = Failures.preprocessing(engine.name, e);
+                }
+            }
+            if (rows > 0 && !runRows(batch, rows, index, deadlines, latest, post, results, found, inferNanos)) {
+                return false;
+            }
+            if (alone != null) {
+                for (int i = 0; i < n; i++) {
+                    if (alone[i]) {
+                        try {
+                            results[i] = engine.scoreOne((I) records[i], new Step[] {step}, deadlines[i]);
+                        } catch (ScoringException e) {
+                            found[i] = e;
+                        }
+                    }
+                }
+            }
+        }
+        System.arraycopy(found, 0, errors, 0, n);
+        return true;
+    }
+
+    private boolean runRows(RowBatch batch, int rows, int[] index, long[] deadlines, long latest,
+                            RowPostprocessor<? extends O> post, @Nullable Object[] results,
+                            @Nullable ScoringException[] found, long[] inferNanos) {
+        Step step = plan.step;
+        long now = engine.ticker.read();
+        // The call gets the time left to the latest record; a record already late does not hold up the others.
+        int live = 0;
+        for (int r = 0; r < rows; r++) {
+            int i = index[r];
+            if (deadlines[i] != Deadlines.NONE && now - deadlines[i] >= 0) {
+                found[i] = new ScoringException(Kind.DEADLINE_EXCEEDED, "pipeline '" + engine.name
+                        + "': deadline passed before step '" + step.name() + "'");
+            } else {
+                live++;
+            }
+        }
+        if (live == 0) {
+            return true;
+        }
+        Duration timeout = latest == Deadlines.NONE ? null : Duration.ofNanos(Math.max(1, latest - now));
+        Tensors out;
+        long s0 = engine.ticker.read();
+        try {
+            out = batch.run(rows, timeout);
+        } catch (Throwable e) { // NOPMD: a failed batch is redone record by record, whatever it threw
+            return false;
+        }
+        long d = engine.ticker.read() - s0;
+        // Every declared output must have one row per record (a model may add outputs it could not declare, such
+        // as the class keys of a ZipMap, which are the same for every record).
+        for (String name : plan.declaredOutputs) {
+            Tensor t = out.get(name);
+            if (t != null && (t.rank() == 0 || t.dim(0) != rows)) {
+                return false;
+            }
+        }
+        engine.rowsCalled(step.name(), rows, d);
+        for (int r = 0; r < rows; r++) {
+            int i = index[r];
+            inferNanos[i] = d;
+            if (found[i] != null) {
+                continue;
+            }
+            try {
+                engine.runner.checkBeforePostprocessor(deadlines[i]);
+                O result = post.postprocessRow(out, r);
+                if (result == null) {
+                    throw new ScoringException(Kind.INTERNAL, "pipeline '" + engine.name + "': postprocessor returned null");
+                }
+                results[i] = result;
+            } catch (ScoringException e) {
+                found[i] = e;
+            } catch (Throwable e) { // NOPMD: see above
+                found[i] = Failures.internal("pipeline '" + engine.name + "': postprocessor failed on row " + r
+                        + " of outputs " + out, e);
+            }
+        }
+        return true;
+    }
+}
