@@ -20,6 +20,7 @@ import dev.nearline.api.Tensors;
 import dev.nearline.core.Pipeline;
 import dev.nearline.keda.standin.ServiceBusStandIn;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -63,6 +64,7 @@ class BlobPayloadStoreTest {
                 .queue("refs", 4).queue("refs" + REPLIES, 4)
                 // delivery counts start at 0 on the stand-in: 3 attempts for a worker whose maxDeliveryCount is 2
                 .queue("down", 3).queue("down" + REPLIES, 3)
+                .queue("late", 4).queue("late" + REPLIES, 4)
                 .start();
         pipeline = TinyPipeline.write(dir);
         container = azurite.container(CONTAINER);
@@ -236,21 +238,9 @@ class BlobPayloadStoreTest {
 
     @Test
     void worker_storeDoesNotAnswer_abandonsForRedeliveryThenAnswersUnavailableWithinTheBound() throws Exception {
-        List<Socket> held = new CopyOnWriteArrayList<>();
-        try (ServerSocket blackHole = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        try (BlackHole blackHole = new BlackHole();
              Requester requester = new Requester(standIn.connectionString(), "down", "down" + REPLIES)) {
-            Thread acceptor = new Thread(() -> {
-                try {
-                    while (!blackHole.isClosed()) {
-                        held.add(blackHole.accept()); // accepts, never answers
-                    }
-                } catch (IOException e) {
-                    // closed
-                }
-            }, "black-hole");
-            acceptor.setDaemon(true);
-            acceptor.start();
-            String unreachable = azurite.connectionString().replace(":" + azurite.port() + "/", ":" + blackHole.getLocalPort() + "/");
+            String unreachable = blackHole.connectionString();
             BlobPayloadStore store = BlobPayloadStore.builder().connectionString(unreachable).container(CONTAINER)
                     .timeout(Duration.ofSeconds(1)).build();
             String ref = "blob://" + CONTAINER + "/requests/down-1.json";
@@ -273,7 +263,7 @@ class BlobPayloadStoreTest {
             assertThat(replies).singleElement().satisfies(r -> {
                 assertThat(r.getApplicationProperties()).containsEntry("nearline-error-kind", "UNAVAILABLE");
                 assertThat(body(r).at("/error/message").asText())
-                        .isEqualTo("the payload store at http://127.0.0.1:" + blackHole.getLocalPort() + "/" + Azurite.ACCOUNT
+                        .isEqualTo("the payload store at http://127.0.0.1:" + blackHole.port() + "/" + Azurite.ACCOUNT
                                 + "/" + CONTAINER + " did not answer the read of '" + ref + "' within 1000 ms")
                         .doesNotContain("AccountKey");
             });
@@ -281,10 +271,37 @@ class BlobPayloadStoreTest {
             // three deliveries, each cut off at the 1 s store timeout, plus broker round trips: far below the
             // SDK's own defaults (a 4-try retry policy with a 60 s try timeout per call)
             assertThat(took).isLessThan(Duration.ofSeconds(30));
-        } finally {
-            for (Socket s : held) {
-                s.close();
-            }
+        }
+    }
+
+    @Test
+    void worker_requestDeadlineBeforeStoreTimeout_readEndsAtTheDeadlineAndTheStaleRequestIsCompleted() throws Exception {
+        try (BlackHole blackHole = new BlackHole();
+             Requester requester = new Requester(standIn.connectionString(), "late", "late" + REPLIES)) {
+            String unreachable = blackHole.connectionString();
+            BlobPayloadStore store = BlobPayloadStore.builder().connectionString(unreachable).container(CONTAINER)
+                    .timeout(Duration.ofSeconds(60)).build();
+            // the delete of the completed request's blob hangs on the black hole too: a short drain cuts it off
+            QueueWorker worker = worker(Pipeline.load(pipeline), "late", store).drainTimeout(Duration.ofSeconds(2))
+                    .gracePeriod(Duration.ofSeconds(4)).build();
+            worker.start();
+            long deadline = System.currentTimeMillis() + 3_000;
+            long t0 = System.nanoTime();
+            requester.send(requester.raw("late-1", "{\"recordRef\":\"blob://" + CONTAINER + "/requests/late.json\","
+                    + "\"deadlineMs\":" + deadline + "}"));
+
+            List<ServiceBusReceivedMessage> replies = requester.replies(1, Duration.ofSeconds(40));
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            double abandoned = worker.meterRegistry().counter("nearline.worker.messages.settled", "outcome", "abandon",
+                    "kind", "UNAVAILABLE").count();
+            await().atMost(Duration.ofSeconds(10)).until(() -> standIn.messageCount("late") == 0);
+            worker.shutdown();
+
+            assertThat(replies).singleElement().satisfies(r ->
+                    assertThat(r.getApplicationProperties()).containsEntry("nearline-error-kind", "DEADLINE_EXCEEDED"));
+            assertThat(took).as("the read ended at the request's deadline, not the store's 60 s timeout")
+                    .isLessThan(Duration.ofSeconds(20));
+            assertThat(abandoned).as("a stale request is completed, not redelivered").isZero();
         }
     }
 
@@ -302,6 +319,42 @@ class BlobPayloadStoreTest {
                 .orElseThrow();
         assertThat(store.thresholdBytes()).isEqualTo(65536);
         assertThat(store.toString()).contains(CONTAINER).doesNotContain("AccountKey").doesNotContain(Azurite.ACCOUNT + ";");
+    }
+
+    /** A blob endpoint that accepts connections and never answers; its connection string names Azurite's account. */
+    private static final class BlackHole implements AutoCloseable {
+        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final List<Socket> held = new CopyOnWriteArrayList<>();
+
+        BlackHole() throws IOException {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (!server.isClosed()) {
+                        held.add(server.accept()); // accepts, never answers
+                    }
+                } catch (IOException e) {
+                    // closed
+                }
+            }, "black-hole");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        String connectionString() {
+            return azurite.connectionString().replace(":" + azurite.port() + "/", ":" + port() + "/");
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket s : held) {
+                s.close();
+            }
+        }
     }
 
     /**

@@ -464,6 +464,15 @@ public final class WorkerEngine {
                         + "' in time", e), 0);
             } catch (ExecutionException | RuntimeException e) {
                 ScoringException failure = asScoringException(e);
+                if (failure.getCause() instanceof TimeoutException) {
+                    metrics.timedOut(Call.PAYLOAD_READ.tag); // the store's own bound cut the read off
+                    Instant after = clock.instant();
+                    if (r.deadlinePassed(after)) {
+                        // the request's deadline was the bound: a stale request, not a store outage
+                        finish(w, null, r.deadlineExceeded(after), 0);
+                        continue;
+                    }
+                }
                 if (failure.kind() == Kind.UNAVAILABLE) {
                     withMdc(w.message, () -> log.warn("worker '{}': messageId={} {}", options.name(), w.message.messageId(),
                             failure.getMessage()));
