@@ -172,7 +172,7 @@ public final class ServiceBusScoring {
             if (m.outcome == null && request != null) {
                 if (request.deadline() == null) {
                     batch.add(m);
-                    records.add(request.record());
+                    records.add(Objects.requireNonNull(request.record()));
                 } else {
                     timed.add(m);
                 }
@@ -202,7 +202,7 @@ public final class ServiceBusScoring {
             QueueRequest request = Objects.requireNonNull(m.request);
             long start = runtime.ticker().read();
             try {
-                m.outcome = Outcome.success(scorer.score(request.record(),
+                m.outcome = Outcome.success(scorer.score(Objects.requireNonNull(request.record()),
                         Duration.between(now, Objects.requireNonNull(request.deadline()))));
             } catch (ScoringException e) {
                 m.outcome = Outcome.failure(e);

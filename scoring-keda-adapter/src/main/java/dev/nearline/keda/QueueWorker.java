@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * (on the last delivery, reply with the error and dead-letter). Processing is at-least-once: a request
  * whose lock is lost may be scored and answered twice, with the same reply MessageId.
  *
- * <p>Thread-safe. The worker owns the scorer and the transport: {@link #shutdown()} closes both. Build
+ * <p>Thread-safe. The worker owns the scorer and the transport (and the {@link Builder#payloadStore payload
+ * store}, if any): {@link #shutdown()} closes them. Build
  * one with {@link #builder(Scorer, Transport)}, call {@link #start()}, and call {@link #shutdown()} on
  * SIGTERM ({@link WorkerMain} does).
  */

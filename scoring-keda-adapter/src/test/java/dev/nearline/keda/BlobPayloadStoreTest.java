@@ -306,6 +306,48 @@ class BlobPayloadStoreTest {
     }
 
     @Test
+    void worker_withoutPayloadStore_deadLettersRequestsByReferenceNamingTheSetting() {
+        FakeTransport t = new FakeTransport();
+        t.offerBody("r1", "{\"recordRef\":\"blob://nearline-payloads/requests/r1.json\"}".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
+        QueueWorker w = QueueWorker.builder(echoPipeline(), t).concurrency(1).batchWait(Duration.ofMillis(50))
+                .drainTimeout(Duration.ofSeconds(5)).build();
+        w.start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.deadLettered.containsKey("r1"));
+        w.shutdown();
+
+        assertThat(t.deadLettered).containsEntry("r1", "INVALID_INPUT");
+        assertThat(t.deadLetterDescriptions.get("r1")).isEqualTo("request is by reference (recordRef "
+                + "'blob://nearline-payloads/requests/r1.json') but this worker has no payload store; set NEARLINE_PAYLOAD_CONTAINER");
+    }
+
+    @Test
+    void worker_storeFailsToTakeALargeOutput_abandonsTheRequestWithoutAReply() throws Exception {
+        FakeTransport t = new FakeTransport();
+        StringBuilder values = new StringBuilder("{\"values\":[");
+        for (int i = 0; i < 40_000; i++) {
+            values.append(i == 0 ? "" : ",").append(i);
+        }
+        t.offer("big-out", values.append("]}").toString(), null, null); // its output is over the 192 KiB threshold
+        try (BlackHole blackHole = new BlackHole()) {
+            BlobPayloadStore store = BlobPayloadStore.builder().connectionString(blackHole.connectionString())
+                    .container(CONTAINER).timeout(Duration.ofMillis(500)).build();
+            QueueWorker w = QueueWorker.builder(echoPipeline(), t).concurrency(1).batchWait(Duration.ofMillis(50))
+                    .backoff(Duration.ofMillis(50)).drainTimeout(Duration.ofSeconds(5)).payloadStore(store).build();
+            w.start();
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> t.abandoned.getOrDefault("big-out", 0) >= 1);
+            double timeouts = w.meterRegistry().counter("nearline.worker.transport.timeouts", "call", "payload_write").count();
+            w.shutdown();
+
+            assertThat(t.replies).as("no reply without its output").isEmpty();
+            assertThat(t.completed).isEmpty();
+            assertThat(timeouts).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
     void fromEnvironment_containerWithoutConnection_namesEveryProblem() {
         assertThat(BlobPayloadStore.fromEnvironment(Map.of())).isEmpty();
         assertThatThrownBy(() -> BlobPayloadStore.fromEnvironment(Map.of(BlobPayloadStore.CONTAINER, "Bad_Name",

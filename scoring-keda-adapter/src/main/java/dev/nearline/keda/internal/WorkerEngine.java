@@ -159,15 +159,10 @@ public final class WorkerEngine {
     /** While shutting down: the ticker time by which every transport call must have ended. */
     private volatile long callDeadlineNanos = Long.MAX_VALUE;
 
-    /** An engine; nothing runs until {@link #start()}. It owns {@code scorer} and {@code transport}. */
-    public WorkerEngine(Scorer<? super JsonNode, ?> scorer, Transport transport, Options options, WorkerMetrics metrics,
-                        InstantSource clock, Ticker ticker) {
-        this(scorer, transport, null, options, metrics, clock, ticker);
-    }
-
     /**
-     * An engine with a claim-check payload store, or none ({@code null}: requests by reference then fail
-     * {@code INVALID_INPUT}). It owns {@code scorer}, {@code transport} and {@code payloads}.
+     * An engine; nothing runs until {@link #start()}. It owns {@code scorer}, {@code transport} and the
+     * claim-check store {@code payloads}, if any ({@code null}: requests by reference fail
+     * {@code INVALID_INPUT}).
      */
     public WorkerEngine(Scorer<? super JsonNode, ?> scorer, Transport transport, @Nullable Payloads payloads, Options options,
                         WorkerMetrics metrics, InstantSource clock, Ticker ticker) {
