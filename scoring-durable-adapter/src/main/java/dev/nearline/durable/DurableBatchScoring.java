@@ -134,16 +134,20 @@ public final class DurableBatchScoring {
                     settings.chunkMaxAttempts(), settings.chunkFirstRetry().toMillis(), settings.chunkMaxRetry().toMillis(),
                     settings.maxReportedErrors());
             PayloadStore store = runtime.payloadStore();
+            List<String> written = new ArrayList<>(chunks + 1);
             try {
                 for (int c = 0; c < chunks; c++) {
                     ArrayNode slice = Json.MAPPER.createArrayNode();
                     for (int i = c * chunkSize, end = Math.min(records.size(), (c + 1) * chunkSize); i < end; i++) {
                         slice.add(records.get(i));
                     }
+                    written.add(BatchJob.recordsKey(jobId, c));
                     store.write(BatchJob.recordsKey(jobId, c), Json.write(slice).getBytes(StandardCharsets.UTF_8));
                 }
+                written.add(jobId + "/job.json");
                 store.write(jobId + "/job.json", Json.write(job).getBytes(StandardCharsets.UTF_8));
             } catch (UncheckedIOException e) {
+                deleteAll(store, written, context, cid);
                 return unavailable(request, context, "cannot store the records of batch " + jobId + " in " + store + ": "
                         + e.getMessage(), e, cid);
             }
@@ -151,7 +155,8 @@ public final class DurableBatchScoring {
                 scheduler.schedule(ORCHESTRATOR, job, jobId);
             } catch (RuntimeException e) {
                 // The durable client talks gRPC to the host's Durable extension; any failure there is transient
-                // from the caller's point of view.
+                // from the caller's point of view. The job never ran: nothing should stay behind.
+                deleteAll(store, written, context, cid);
                 return unavailable(request, context, "cannot start batch " + jobId + ": " + e.getMessage(), e, cid);
             }
             context.getLogger().info("[correlationId=" + cid + "] started batch " + jobId + ": " + records.size()
@@ -255,7 +260,7 @@ public final class DurableBatchScoring {
             String where = "chunk " + task.chunk() + " of batch " + correlation.id();
             ChunkOutcome outcome;
             try {
-                outcome = ChunkOutcome.scored(score(task, where));
+                outcome = ChunkOutcome.scored(score(task, where, context));
             } catch (ScoringException e) {
                 context.getLogger().warning("[correlationId=" + correlation.id() + "] " + e);
                 outcome = ChunkOutcome.failed(e.kind(), e.getMessage());
@@ -269,8 +274,12 @@ public final class DurableBatchScoring {
      *
      * @throws ScoringException with the kind that decides whether the orchestrator retries the chunk
      */
-    private ChunkSummary score(ChunkTask task, String where) {
-        List<JsonNode> records = readChunk(task, where);
+    private ChunkSummary score(ChunkTask task, String where, ExecutionContext context) {
+        Optional<byte[]> stored = readRecords(task, where);
+        if (stored.isEmpty()) {
+            return fromResults(task, where);
+        }
+        List<JsonNode> records = parseChunk(stored.get(), task, where);
         List<Outcome<Object>> outcomes;
         try {
             outcomes = runtime.scorer().scoreAll(records);
@@ -319,6 +328,62 @@ public final class DurableBatchScoring {
                     lines.toString().getBytes(StandardCharsets.UTF_8));
         } catch (UncheckedIOException e) {
             throw new ScoringException(ScoringException.Kind.UNAVAILABLE, where + ": cannot write results: " + e.getMessage(), e);
+        }
+        // The results now stand for the records: nothing reads the records again (a re-run of this activity
+        // answers from the results, see fromResults), so they go now rather than with a lifecycle rule.
+        try {
+            runtime.payloadStore().delete(BatchJob.recordsKey(task.jobId(), task.chunk()));
+        } catch (UncheckedIOException e) {
+            context.getLogger().warning("[correlationId=" + task.jobId() + "] " + where + ": scored, but cannot delete its "
+                    + "records; the container's lifecycle rule removes them: " + e.getMessage());
+        }
+        return new ChunkSummary(task.chunk(), task.count(), task.count() - failed, failed, errors);
+    }
+
+    /**
+     * The summary of a chunk whose records are gone because it was scored before: the host runs an activity
+     * at least once, and may run it again after it finished (a worker lost before the host recorded the
+     * completion). Its result lines say everything the summary holds.
+     *
+     * @throws ScoringException {@code INVALID_INPUT} if there are neither records nor results
+     */
+    private ChunkSummary fromResults(ChunkTask task, String where) {
+        Optional<byte[]> results;
+        try {
+            results = runtime.payloadStore().read(BatchJob.resultsKey(task.jobId(), task.chunk()));
+        } catch (UncheckedIOException e) {
+            throw new ScoringException(ScoringException.Kind.UNAVAILABLE, where + ": cannot read results: " + e.getMessage(), e);
+        }
+        if (results.isEmpty()) {
+            throw ScoringException.invalidInput(where + ": its records are not in the payload store (was "
+                    + FunctionsSettings.PAYLOAD_DIR + " or " + FunctionsSettings.PAYLOAD_CONTAINER
+                    + " changed, or not shared by all instances?)");
+        }
+        List<RecordError> errors = new ArrayList<>();
+        int lines = 0;
+        int failed = 0;
+        try {
+            for (String line : new String(results.get(), StandardCharsets.UTF_8).split("\n")) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                lines++;
+                JsonNode n = Json.parse(line);
+                if (QueueReply.STATUS_ERROR.equals(n.path("status").asText())) {
+                    failed++;
+                    if (errors.size() < ChunkSummary.MAX_ERRORS) {
+                        errors.add(new RecordError(n.path("index").asInt(),
+                                ScoringException.Kind.valueOf(n.at("/error/kind").asText()), n.at("/error/message").asText()));
+                    }
+                }
+            }
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new ScoringException(ScoringException.Kind.INVALID_INPUT, where + ": its results in the payload store are "
+                    + "malformed", e);
+        }
+        if (lines != task.count()) {
+            throw ScoringException.invalidInput(where + ": expected " + task.count() + " result lines in the payload store, "
+                    + "found " + lines);
         }
         return new ChunkSummary(task.chunk(), task.count(), task.count() - failed, failed, errors);
     }
@@ -408,15 +473,15 @@ public final class DurableBatchScoring {
         return new ChunkSummary(chunk, task.count(), 0, task.count(), errors);
     }
 
-    private List<JsonNode> readChunk(ChunkTask task, String where) {
-        byte[] bytes;
+    private Optional<byte[]> readRecords(ChunkTask task, String where) {
         try {
-            bytes = runtime.payloadStore().read(BatchJob.recordsKey(task.jobId(), task.chunk()))
-                    .orElseThrow(() -> ScoringException.invalidInput(where + ": its records are not in the payload store (was "
-                            + FunctionsSettings.PAYLOAD_DIR + " changed, or not shared by all instances?)"));
+            return runtime.payloadStore().read(BatchJob.recordsKey(task.jobId(), task.chunk()));
         } catch (UncheckedIOException e) {
             throw new ScoringException(ScoringException.Kind.UNAVAILABLE, where + ": cannot read records: " + e.getMessage(), e);
         }
+    }
+
+    private static List<JsonNode> parseChunk(byte[] bytes, ChunkTask task, String where) {
         JsonNode array;
         try {
             array = Json.MAPPER.readTree(bytes);
@@ -461,6 +526,19 @@ public final class DurableBatchScoring {
         byte[] bytes = runtime.payloadStore().read(source.textValue()).orElseThrow(() -> ScoringException.invalidInput(
                 "\"source\" '" + source.textValue() + "' is not in the payload store " + runtime.payloadStore()));
         return parseSource(new String(bytes, StandardCharsets.UTF_8), source.textValue());
+    }
+
+    /** Best effort: what a job that did not start wrote is removed; what cannot be is left to the lifecycle rule. */
+    private static void deleteAll(PayloadStore store, List<String> keys, ExecutionContext context, String cid) {
+        for (String key : keys) {
+            try {
+                store.delete(key);
+            } catch (UncheckedIOException e) {
+                context.getLogger().warning("[correlationId=" + cid + "] cannot delete '" + key + "' of a batch that did not "
+                        + "start: " + e.getMessage());
+                return; // the store is failing: the rest would fail the same way
+            }
+        }
     }
 
     private static ArrayNode parseSource(String text, String key) throws JsonProcessingException {

@@ -44,6 +44,16 @@ import org.jspecify.annotations.Nullable;
  *       <td>where batch records and results are kept; every instance of the app must see it</td></tr>
  *   <tr><td>{@value #REPLY_CONNECTION}</td><td>{@code ServiceBusConnection}</td><td>name of the app
  *       setting holding the Service Bus connection string used to send replies</td></tr>
+ *   <tr><td>{@value #PAYLOAD_CONTAINER}</td><td>none</td><td>a blob container: batch payloads and the
+ *       Service Bus trigger's claim checks go to a {@link BlobPayloadStore} there instead of
+ *       {@value #PAYLOAD_DIR} (required on Flex Consumption, which mounts no share)</td></tr>
+ *   <tr><td>{@value #PAYLOAD_CONNECTION}</td><td>{@code AzureWebJobsStorage}</td><td>name of the connection
+ *       of that container: an app setting holding a storage connection string, or the identity-based
+ *       settings {@code <name>__blobServiceUri} (or {@code <name>__accountName}) and optionally
+ *       {@code <name>__clientId}, for a managed identity</td></tr>
+ *   <tr><td>{@value #PAYLOAD_TIMEOUT_MS}</td><td>30000</td><td>the most one Blob Storage call may take</td></tr>
+ *   <tr><td>{@value #PAYLOAD_THRESHOLD_BYTES}</td><td>196608</td><td>Service Bus replies whose body would be
+ *       larger go by reference ({@code outputRef})</td></tr>
  * </table>
  */
 public final class FunctionsSettings {
@@ -77,6 +87,14 @@ public final class FunctionsSettings {
     public static final String PAYLOAD_DIR = "NEARLINE_PAYLOAD_DIR";
     /** App setting naming the setting that holds the Service Bus connection string for replies. */
     public static final String REPLY_CONNECTION = "NEARLINE_REPLY_CONNECTION";
+    /** App setting: the blob container of the payload store; setting it selects {@link BlobPayloadStore}. */
+    public static final String PAYLOAD_CONTAINER = "NEARLINE_PAYLOAD_CONTAINER";
+    /** App setting naming the connection of the payload container. */
+    public static final String PAYLOAD_CONNECTION = "NEARLINE_PAYLOAD_CONNECTION";
+    /** App setting: bound on one Blob Storage call, in milliseconds. */
+    public static final String PAYLOAD_TIMEOUT_MS = "NEARLINE_PAYLOAD_TIMEOUT_MS";
+    /** App setting: Service Bus reply bodies above this many bytes go by reference. */
+    public static final String PAYLOAD_THRESHOLD_BYTES = "NEARLINE_PAYLOAD_THRESHOLD_BYTES";
 
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
@@ -96,6 +114,13 @@ public final class FunctionsSettings {
     private final Path payloadDirectory;
     private final String replyConnectionSetting;
     private final @Nullable String replyConnectionString;
+    private final @Nullable String payloadContainer;
+    private final String payloadConnectionSetting;
+    private final @Nullable String payloadConnectionString;
+    private final @Nullable String payloadBlobServiceUri;
+    private final @Nullable String payloadClientId;
+    private final Duration payloadTimeout;
+    private final int payloadThresholdBytes;
 
     private FunctionsSettings(Map<String, String> env) {
         Path root = appRoot(env);
@@ -130,6 +155,27 @@ public final class FunctionsSettings {
                 : Path.of(System.getProperty("java.io.tmpdir"), "nearline-batches");
         this.replyConnectionSetting = Objects.requireNonNullElse(value(env, REPLY_CONNECTION), "ServiceBusConnection");
         this.replyConnectionString = value(env, replyConnectionSetting);
+        this.payloadContainer = value(env, PAYLOAD_CONTAINER);
+        this.payloadConnectionSetting = Objects.requireNonNullElse(value(env, PAYLOAD_CONNECTION), "AzureWebJobsStorage");
+        this.payloadConnectionString = value(env, payloadConnectionSetting);
+        String serviceUri = value(env, payloadConnectionSetting + "__blobServiceUri");
+        String account = value(env, payloadConnectionSetting + "__accountName");
+        this.payloadBlobServiceUri = serviceUri != null ? serviceUri
+                : account != null ? "https://" + account + ".blob.core.windows.net" : null;
+        this.payloadClientId = value(env, payloadConnectionSetting + "__clientId");
+        this.payloadTimeout = Duration.ofMillis(number(env, PAYLOAD_TIMEOUT_MS, 30_000, 100, 600_000));
+        this.payloadThresholdBytes = (int) number(env, PAYLOAD_THRESHOLD_BYTES, 192 * 1024, 1024, 100L << 20);
+        if (payloadContainer != null) {
+            if (!dev.nearline.core.internal.wire.PayloadRef.validContainer(payloadContainer)) {
+                throw new IllegalArgumentException(PAYLOAD_CONTAINER + " must be a blob container name (3 to 63 lower-case "
+                        + "letters, digits and single '-'), got '" + payloadContainer + "'");
+            }
+            if (payloadConnectionString == null && payloadBlobServiceUri == null) {
+                throw new IllegalArgumentException(PAYLOAD_CONTAINER + " is set but its connection is not: set app setting "
+                        + payloadConnectionSetting + " (named by " + PAYLOAD_CONNECTION + ") to a storage connection string, "
+                        + "or " + payloadConnectionSetting + "__blobServiceUri for a managed identity");
+            }
+        }
     }
 
     /**
@@ -222,6 +268,42 @@ public final class FunctionsSettings {
         return Optional.ofNullable(replyConnectionString);
     }
 
+    /** The blob container of the payload store, if {@value #PAYLOAD_CONTAINER} is set. */
+    public Optional<String> payloadContainer() {
+        return Optional.ofNullable(payloadContainer);
+    }
+
+    /** Name of the connection of the payload container. */
+    public String payloadConnectionSetting() {
+        return payloadConnectionSetting;
+    }
+
+    /** The bound on one Blob Storage call. */
+    public Duration payloadTimeout() {
+        return payloadTimeout;
+    }
+
+    /** Service Bus reply bodies above this many bytes go by reference. */
+    public int payloadThresholdBytes() {
+        return payloadThresholdBytes;
+    }
+
+    /** The payload store these settings name: a {@link BlobPayloadStore} or the folder. */
+    PayloadStore payloadStore() {
+        String container = payloadContainer;
+        if (container == null) {
+            return PayloadStore.directory(payloadDirectory);
+        }
+        if (payloadConnectionString != null) {
+            return BlobPayloadStore.connect(payloadConnectionString, null, null, container, payloadTimeout);
+        }
+        com.azure.identity.DefaultAzureCredentialBuilder credential = new com.azure.identity.DefaultAzureCredentialBuilder();
+        if (payloadClientId != null) {
+            credential.managedIdentityClientId(payloadClientId);
+        }
+        return BlobPayloadStore.connect(null, payloadBlobServiceUri, credential.build(), container, payloadTimeout);
+    }
+
     private static Path appRoot(Map<String, String> env) {
         String scriptRoot = value(env, "AzureWebJobsScriptRoot");
         if (scriptRoot != null) {
@@ -261,6 +343,6 @@ public final class FunctionsSettings {
     public String toString() {
         return "FunctionsSettings[pipeline=" + pipeline + ", chunkSize=" + chunkSize + ", maxParallelChunks="
                 + maxParallelChunks + ", chunkMaxAttempts=" + chunkMaxAttempts + ", payloadDirectory="
-                + payloadDirectory + ", maxRequestBytes=" + maxRequestBytes + "]";
+                + payloadDirectory + ", payloadContainer=" + payloadContainer + ", maxRequestBytes=" + maxRequestBytes + "]";
     }
 }

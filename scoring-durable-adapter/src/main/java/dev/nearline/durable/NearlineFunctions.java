@@ -70,7 +70,7 @@ public final class NearlineFunctions implements AutoCloseable {
         this.factory = b.factory != null ? b.factory : () -> loadPipeline(b.settings);
         this.source = b.factory != null ? "scorer from the configured factory"
                 : "pipeline " + b.settings.pipeline().map(Path::toString).orElse("(not set)");
-        this.payloadStore = b.payloadStore != null ? b.payloadStore : PayloadStore.directory(b.settings.payloadDirectory());
+        this.payloadStore = b.payloadStore != null ? b.payloadStore : b.settings.payloadStore();
         this.configuredReplySender = b.replySender;
         this.http = new HttpScoring(this);
         this.batch = new DurableBatchScoring(this);
@@ -294,7 +294,10 @@ public final class NearlineFunctions implements AutoCloseable {
             return this;
         }
 
-        /** Where batch jobs keep records and results. Default: the folder of the settings. */
+        /**
+         * Where batch jobs keep records and results. Default: a {@link BlobPayloadStore} when the settings name
+         * a container, else the folder of the settings.
+         */
         public Builder payloadStore(PayloadStore store) {
             this.payloadStore = SetOnce.check(this.payloadStore, Objects.requireNonNull(store, "store"), "payloadStore");
             return this;

@@ -12,7 +12,8 @@ import java.util.Optional;
  * paths of letters, digits and {@code ._-} separated by {@code /}.
  *
  * <p>Implementations are thread-safe, and every instance of the app must see the same store (a share
- * all instances mount, or a blob container). {@link #directory(Path)} is the built-in one.
+ * all instances mount, or a blob container). {@link #directory(Path)} and {@link BlobPayloadStore} are the
+ * built-in ones; apps on Flex Consumption, which mounts no share, use the latter.
  */
 public interface PayloadStore {
 
@@ -30,6 +31,16 @@ public interface PayloadStore {
      * @throws UncheckedIOException if it exists but cannot be read
      */
     Optional<byte[]> read(String key);
+
+    /**
+     * Deletes what is stored under {@code key}; nothing happens if there is none. Batch jobs delete a chunk's
+     * records once its results are written, and the Service Bus trigger deletes a request's blob once the
+     * request is answered. The default keeps everything (for stores that expire content themselves).
+     *
+     * @throws UncheckedIOException if it exists but cannot be deleted
+     */
+    default void delete(String key) {
+    }
 
     /**
      * A store in a folder (created when missing): on Azure, a folder under {@code HOME} is on the app's

@@ -5,9 +5,12 @@ import com.microsoft.azure.functions.ExecutionContext;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
+import dev.nearline.core.internal.wire.PayloadRef;
 import dev.nearline.core.internal.wire.QueueReply;
 import dev.nearline.core.internal.wire.QueueRequest;
 import dev.nearline.durable.internal.Correlation;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,8 +42,16 @@ import org.jspecify.annotations.Nullable;
  *       ({@code "r:" + MessageId}), which duplicate detection on the reply queue drops.
  * </ul>
  *
- * A message without a {@code ReplyTo} is scored and not answered. Thread-safe; obtained from
- * {@link NearlineFunctions#serviceBus()}.
+ * A message without a {@code ReplyTo} is scored and not answered.
+ *
+ * <p>With a {@link BlobPayloadStore} (app setting {@value FunctionsSettings#PAYLOAD_CONTAINER}) large payloads
+ * go by claim check: a request may carry {@code "recordRef": "blob://<container>/<name>"} instead of its
+ * record (read within {@value FunctionsSettings#PAYLOAD_TIMEOUT_MS}; a missing blob is {@code INVALID_INPUT},
+ * a store that does not answer {@code UNAVAILABLE}, so the batch is redelivered), and a result whose reply
+ * body would exceed {@value FunctionsSettings#PAYLOAD_THRESHOLD_BYTES} is stored under {@code replies/} and
+ * answered with {@code "outputRef"}. When the invocation succeeds, the request blobs of its messages are
+ * deleted (the host completes the messages right after); reply blobs are the client's to delete.
+ * Thread-safe; obtained from {@link NearlineFunctions#serviceBus()}.
  */
 public final class ServiceBusScoring {
     private final NearlineFunctions runtime;
@@ -95,6 +106,8 @@ public final class ServiceBusScoring {
                 if (request.deadlinePassed(now)) {
                     m.expiredOnArrival = true;
                     m.outcome = Outcome.failure(request.deadlineExceeded(now));
+                } else if (request.record() == null) {
+                    m.request = request.withRecord(readRecord(Objects.requireNonNull(request.recordRef())));
                 }
             } catch (ScoringException e) {
                 m.outcome = Outcome.failure(e);
@@ -127,9 +140,16 @@ public final class ServiceBusScoring {
                 QueueReply.Timing timing = new QueueReply.Timing(QueueReply.Timing.UNKNOWN, m.scoreNanos / 1_000,
                         (runtime.ticker().read() - received) / 1_000);
                 String body = QueueReply.text(QueueReply.body(o.value(), error, timing));
+                if (error == null && runtime.payloadStore() instanceof BlobPayloadStore store
+                        && body.getBytes(StandardCharsets.UTF_8).length > runtime.settings().payloadThresholdBytes()) {
+                    body = QueueReply.text(QueueReply.okByReference(writeOutput(store, m.id, o.value()), timing));
+                }
                 runtime.replySender().send(new Reply(m.replyTo, QueueReply.messageIdFor(m.id), m.id, body,
                         error == null ? null : error.kind()));
             }
+        }
+        if (retry == null) {
+            deleteRequestBlobs(messages, context);
         }
         if (retry != null) {
             context.getLogger().log(Level.WARNING, retryable + " of " + messages.size() + " messages failed with a retryable "
@@ -152,7 +172,7 @@ public final class ServiceBusScoring {
             if (m.outcome == null && request != null) {
                 if (request.deadline() == null) {
                     batch.add(m);
-                    records.add(request.record());
+                    records.add(Objects.requireNonNull(request.record()));
                 } else {
                     timed.add(m);
                 }
@@ -182,12 +202,71 @@ public final class ServiceBusScoring {
             QueueRequest request = Objects.requireNonNull(m.request);
             long start = runtime.ticker().read();
             try {
-                m.outcome = Outcome.success(scorer.score(request.record(),
+                m.outcome = Outcome.success(scorer.score(Objects.requireNonNull(request.record()),
                         Duration.between(now, Objects.requireNonNull(request.deadline()))));
             } catch (ScoringException e) {
                 m.outcome = Outcome.failure(e);
             }
             m.scoreNanos = runtime.ticker().read() - start;
+        }
+    }
+
+    /**
+     * The record a request by reference points to.
+     *
+     * @throws ScoringException {@code INVALID_INPUT} naming the reference when it is not in this app's
+     *     container, missing or not JSON; {@code UNAVAILABLE} when the store cannot be read
+     */
+    private JsonNode readRecord(PayloadRef ref) {
+        PayloadStore store = runtime.payloadStore();
+        if (!(store instanceof BlobPayloadStore blob)) {
+            throw ScoringException.invalidInput("request is by reference (" + PayloadRef.RECORD_REF + " '" + ref + "') but "
+                    + "this app has no blob payload store; set " + FunctionsSettings.PAYLOAD_CONTAINER);
+        }
+        if (!ref.container().equals(blob.container())) {
+            throw ScoringException.invalidInput("'" + ref + "' names container '" + ref.container() + "'; this app's payload "
+                    + "store is container '" + blob.container() + "'");
+        }
+        byte[] content;
+        try {
+            content = blob.read(ref.name()).orElseThrow(() -> QueueRequest.recordMissing(ref));
+        } catch (UncheckedIOException e) {
+            throw new ScoringException(ScoringException.Kind.UNAVAILABLE, "cannot read " + PayloadRef.RECORD_REF + " '" + ref
+                    + "': " + e.getMessage(), e);
+        }
+        return QueueRequest.readRecord(ref, content);
+    }
+
+    /**
+     * Stores a result as the request's reply blob and returns its reference.
+     *
+     * @throws ScoringException {@code UNAVAILABLE} if it cannot be stored: the invocation then fails and the
+     *     batch is delivered again
+     */
+    private static PayloadRef writeOutput(BlobPayloadStore store, String messageId, @Nullable Object output) {
+        PayloadRef ref = new PayloadRef(store.container(), PayloadRef.replyName(messageId));
+        try {
+            store.write(ref.name(), QueueReply.bytes(dev.nearline.durable.internal.Json.MAPPER.valueToTree(output)));
+        } catch (UncheckedIOException e) {
+            throw new ScoringException(ScoringException.Kind.UNAVAILABLE, "cannot store the result of message " + messageId
+                    + " for a reply by reference: " + e.getMessage(), e);
+        }
+        return ref;
+    }
+
+    /** Best effort: a blob that cannot be deleted is left to the container's lifecycle rule. */
+    private void deleteRequestBlobs(List<Message> messages, ExecutionContext context) {
+        for (Message m : messages) {
+            QueueRequest r = m.request;
+            PayloadRef ref = r == null ? null : r.recordRef();
+            if (ref != null && runtime.payloadStore() instanceof BlobPayloadStore store && ref.container().equals(store.container())) {
+                try {
+                    store.delete(ref.name());
+                } catch (UncheckedIOException e) {
+                    context.getLogger().warning("[messageId=" + m.id + "] answered, but cannot delete its request blob '" + ref
+                            + "'; the container's lifecycle rule removes it: " + e.getMessage());
+                }
+            }
         }
     }
 

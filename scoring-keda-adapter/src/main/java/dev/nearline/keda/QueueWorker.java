@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * (on the last delivery, reply with the error and dead-letter). Processing is at-least-once: a request
  * whose lock is lost may be scored and answered twice, with the same reply MessageId.
  *
- * <p>Thread-safe. The worker owns the scorer and the transport: {@link #shutdown()} closes both. Build
+ * <p>Thread-safe. The worker owns the scorer and the transport (and the {@link Builder#payloadStore payload
+ * store}, if any): {@link #shutdown()} closes them. Build
  * one with {@link #builder(Scorer, Transport)}, call {@link #start()}, and call {@link #shutdown()} on
  * SIGTERM ({@link WorkerMain} does).
  */
@@ -127,6 +128,7 @@ public final class QueueWorker {
         private @Nullable MeterRegistry meterRegistry;
         private @Nullable InstantSource clock;
         private @Nullable Ticker ticker;
+        private @Nullable BlobPayloadStore payloadStore;
         private boolean built;
 
         private Builder(Scorer<? super JsonNode, ?> scorer, Transport transport) {
@@ -256,6 +258,17 @@ public final class QueueWorker {
             return this;
         }
 
+        /**
+         * The claim-check store: requests may then carry their record by reference ({@code recordRef}), and a
+         * reply body larger than the store's threshold goes by reference ({@code outputRef}); the request's
+         * blob is deleted once the request is completed. The worker owns the store from then on. Default
+         * none: requests by reference fail {@code INVALID_INPUT}.
+         */
+        public Builder payloadStore(BlobPayloadStore store) {
+            this.payloadStore = SetOnce.check(payloadStore, Objects.requireNonNull(store, "store"), "payloadStore");
+            return this;
+        }
+
         /** Wall-clock time for deadlines and lock expiry (tests pass a fixed one). Default the system clock. */
         public Builder clock(InstantSource clock) {
             this.clock = SetOnce.check(this.clock, Objects.requireNonNull(clock, "clock"), "clock");
@@ -295,7 +308,7 @@ public final class QueueWorker {
             WorkerEngine[] ref = new WorkerEngine[1];
             WorkerMetrics metrics = new WorkerMetrics(registry, () -> ref[0] == null ? 0 : ref[0].inFlight(),
                     () -> ref[0] != null && ref[0].isReady());
-            ref[0] = new WorkerEngine(scorer, transport, options, metrics,
+            ref[0] = new WorkerEngine(scorer, transport, payloadStore == null ? null : payloadStore.payloads(), options, metrics,
                     clock == null ? InstantSource.system() : clock, ticker == null ? Ticker.system() : ticker);
             return new QueueWorker(ref[0], metrics);
         }

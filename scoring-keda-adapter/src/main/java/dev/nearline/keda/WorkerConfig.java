@@ -78,7 +78,10 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
             "NEARLINE_TRANSPORT", "NEARLINE_CONCURRENCY", "NEARLINE_BATCH_MAX", "NEARLINE_BATCH_WAIT_MS",
             "NEARLINE_MAX_IN_FLIGHT", "NEARLINE_BATCHING", "NEARLINE_PREFETCH", "NEARLINE_MAX_DELIVERY_COUNT",
             "NEARLINE_LOCK_RENEWAL_MARGIN_MS", "NEARLINE_LOCK_DURATION_MS", "NEARLINE_DRAIN_TIMEOUT_MS",
-            "NEARLINE_GRACE_PERIOD_MS", "NEARLINE_BACKOFF_MS", "NEARLINE_REPLY_TTL_MS", "NEARLINE_HTTP_PORT");
+            "NEARLINE_GRACE_PERIOD_MS", "NEARLINE_BACKOFF_MS", "NEARLINE_REPLY_TTL_MS", "NEARLINE_HTTP_PORT",
+            // the claim-check payload store, read by BlobPayloadStore.fromEnvironment
+            BlobPayloadStore.CONTAINER, BlobPayloadStore.CONNECTION_STRING, BlobPayloadStore.ACCOUNT_URL,
+            BlobPayloadStore.THRESHOLD_BYTES, BlobPayloadStore.TIMEOUT_MS, BlobPayloadStore.MAX_BYTES);
 
     /** Default of {@code NEARLINE_HTTP_PORT}. */
     public static final int DEFAULT_HTTP_PORT = 8080;

@@ -41,8 +41,10 @@ public final class WorkerMain {
             env.put("NEARLINE_PIPELINE", args[0]);
         }
         WorkerConfig config;
+        BlobPayloadStore payloads;
         try {
             config = WorkerConfig.fromEnvironment(env);
+            payloads = BlobPayloadStore.fromEnvironment(env).orElse(null);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -50,7 +52,7 @@ public final class WorkerMain {
         }
         Running running;
         try {
-            running = start(config);
+            running = start(config, payloads);
         } catch (RuntimeException e) {
             log.error("worker failed to start: {}", e.getMessage(), e);
             System.exit(1);
@@ -85,6 +87,14 @@ public final class WorkerMain {
      * @throws java.io.UncheckedIOException if the HTTP port cannot be bound
      */
     public static Running start(WorkerConfig config) {
+        return start(config, null);
+    }
+
+    /**
+     * {@link #start(WorkerConfig)} with a claim-check payload store ({@link BlobPayloadStore#fromEnvironment}),
+     * or none.
+     */
+    public static Running start(WorkerConfig config, @org.jspecify.annotations.Nullable BlobPayloadStore payloads) {
         Objects.requireNonNull(config, "config");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // The engine's own meters (nearline_request_*, nearline_compute_*, ...) next to the worker's.
@@ -114,7 +124,7 @@ public final class WorkerMain {
             scorer.close();
             throw e;
         }
-        QueueWorker worker = QueueWorker.builder(scorer, transport)
+        QueueWorker.Builder wb = QueueWorker.builder(scorer, transport)
                 .concurrency(config.concurrency())
                 .maxBatchSize(config.batchMax())
                 .batchWait(config.batchWait())
@@ -126,8 +136,11 @@ public final class WorkerMain {
                 .drainTimeout(config.drainTimeout())
                 .gracePeriod(config.gracePeriod())
                 .backoff(config.backoff())
-                .meterRegistry(registry)
-                .build();
+                .meterRegistry(registry);
+        if (payloads != null) {
+            wb.payloadStore(payloads);
+        }
+        QueueWorker worker = wb.build();
         try {
             http = HttpEndpoints.start(config.httpPort(), worker::isLive, worker::isReady, registry::scrape);
         } catch (RuntimeException e) {
@@ -135,8 +148,9 @@ public final class WorkerMain {
             throw e;
         }
         worker.start();
-        log.info("worker running: pipeline={} entity={} http port={}", config.pipeline(),
-                config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(), http.port());
+        log.info("worker running: pipeline={} entity={} http port={} payload store={}", config.pipeline(),
+                config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(), http.port(),
+                payloads == null ? "none" : payloads);
         return new Running(worker, http);
     }
 

@@ -53,6 +53,16 @@ public final class DirectoryPayloadStore implements PayloadStore {
         }
     }
 
+    @Override
+    public void delete(String key) {
+        Path target = resolve(key);
+        try {
+            Files.deleteIfExists(target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete payload '" + key + "' under " + root, e);
+        }
+    }
+
     private Path resolve(String key) {
         Objects.requireNonNull(key, "key");
         if (!KEY.matcher(key).matches() || key.contains("..")) {

@@ -1,11 +1,13 @@
 package dev.nearline.keda.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Ticker;
+import dev.nearline.core.internal.wire.PayloadRef;
 import dev.nearline.core.internal.wire.QueueReply;
 import dev.nearline.core.internal.wire.QueueRequest;
 import dev.nearline.core.internal.wire.Wire;
@@ -98,7 +100,9 @@ public final class WorkerEngine {
 
     /** The transport calls the worker bounds, as the {@code call} tag of the timeout counter names them. */
     enum Call {
-        REPLY, COMPLETE, ABANDON, DEAD_LETTER, RENEW_LOCK, PROBE;
+        REPLY, COMPLETE, ABANDON, DEAD_LETTER, RENEW_LOCK, PROBE,
+        /** Payload-store calls of the claim check (they say nothing about the broker). */
+        PAYLOAD_READ, PAYLOAD_WRITE, PAYLOAD_DELETE;
 
         final String tag = name().toLowerCase(java.util.Locale.ROOT);
 
@@ -113,6 +117,7 @@ public final class WorkerEngine {
 
     private final Scorer<? super JsonNode, ?> scorer;
     private final Transport transport;
+    private final @Nullable Payloads payloads;
     private final Options options;
     private final WorkerMetrics metrics;
     private final InstantSource clock;
@@ -154,11 +159,16 @@ public final class WorkerEngine {
     /** While shutting down: the ticker time by which every transport call must have ended. */
     private volatile long callDeadlineNanos = Long.MAX_VALUE;
 
-    /** An engine; nothing runs until {@link #start()}. It owns {@code scorer} and {@code transport}. */
-    public WorkerEngine(Scorer<? super JsonNode, ?> scorer, Transport transport, Options options, WorkerMetrics metrics,
-                        InstantSource clock, Ticker ticker) {
+    /**
+     * An engine; nothing runs until {@link #start()}. It owns {@code scorer}, {@code transport} and the
+     * claim-check store {@code payloads}, if any ({@code null}: requests by reference fail
+     * {@code INVALID_INPUT}).
+     */
+    public WorkerEngine(Scorer<? super JsonNode, ?> scorer, Transport transport, @Nullable Payloads payloads, Options options,
+                        WorkerMetrics metrics, InstantSource clock, Ticker ticker) {
         this.scorer = Objects.requireNonNull(scorer, "scorer");
         this.transport = Objects.requireNonNull(transport, "transport");
+        this.payloads = payloads;
         this.options = Objects.requireNonNull(options, "options");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -369,6 +379,7 @@ public final class WorkerEngine {
             }
             valid.add(w);
         }
+        valid = resolveReferences(valid, now);
         if (valid.isEmpty()) {
             return;
         }
@@ -381,10 +392,96 @@ public final class WorkerEngine {
         }
     }
 
+    /**
+     * Reads the records of the requests by reference, all at once, each within the payload store's timeout
+     * and its request's deadline; a request whose record cannot be read is finished with the failure
+     * (INVALID_INPUT for a missing or unusable blob, UNAVAILABLE when the store does not answer). Returns
+     * the requests ready to score.
+     */
+    private List<Work> resolveReferences(List<Work> valid, Instant now) {
+        List<Work> byRef = new ArrayList<>();
+        for (Work w : valid) {
+            if (Objects.requireNonNull(w.request).record() == null) {
+                byRef.add(w);
+            }
+        }
+        if (byRef.isEmpty()) {
+            return valid;
+        }
+        Payloads store = payloads;
+        List<CompletableFuture<byte[]>> reads = new ArrayList<>(byRef.size());
+        long[] limits = new long[byRef.size()];
+        for (int i = 0; i < byRef.size(); i++) {
+            QueueRequest r = Objects.requireNonNull(byRef.get(i).request);
+            PayloadRef ref = Objects.requireNonNull(r.recordRef());
+            if (store == null) {
+                reads.add(CompletableFuture.failedFuture(ScoringException.invalidInput("request is by reference ("
+                        + PayloadRef.RECORD_REF + " '" + ref + "') but this worker has no payload store; set "
+                        + "NEARLINE_PAYLOAD_CONTAINER")));
+                continue;
+            }
+            Duration within = store.timeout();
+            Instant deadline = r.deadline();
+            if (deadline != null && Duration.between(now, deadline).compareTo(within) < 0) {
+                within = Duration.between(now, deadline);
+            }
+            limits[i] = ticker.read() + within.toNanos();
+            try {
+                reads.add(store.read(ref, within));
+            } catch (RuntimeException e) {
+                reads.add(CompletableFuture.failedFuture(e));
+            }
+        }
+        List<Work> ready = new ArrayList<>(valid.size());
+        for (Work w : valid) {
+            if (!byRef.contains(w)) {
+                ready.add(w);
+            }
+        }
+        for (int i = 0; i < byRef.size(); i++) {
+            Work w = byRef.get(i);
+            QueueRequest r = Objects.requireNonNull(w.request);
+            PayloadRef ref = Objects.requireNonNull(r.recordRef());
+            try {
+                // The store cuts its own call off at the limit; the margin only guards against a store that does not.
+                long wait = Math.max(0, limits[i] - ticker.read()) + MIN_CALL_TIMEOUT.toNanos();
+                byte[] content = reads.get(i).get(wait, TimeUnit.NANOSECONDS);
+                w.request = r.withRecord(QueueRequest.readRecord(ref, content));
+                ready.add(w);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                finish(w, null, new ScoringException(Kind.UNAVAILABLE, "interrupted while reading " + PayloadRef.RECORD_REF
+                        + " '" + ref + "'", e), 0);
+            } catch (TimeoutException e) {
+                metrics.timedOut(Call.PAYLOAD_READ.tag);
+                reads.get(i).cancel(true);
+                finish(w, null, new ScoringException(Kind.UNAVAILABLE, "the payload store did not answer the read of '" + ref
+                        + "' in time", e), 0);
+            } catch (ExecutionException | RuntimeException e) {
+                ScoringException failure = asScoringException(e);
+                if (failure.getCause() instanceof TimeoutException) {
+                    metrics.timedOut(Call.PAYLOAD_READ.tag); // the store's own bound cut the read off
+                    Instant after = clock.instant();
+                    if (r.deadlinePassed(after)) {
+                        // the request's deadline was the bound: a stale request, not a store outage
+                        finish(w, null, r.deadlineExceeded(after), 0);
+                        continue;
+                    }
+                }
+                if (failure.kind() == Kind.UNAVAILABLE) {
+                    withMdc(w.message, () -> log.warn("worker '{}': messageId={} {}", options.name(), w.message.messageId(),
+                            failure.getMessage()));
+                }
+                finish(w, null, failure, 0);
+            }
+        }
+        return ready;
+    }
+
     private void scoreBatch(List<Work> valid) {
         List<JsonNode> records = new ArrayList<>(valid.size());
         for (Work w : valid) {
-            records.add(Objects.requireNonNull(w.request).record());
+            records.add(Objects.requireNonNull(Objects.requireNonNull(w.request).record()));
         }
         long t0 = ticker.read();
         List<? extends Outcome<?>> outcomes;
@@ -417,8 +514,9 @@ public final class WorkerEngine {
         try {
             QueueRequest request = Objects.requireNonNull(w.request);
             Instant deadline = request.deadline();
-            f = deadline == null ? scorer.scoreAsync(request.record())
-                    : scorer.scoreAsync(request.record(), Duration.between(clock.instant(), deadline));
+            JsonNode record = Objects.requireNonNull(request.record());
+            f = deadline == null ? scorer.scoreAsync(record)
+                    : scorer.scoreAsync(record, Duration.between(clock.instant(), deadline));
         } catch (RuntimeException e) {
             finish(w, null, asScoringException(e), 0);
             return;
@@ -454,8 +552,10 @@ public final class WorkerEngine {
             return;
         }
         Reply reply;
+        ObjectNode body;
         try {
-            reply = buildReply(w, replyTo, value, error, scoreNanos);
+            body = QueueReply.body(error == null ? Objects.requireNonNull(value, "value") : null, error, timing(w, scoreNanos));
+            reply = toReply(m, replyTo, QueueReply.bytes(body), error);
         } catch (RuntimeException e) {
             ScoringException internal = asScoringException(e);
             if (error == null) {
@@ -466,6 +566,50 @@ public final class WorkerEngine {
             }
             return;
         }
+        Payloads store = payloads;
+        if (store != null && error == null && reply.body().length > store.thresholdBytes()) {
+            replyByReference(w, decision, description, kindLabel, store, body, scoreNanos);
+            return;
+        }
+        sendReply(w, reply, decision, description, kindLabel);
+    }
+
+    /**
+     * Stores a result too large for the broker as the request's reply blob, then sends a reply that points
+     * to it. A store that fails or does not answer in time abandons the request (it is scored again) and
+     * pauses receiving like an UNAVAILABLE outcome.
+     */
+    private void replyByReference(Work w, Decision decision, String description, String kindLabel, Payloads store,
+                                  ObjectNode body, long scoreNanos) {
+        InboundMessage m = w.message;
+        String replyTo = Objects.requireNonNull(m.replyTo());
+        PayloadRef ref = new PayloadRef(store.container(), PayloadRef.replyName(m.messageId()));
+        byte[] output = QueueReply.outputBytes(body);
+        bounded(Call.PAYLOAD_WRITE, store.timeout().toNanos(), () -> store.write(ref, output, store.timeout()), (ok, e) -> {
+            if (e == null) {
+                Reply reply;
+                try {
+                    reply = toReply(m, replyTo, QueueReply.bytes(QueueReply.okByReference(ref, timing(w, scoreNanos))), null);
+                } catch (RuntimeException buildFailure) {
+                    settle(w, Action.ABANDON, null, "", kindLabel);
+                    return;
+                }
+                sendReply(w, reply, decision, description, kindLabel);
+                return;
+            }
+            metrics.reply(false);
+            pausedUntilNanos.accumulateAndGet(ticker.read() + options.backoff().toNanos(), Math::max);
+            withMdc(m, () -> log.warn("worker '{}': messageId={} storing the {}-byte result for a reply by reference failed, "
+                    + "abandoning the request so that it is scored again: {}", options.name(), m.messageId(), output.length,
+                    isTimeout(e) ? unwrap(e).getMessage() : asScoringException(e).getMessage()));
+            settle(w, Action.ABANDON, null, "", kindLabel);
+        });
+    }
+
+    /** Sends {@code reply}, then settles as {@code decision} says; a failed reply abandons the request. */
+    private void sendReply(Work w, Reply reply, Decision decision, String description, String kindLabel) {
+        InboundMessage m = w.message;
+        String replyTo = reply.to();
         long evidenceBefore = evidenceSeq.get();
         bounded(Call.REPLY, callTimeoutNanos, () -> transport.reply(reply), (ok, replyError) -> {
             if (replyError == null) {
@@ -489,15 +633,14 @@ public final class WorkerEngine {
         });
     }
 
-    private Reply buildReply(Work w, String replyTo, @Nullable Object value, @Nullable ScoringException error,
-                             long scoreNanos) {
-        InboundMessage m = w.message;
-        Instant enqueued = m.enqueuedTime();
+    private QueueReply.Timing timing(Work w, long scoreNanos) {
+        Instant enqueued = w.message.enqueuedTime();
         long queuedMillis = enqueued == null ? -1 : Math.max(0, Duration.between(enqueued, clock.instant()).toMillis());
-        QueueReply.Timing timing = new QueueReply.Timing(queuedMillis, TimeUnit.NANOSECONDS.toMicros(scoreNanos),
+        return new QueueReply.Timing(queuedMillis, TimeUnit.NANOSECONDS.toMicros(scoreNanos),
                 TimeUnit.NANOSECONDS.toMicros(ticker.read() - w.receivedNanos));
-        byte[] body = QueueReply.bytes(QueueReply.body(error == null ? Objects.requireNonNull(value, "value") : null,
-                error, timing));
+    }
+
+    private static Reply toReply(InboundMessage m, String replyTo, byte[] body, @Nullable ScoringException error) {
         return new Reply(replyTo, m.replyToSessionId(), m.messageId(), QueueReply.messageIdFor(m.messageId()), body,
                 QueueReply.properties(error == null ? null : error.kind()));
     }
@@ -513,10 +656,12 @@ public final class WorkerEngine {
             case ABANDON -> transport.abandon(m);
             case DEAD_LETTER -> transport.deadLetter(m, Objects.requireNonNull(reason), description);
         }, (ok, error) -> {
+            boolean deleting = false;
             try {
                 if (error == null) {
                     good();
                     metrics.settled(action, kindLabel, ticker.read() - w.receivedNanos);
+                    deleting = action == Action.COMPLETE && deleteRequestBlob(w);
                     withMdc(m, () -> {
                         if (action == Action.DEAD_LETTER) {
                             log.warn("worker '{}': messageId={} dead-lettered reason={} description={}", options.name(),
@@ -537,9 +682,40 @@ public final class WorkerEngine {
                             + "when its lock expires: {}", options.name(), m.messageId(), action, error.toString()));
                 }
             } finally {
+                if (!deleting) {
+                    end(w);
+                }
+            }
+        });
+    }
+
+    /**
+     * After a request by reference was completed: deletes its blob, bounded by the store's timeout (and the
+     * shutdown's deadline), then frees the slot. A request that was dead-lettered or abandoned keeps its
+     * blob: the dead-lettered message still points to it, a redelivery needs it. A delete that fails is
+     * logged; the blob is then left to the container's lifecycle rule.
+     *
+     * @return whether a delete was started (it frees the slot when done)
+     */
+    private boolean deleteRequestBlob(Work w) {
+        QueueRequest r = w.request;
+        PayloadRef ref = r == null ? null : r.recordRef();
+        Payloads store = payloads;
+        if (ref == null || store == null || !ref.container().equals(store.container())) {
+            return false;
+        }
+        bounded(Call.PAYLOAD_DELETE, store.timeout().toNanos(), () -> store.delete(ref, store.timeout()), (ok, e) -> {
+            try {
+                if (e != null) {
+                    withMdc(w.message, () -> log.warn("worker '{}': messageId={} completed, but deleting its request blob "
+                            + "'{}' failed; the container's lifecycle rule removes it: {}", options.name(),
+                            w.message.messageId(), ref, isTimeout(e) ? unwrap(e).getMessage() : asScoringException(e).getMessage()));
+                }
+            } finally {
                 end(w);
             }
         });
+        return true;
     }
 
     /** The message leaves the worker: its slot is free. Idempotent. */
@@ -841,7 +1017,10 @@ public final class WorkerEngine {
      * a close that hangs is left behind (the broker redelivers whatever the transport still held).
      */
     private void closeWithin(long until) {
-        List<Thread> closing = List.of(closer("transport", transport::close), closer("scorer", scorer::close));
+        Payloads store = payloads;
+        List<Thread> closing = store == null ? List.of(closer("transport", transport::close), closer("scorer", scorer::close))
+                : List.of(closer("transport", transport::close), closer("scorer", scorer::close),
+                        closer("payload store", store::close));
         try {
             for (Thread t : closing) {
                 long left = until - ticker.read();

@@ -22,7 +22,9 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  *
  * The same body shapes, without timing where there is none, answer HTTP requests and fill batch result
- * lines. Stateless and thread-safe.
+ * lines. A result too large for the broker goes by claim check ({@link #okByReference}): the output's JSON
+ * is stored as a blob and the body carries {@code "outputRef": "blob://<container>/<name>"} in place of
+ * {@code output}. Stateless and thread-safe.
  */
 public final class QueueReply {
     /** Content type of every reply. */
@@ -103,6 +105,31 @@ public final class QueueReply {
         n.set("output", tree);
         n.set("timing", timing(timing));
         return n;
+    }
+
+    /**
+     * A result body whose output is in the payload store:
+     * {@code {"status":"OK","outputRef":"blob://<container>/<name>","timing":{...}}}.
+     */
+    public static ObjectNode okByReference(PayloadRef outputRef, Timing timing) {
+        ObjectNode n = Wire.JSON.createObjectNode();
+        n.put("status", STATUS_OK);
+        n.put(PayloadRef.OUTPUT_REF, outputRef.toString());
+        n.set("timing", timing(timing));
+        return n;
+    }
+
+    /**
+     * The {@code output} of a result body as UTF-8 JSON bytes, what a reply by reference stores.
+     *
+     * @throws IllegalArgumentException if {@code body} has no {@code output}
+     */
+    public static byte[] outputBytes(JsonNode body) {
+        JsonNode output = body.get("output");
+        if (output == null) {
+            throw new IllegalArgumentException("not a result body: no 'output'");
+        }
+        return bytes(output);
     }
 
     /**
