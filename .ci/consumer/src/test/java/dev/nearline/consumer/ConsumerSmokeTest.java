@@ -100,7 +100,7 @@ class ConsumerSmokeTest {
                     String text = Files.readString(pom);
                     assertFalse(text.contains("${"), pom + " has an unresolved property");
                     assertFalse(text.contains("<parent>"), pom + " names a parent");
-                    assertTrue(text.contains("<scm>") && text.contains("<developers>") && text.contains("<licenses>"),
+                    assertTrue(text.contains("<scm") && text.contains("<developers>") && text.contains("<licenses>"),
                             pom + " lacks scm, developers or licenses");
                 }
             }
