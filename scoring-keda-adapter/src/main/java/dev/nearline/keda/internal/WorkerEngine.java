@@ -598,6 +598,9 @@ public final class WorkerEngine {
                 return;
             }
             metrics.reply(false);
+            if (!isTimeout(e) && asScoringException(e).getCause() instanceof TimeoutException) {
+                metrics.timedOut(Call.PAYLOAD_WRITE.tag); // the store's own bound cut the write off first
+            }
             pausedUntilNanos.accumulateAndGet(ticker.read() + options.backoff().toNanos(), Math::max);
             withMdc(m, () -> log.warn("worker '{}': messageId={} storing the {}-byte result for a reply by reference failed, "
                     + "abandoning the request so that it is scored again: {}", options.name(), m.messageId(), output.length,
