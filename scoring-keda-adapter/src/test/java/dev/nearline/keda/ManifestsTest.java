@@ -81,7 +81,7 @@ class ManifestsTest {
         assertThat(kind("ScaledObject")).hasSize(4);
         assertThat(kind("TriggerAuthentication")).hasSize(2);
         assertThat(kind("ServiceAccount")).hasSize(1);
-        assertThat(kind("Secret")).hasSize(1);
+        assertThat(kind("Secret")).hasSize(2);
     }
 
     @Test
@@ -187,14 +187,61 @@ class ManifestsTest {
                 assertThat(pod.at("/metadata/labels/azure.workload.identity~1use").asText()).isEqualTo("true");
                 named("ServiceAccount", pod.at("/spec/serviceAccountName").asText(), so);
             } else {
+                // Least privilege: KEDA's secret (Manage, to read queue counts) is not the worker's (Listen + Send)
                 JsonNode ref = auth.at("/spec/secretTargetRef/0");
                 assertThat(ref.get("parameter").asText()).isEqualTo("connection");
                 JsonNode secretRef = env.get("SERVICEBUS_CONNECTION_STRING").at("/valueFrom/secretKeyRef");
-                assertThat(secretRef.get("name").asText()).isEqualTo(ref.get("name").asText());
-                assertThat(secretRef.get("key").asText()).isEqualTo(ref.get("key").asText());
-                assertThat(named("Secret", ref.get("name").asText(), so).at("/stringData").has(ref.get("key").asText()))
-                        .isTrue();
+                assertThat(secretRef.get("name").asText()).as("the worker must not read KEDA's Manage secret")
+                        .isNotEqualTo(ref.get("name").asText());
+                String kedaConnection = named("Secret", ref.get("name").asText(), so).at("/stringData")
+                        .path(ref.get("key").asText()).asText();
+                String workerConnection = named("Secret", secretRef.get("name").asText(), so).at("/stringData")
+                        .path(secretRef.get("key").asText()).asText();
+                assertThat(kedaConnection).contains("SharedAccessKeyName=");
+                assertThat(workerConnection).contains("SharedAccessKeyName=");
+                assertThat(keyName(workerConnection)).isNotEqualTo(keyName(kedaConnection));
             }
+        }
+    }
+
+    private static String keyName(String connectionString) {
+        for (String part : connectionString.split(";")) {
+            if (part.startsWith("SharedAccessKeyName=")) {
+                return part.substring("SharedAccessKeyName=".length());
+            }
+        }
+        throw new AssertionError("no SharedAccessKeyName in a connection string");
+    }
+
+    @Test
+    void deployments_runNonRootOnAReadOnlyRootWithNoPrivilegeAndAWritableTmp() {
+        for (JsonNode d : kind("Deployment")) {
+            String name = d.at("/metadata/name").asText();
+            JsonNode spec = d.at("/spec/template/spec");
+            assertThat(spec.at("/securityContext/runAsNonRoot").asBoolean()).as(name).isTrue();
+            assertThat(spec.at("/securityContext/runAsUser").asInt()).as(name).isPositive();
+            assertThat(spec.at("/securityContext/seccompProfile/type").asText()).as(name).isEqualTo("RuntimeDefault");
+            JsonNode c = spec.at("/containers/0");
+            JsonNode sc = c.path("securityContext");
+            assertThat(sc.path("allowPrivilegeEscalation").isBoolean() && !sc.path("allowPrivilegeEscalation").asBoolean())
+                    .as(name + " allowPrivilegeEscalation: false").isTrue();
+            assertThat(sc.path("readOnlyRootFilesystem").asBoolean()).as(name).isTrue();
+            assertThat(sc.at("/capabilities/drop").toString()).as(name).isEqualTo("[\"ALL\"]");
+            assertThat(sc.has("capabilities") && !sc.at("/capabilities").has("add")).as(name + " adds no capability").isTrue();
+            String tmpVolume = null;
+            for (JsonNode m : c.path("volumeMounts")) {
+                if (m.path("mountPath").asText().equals("/tmp")) {
+                    tmpVolume = m.path("name").asText();
+                }
+            }
+            assertThat(tmpVolume).as(name + " mounts a writable /tmp").isNotNull();
+            boolean emptyDir = false;
+            for (JsonNode v : spec.path("volumes")) {
+                if (v.path("name").asText().equals(tmpVolume)) {
+                    emptyDir = v.has("emptyDir");
+                }
+            }
+            assertThat(emptyDir).as(name + " /tmp is an emptyDir").isTrue();
         }
     }
 }
