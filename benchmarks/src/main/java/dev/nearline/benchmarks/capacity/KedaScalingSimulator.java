@@ -16,7 +16,9 @@ import java.util.function.DoubleUnaryOperator;
  * <p>The control loops follow the documented algorithms (cited in {@code examples/keda-worker/README.md}):
  * <ul>
  *   <li><b>Metric</b>: the queue's active message count, which is every message sent and not yet
- *       completed (locked, in-flight messages count as active).</li>
+ *       completed: the backlog waiting at the end of the last second plus, by Little's law, the messages
+ *       locked in pods (served per second × the pod's latency per message); locked messages count as
+ *       active.</li>
  *   <li><b>KEDA activation</b> (0 ↔ 1), every {@code pollingInterval}: the scaler is active when the metric
  *       is greater than {@code activationMessageCount}. At 0 replicas an active scaler scales the
  *       Deployment to {@code max(minReplicaCount, 1)}; with replicas and {@code minReplicaCount = 0}, a
@@ -54,16 +56,18 @@ public final class KedaScalingSimulator {
      * @param scaleDownWindowSeconds scale-down stabilization window (300, or the ScaledObject's behavior)
      * @param podReadySeconds from a replica being added to its pod serving
      * @param podRate messages per second one pod serves
+     * @param podLatencySeconds a message's time in a pod, receive to settled (for the in-flight count)
      */
     public record Settings(int messageCount, int activationMessageCount, int pollingIntervalSeconds,
                            int cooldownPeriodSeconds, int minReplicas, int maxReplicas, int hpaSyncSeconds,
                            double tolerance, int scaleUpWindowSeconds, int scaleDownWindowSeconds,
-                           int podReadySeconds, double podRate) {
+                           int podReadySeconds, double podRate, double podLatencySeconds) {
         /** Validates every setting. */
         public Settings {
             if (messageCount < 1 || activationMessageCount < 0 || pollingIntervalSeconds < 1 || cooldownPeriodSeconds < 0
                     || minReplicas < 0 || maxReplicas < Math.max(1, minReplicas) || hpaSyncSeconds < 1 || tolerance < 0
-                    || scaleUpWindowSeconds < 0 || scaleDownWindowSeconds < 0 || podReadySeconds < 0 || !(podRate > 0)) {
+                    || scaleUpWindowSeconds < 0 || scaleDownWindowSeconds < 0 || podReadySeconds < 0 || !(podRate > 0)
+                    || podLatencySeconds < 0) {
                 throw new IllegalArgumentException("invalid settings: " + this);
             }
         }
@@ -72,7 +76,7 @@ public final class KedaScalingSimulator {
         public Settings with(int messageCount, int scaleDownWindowSeconds, int pollingIntervalSeconds) {
             return new Settings(messageCount, activationMessageCount, pollingIntervalSeconds, cooldownPeriodSeconds,
                     minReplicas, maxReplicas, hpaSyncSeconds, tolerance, scaleUpWindowSeconds, scaleDownWindowSeconds,
-                    podReadySeconds, podRate);
+                    podReadySeconds, podRate, podLatencySeconds);
         }
     }
 
@@ -81,9 +85,9 @@ public final class KedaScalingSimulator {
      *
      * @param second the window's start, seconds from the trace's start
      * @param arrivalRate mean arrivals per second in the window
-     * @param replicas the Deployment's replicas at the window's end
+     * @param replicas the Deployment's highest replica count in the window
      * @param readyPods pods serving at the window's end
-     * @param queue active messages at the window's end
+     * @param queue the most messages waiting at the end of a second in the window
      * @param waitP99Seconds p99 wait of the messages whose service started in the window (0 if none)
      */
     public record Sample(int second, double arrivalRate, int replicas, int readyPods, double queue, double waitP99Seconds) {
@@ -99,6 +103,7 @@ public final class KedaScalingSimulator {
     private final List<double[]> recommendations = new ArrayList<>(); // {second, replicas}
     private final List<double[]> scaleEvents = new ArrayList<>(); // {second, replicas changed by (+ up, - down)}
     private final List<Integer> podReadyAt = new ArrayList<>(); // one entry per replica, in order of creation
+    private double queued;
     private int replicas;
     private int lastActiveSecond = Integer.MIN_VALUE / 2;
 
@@ -129,44 +134,51 @@ public final class KedaScalingSimulator {
         List<double[]> allWaits = new ArrayList<>(); // {wait, messages}
         List<double[]> windowWaits = new ArrayList<>();
         double windowArrivals = 0;
+        double windowQueue = 0;
+        int windowReplicas = 0;
         double maxQueue = 0;
         int maxReplicas = replicas;
         double podSeconds = 0;
+        double servedLast = 0;
         for (int t = 0; t < seconds; t++) {
+            // the controllers read the state at the start of the second: backlog + locked in pods
+            double metric = queue() + servedLast * s.podLatencySeconds();
+            if (t % s.pollingIntervalSeconds() == 0) {
+                keda(t, metric);
+            }
+            if (t % s.hpaSyncSeconds() == 0 && replicas >= 1) {
+                hpa(t, metric);
+            }
             double arriving = Math.max(0, arrivals.applyAsDouble(t));
             windowArrivals += arriving;
             if (arriving > 0) {
                 cohorts.addLast(new double[] {t, arriving});
-            }
-            double queue = queue();
-            if (t % s.pollingIntervalSeconds() == 0) {
-                keda(t, queue);
-            }
-            if (t % s.hpaSyncSeconds() == 0 && replicas >= 1) {
-                hpa(t, queue);
+                queued += arriving;
             }
             int ready = readyPods(t);
             podSeconds += replicas;
+            double before = queue();
             serve(t, ready * s.podRate(), windowWaits, allWaits);
+            servedLast = before - queue();
             maxQueue = Math.max(maxQueue, queue());
             maxReplicas = Math.max(maxReplicas, replicas);
+            windowQueue = Math.max(windowQueue, queue());
+            windowReplicas = Math.max(windowReplicas, replicas);
             if ((t + 1) % windowSeconds == 0 || t == seconds - 1) {
                 int start = t + 1 - ((t % windowSeconds) + 1);
-                samples.add(new Sample(start, windowArrivals / ((t % windowSeconds) + 1), replicas, readyPods(t + 1),
-                        queue(), p99(windowWaits)));
+                samples.add(new Sample(start, windowArrivals / ((t % windowSeconds) + 1), windowReplicas, readyPods(t + 1),
+                        windowQueue, p99(windowWaits)));
                 windowWaits.clear();
                 windowArrivals = 0;
+                windowQueue = 0;
+                windowReplicas = 0;
             }
         }
         return new Result(samples, p99(allWaits), maxQueue, maxReplicas, podSeconds);
     }
 
     private double queue() {
-        double q = 0;
-        for (double[] c : cohorts) {
-            q += c[1];
-        }
-        return q;
+        return cohorts.isEmpty() ? 0 : Math.max(0, queued);
     }
 
     private int readyPods(int t) {
@@ -265,6 +277,7 @@ public final class KedaScalingSimulator {
             windowWaits.add(w);
             allWaits.add(w);
             c[1] -= take;
+            queued -= take;
             left -= take;
             if (c[1] <= 1e-9) {
                 cohorts.removeFirst();
