@@ -270,6 +270,26 @@ class KedaGuideIT {
     }
 
     @Test
+    void image_layout_holdsOnlyLinuxX64NativesOutsideTheJarAndTheModel() throws IOException {
+        Path natives = layout.image("/opt/nearline/natives");
+        try (var files = Files.list(natives)) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+                    .containsExactly("libonnxruntime.so", "libonnxruntime4j_jni.so");
+        }
+        List<String> nativeEntries = new ArrayList<>();
+        try (var jar = new java.util.jar.JarFile(layout.image("/app/worker.jar").toFile())) {
+            jar.stream().map(java.util.jar.JarEntry::getName)
+                    .filter(n -> n.endsWith(".so") || n.endsWith(".dll") || n.endsWith(".dylib") || n.endsWith(".jnilib"))
+                    .forEach(nativeEntries::add);
+        }
+        assertThat(nativeEntries).as("no ONNX Runtime natives in the jar, and no other platform's").noneMatch(n ->
+                n.startsWith("ai/onnxruntime/") || n.contains("osx") || n.contains("macos") || n.contains("windows")
+                        || n.contains("win32") || n.contains("darwin") || n.contains("aarch"));
+        JsonNode pipeline = JSON.readTree(GuideLayout.object("configmap-pipeline.yaml", "ConfigMap").at("/data/pipeline.json").asText());
+        assertThat(layout.image(pipeline.at("/steps/0/path").asText())).as("the model the ConfigMap's pipeline loads").isRegularFile();
+    }
+
+    @Test
     void deployments_plainAndConnectionStringVariant_differOnlyInHowTheyAuthenticate() {
         Map<String, String> plain = env(GuideLayout.object("deployment.yaml", "Deployment"));
         Map<String, String> variant = env(GuideLayout.object("connection-string.yaml", "Deployment"));
