@@ -30,8 +30,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.nearline.benchmarks.capacity.CapacityCharts \
- *     examples/keda-worker/docs POD_RATE POD_READY_SECONDS POD_LATENCY_MS
+ *     examples/keda-worker/docs POD_RATE POD_READY_SECONDS POD_LATENCY_MS [MESSAGE_COUNT]
  * </pre>
+ * {@code MESSAGE_COUNT} is the recommended line's {@code messageCount} (the manifests' value); without it,
+ * rate × latency.
  * {@code POD_RATE} (messages/s per pod), {@code POD_READY_SECONDS} and {@code POD_LATENCY_MS} (receive to
  * settled, per message) come from the worker's measurement
  * ({@code WorkerCapacityIT}); see the guide for the values used.
@@ -44,8 +46,8 @@ public final class CapacityCharts {
 
     /** {@code args}: output folder, messages/s per pod, seconds from replica added to pod serving. */
     public static void main(String[] args) throws IOException {
-        if (args.length != 4) {
-            System.err.println("usage: CapacityCharts OUTPUT_DIR POD_RATE POD_READY_SECONDS POD_LATENCY_MS");
+        if (args.length != 4 && args.length != 5) {
+            System.err.println("usage: CapacityCharts OUTPUT_DIR POD_RATE POD_READY_SECONDS POD_LATENCY_MS [MESSAGE_COUNT]");
             System.exit(2);
             return;
         }
@@ -53,7 +55,8 @@ public final class CapacityCharts {
         double rate = Double.parseDouble(args[1]);
         int ready = Integer.parseInt(args[2]);
         double latency = Double.parseDouble(args[3]) / 1000;
-        Map<String, Settings> variants = variants(rate, ready, latency);
+        int messageCount = args.length == 5 ? Integer.parseInt(args[4]) : recommendedMessageCount(rate, latency);
+        Map<String, Settings> variants = variants(rate, ready, latency, messageCount);
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
                 "pod rate %.0f messages/s, pod ready %d s after it is added, %.0f ms per message in a pod%n%n"
                         + "| trace | settings | p99 wait | max queue | max replicas | pod-hours |%n|---|---|---:|---:|---:|---:|%n",
@@ -78,11 +81,10 @@ public final class CapacityCharts {
      * pod holds when it runs at its measured rate (rate × latency, Little's law), so that N busy pods read
      * as N × messageCount and the HPA neither starves them nor adds idle ones.
      */
-    static Map<String, Settings> variants(double rate, int ready, double latency) {
+    static Map<String, Settings> variants(double rate, int ready, double latency, int messageCount) {
         Map<String, Settings> v = new LinkedHashMap<>();
-        int recommended = recommendedMessageCount(rate, latency);
-        v.put("recommended, k8s/ (" + recommended + ", poll 10 s, window 120 s)",
-                new Settings(recommended, 0, 10, 300, 0, 20, 15, 0.1, 0, 120, ready, rate, latency));
+        v.put("recommended, k8s/ (" + messageCount + ", poll 10 s, window 120 s)",
+                new Settings(messageCount, 0, 10, 300, 0, 20, 15, 0.1, 0, 120, ready, rate, latency));
         v.put("one receive round per pod (64, poll 10 s, window 120 s)",
                 new Settings(64, 0, 10, 300, 0, 20, 15, 0.1, 0, 120, ready, rate, latency));
         v.put("KEDA/HPA defaults (5, poll 30 s, window 300 s)",

@@ -290,6 +290,32 @@ class KedaGuideIT {
     }
 
     @Test
+    void tritonVariant_pipelineMatchesTheModelRepositoryTheBuildWrote() throws Exception {
+        JsonNode pipeline = JSON.readTree(GuideLayout.object("triton.yaml", "ConfigMap").at("/data/pipeline.json").asText());
+        Path repository = GuideLayout.MODULE.resolve("target/triton/model-repository");
+        String model = pipeline.at("/steps/0/model").asText();
+        String config = Files.readString(repository.resolve(model).resolve("config.pbtxt"));
+        assertThat(config).contains("name: \"" + model + "\"").contains("max_batch_size: 64");
+        java.util.regex.Matcher input = java.util.regex.Pattern
+                .compile("input \\[\\s*\\{ name: \"(\\w+)\", data_type: TYPE_FP32, dims: \\[ (\\d+) \\] \\}").matcher(config);
+        assertThat(input.find()).as("config.pbtxt declares one FP32 input").isTrue();
+        // the pipeline writes one FP32 tensor, named by the preprocessor's output, with one value per field
+        assertThat(pipeline.at("/preprocessor/output").asText("input")).isEqualTo(input.group(1));
+        assertThat(pipeline.at("/preprocessor/fields").size()).isEqualTo(Integer.parseInt(input.group(2)));
+        // and the model file in the repository has that signature
+        try (ai.onnxruntime.OrtSession session = ai.onnxruntime.OrtEnvironment.getEnvironment().createSession(
+                repository.resolve(model).resolve("1/model.onnx").toString())) {
+            ai.onnxruntime.TensorInfo info = (ai.onnxruntime.TensorInfo) session.getInputInfo().get(input.group(1)).getInfo();
+            assertThat(info.type).isEqualTo(ai.onnxruntime.OnnxJavaType.FLOAT);
+            assertThat(info.getShape()).containsExactly(-1, Long.parseLong(input.group(2)));
+            assertThat(session.getOutputNames()).contains("score");
+        }
+        // the same 30 features as the CPU pipeline
+        JsonNode cpu = JSON.readTree(GuideLayout.object("configmap-pipeline.yaml", "ConfigMap").at("/data/pipeline.json").asText());
+        assertThat(pipeline.at("/preprocessor/fields")).isEqualTo(cpu.at("/preprocessor/fields"));
+    }
+
+    @Test
     void deployments_plainAndConnectionStringVariant_differOnlyInHowTheyAuthenticate() {
         Map<String, String> plain = env(GuideLayout.object("deployment.yaml", "Deployment"));
         Map<String, String> variant = env(GuideLayout.object("connection-string.yaml", "Deployment"));
