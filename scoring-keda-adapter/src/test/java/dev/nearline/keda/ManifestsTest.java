@@ -81,7 +81,7 @@ class ManifestsTest {
         assertThat(kind("ScaledObject")).hasSize(4);
         assertThat(kind("TriggerAuthentication")).hasSize(2);
         assertThat(kind("ServiceAccount")).hasSize(1);
-        assertThat(kind("Secret")).hasSize(1);
+        assertThat(kind("Secret")).hasSize(2);
     }
 
     @Test
@@ -167,16 +167,20 @@ class ManifestsTest {
     }
 
     @Test
-    void scaledObjects_targetADeploymentOnItsQueueWithOneBatchPerLoopPerPod() {
+    void scaledObjects_targetADeploymentOnItsQueueWithAMessageCountAPodCanHold() {
         for (JsonNode so : kind("ScaledObject")) {
             JsonNode d = named("Deployment", so.at("/spec/scaleTargetRef/name").asText(), so);
             Map<String, JsonNode> env = env(d.at("/spec/template/spec/containers/0"));
             JsonNode trigger = so.at("/spec/triggers/0");
             assertThat(trigger.get("type").asText()).isEqualTo("azure-servicebus");
             assertThat(trigger.at("/metadata/queueName").asText()).isEqualTo(value(env, "NEARLINE_REQUEST_QUEUE", null));
-            int perPod = Integer.parseInt(value(env, "NEARLINE_CONCURRENCY", "2"))
-                    * Integer.parseInt(value(env, "NEARLINE_BATCH_MAX", "32"));
-            assertThat(trigger.at("/metadata/messageCount").asText()).isEqualTo(Integer.toString(perPod));
+            // The target is what a busy pod holds (see the guide's capacity section); a pod can never hold more
+            // than its in-flight limit, so a larger target would leave pods starved of work before scaling out.
+            int maxInFlight = Integer.parseInt(value(env, "NEARLINE_MAX_IN_FLIGHT", Integer.toString(
+                    2 * Integer.parseInt(value(env, "NEARLINE_CONCURRENCY", "2"))
+                            * Integer.parseInt(value(env, "NEARLINE_BATCH_MAX", "32")))));
+            assertThat(Integer.parseInt(trigger.at("/metadata/messageCount").asText())).as(so.at("/metadata/name").asText())
+                    .isBetween(1, maxInFlight);
             assertThat(trigger.at("/metadata/activationMessageCount").asText()).isEqualTo("0");
             JsonNode auth = named("TriggerAuthentication", trigger.at("/authenticationRef/name").asText(), so);
             if (auth.at("/spec/podIdentity/provider").asText().equals("azure-workload")) {
@@ -187,14 +191,61 @@ class ManifestsTest {
                 assertThat(pod.at("/metadata/labels/azure.workload.identity~1use").asText()).isEqualTo("true");
                 named("ServiceAccount", pod.at("/spec/serviceAccountName").asText(), so);
             } else {
+                // Least privilege: KEDA's secret (Manage, to read queue counts) is not the worker's (Listen + Send)
                 JsonNode ref = auth.at("/spec/secretTargetRef/0");
                 assertThat(ref.get("parameter").asText()).isEqualTo("connection");
                 JsonNode secretRef = env.get("SERVICEBUS_CONNECTION_STRING").at("/valueFrom/secretKeyRef");
-                assertThat(secretRef.get("name").asText()).isEqualTo(ref.get("name").asText());
-                assertThat(secretRef.get("key").asText()).isEqualTo(ref.get("key").asText());
-                assertThat(named("Secret", ref.get("name").asText(), so).at("/stringData").has(ref.get("key").asText()))
-                        .isTrue();
+                assertThat(secretRef.get("name").asText()).as("the worker must not read KEDA's Manage secret")
+                        .isNotEqualTo(ref.get("name").asText());
+                String kedaConnection = named("Secret", ref.get("name").asText(), so).at("/stringData")
+                        .path(ref.get("key").asText()).asText();
+                String workerConnection = named("Secret", secretRef.get("name").asText(), so).at("/stringData")
+                        .path(secretRef.get("key").asText()).asText();
+                assertThat(kedaConnection).contains("SharedAccessKeyName=");
+                assertThat(workerConnection).contains("SharedAccessKeyName=");
+                assertThat(keyName(workerConnection)).isNotEqualTo(keyName(kedaConnection));
             }
+        }
+    }
+
+    private static String keyName(String connectionString) {
+        for (String part : connectionString.split(";")) {
+            if (part.startsWith("SharedAccessKeyName=")) {
+                return part.substring("SharedAccessKeyName=".length());
+            }
+        }
+        throw new AssertionError("no SharedAccessKeyName in a connection string");
+    }
+
+    @Test
+    void deployments_runNonRootOnAReadOnlyRootWithNoPrivilegeAndAWritableTmp() {
+        for (JsonNode d : kind("Deployment")) {
+            String name = d.at("/metadata/name").asText();
+            JsonNode spec = d.at("/spec/template/spec");
+            assertThat(spec.at("/securityContext/runAsNonRoot").asBoolean()).as(name).isTrue();
+            assertThat(spec.at("/securityContext/runAsUser").asInt()).as(name).isPositive();
+            assertThat(spec.at("/securityContext/seccompProfile/type").asText()).as(name).isEqualTo("RuntimeDefault");
+            JsonNode c = spec.at("/containers/0");
+            JsonNode sc = c.path("securityContext");
+            assertThat(sc.path("allowPrivilegeEscalation").isBoolean() && !sc.path("allowPrivilegeEscalation").asBoolean())
+                    .as(name + " allowPrivilegeEscalation: false").isTrue();
+            assertThat(sc.path("readOnlyRootFilesystem").asBoolean()).as(name).isTrue();
+            assertThat(sc.at("/capabilities/drop").toString()).as(name).isEqualTo("[\"ALL\"]");
+            assertThat(sc.has("capabilities") && !sc.at("/capabilities").has("add")).as(name + " adds no capability").isTrue();
+            String tmpVolume = null;
+            for (JsonNode m : c.path("volumeMounts")) {
+                if (m.path("mountPath").asText().equals("/tmp")) {
+                    tmpVolume = m.path("name").asText();
+                }
+            }
+            assertThat(tmpVolume).as(name + " mounts a writable /tmp").isNotNull();
+            boolean emptyDir = false;
+            for (JsonNode v : spec.path("volumes")) {
+                if (v.path("name").asText().equals(tmpVolume)) {
+                    emptyDir = v.has("emptyDir");
+                }
+            }
+            assertThat(emptyDir).as(name + " /tmp is an emptyDir").isTrue();
         }
     }
 }
