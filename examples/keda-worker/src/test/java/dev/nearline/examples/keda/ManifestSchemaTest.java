@@ -32,8 +32,9 @@ class ManifestSchemaTest {
     Path dir;
 
     private static JsonNode validate(List<Path> files) throws IOException, InterruptedException {
-        assertThat(VALIDATOR.resolveSibling("node_modules")).as("npm ci ran in target/schema (mvn process-test-resources)")
-                .isDirectory();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(VALIDATOR.resolveSibling("node_modules")),
+                "Node.js/npm not found, so the Kubernetes and KEDA schema packages were not installed (target/schema); "
+                        + "skipping the manifest schema check (.ci/run runs it)");
         List<String> cmd = new ArrayList<>(List.of("node", VALIDATOR.toString()));
         files.forEach(f -> cmd.add(f.toString()));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
