@@ -63,9 +63,21 @@ public final class ChallengerRunner {
 
     /** Whether the record with {@code id} is in the sample: the same answer for the same id, on every machine. */
     boolean inSample(String id) {
-        int h = id.hashCode() * 0x9E3779B9; // spread the bits: nearby ids hash to nearby values
+        return hash(id) < sampleBelow;
+    }
+
+    /**
+     * Whether the record with {@code id} is in a sample of the fraction {@code sample}, as a runner decides it:
+     * from {@link String#hashCode()} (specified by the JDK, so the same on every machine), mixed.
+     */
+    public static boolean inSample(String id, double sample) {
+        return hash(id) < (long) Math.floor(sample * (1L << 32));
+    }
+
+    private static long hash(String id) {
+        int h = id.hashCode() * 0x9E3779B9; // spread the bits: nearby ids have nearby hash codes
         h ^= h >>> 16;
-        return Integer.toUnsignedLong(h) < sampleBelow;
+        return Integer.toUnsignedLong(h);
     }
 
     /** Offers a sampled record; false (counted as dropped) when the queue is full or the runner is closed. */
