@@ -9,6 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -41,8 +42,10 @@ public final class WorkerMain {
             env.put("NEARLINE_PIPELINE", args[0]);
         }
         WorkerConfig config;
+        FeedbackConfig feedback;
         try {
             config = WorkerConfig.fromEnvironment(env);
+            feedback = FeedbackConfig.fromEnvironment(env);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -50,7 +53,7 @@ public final class WorkerMain {
         }
         Running running;
         try {
-            running = start(config);
+            running = start(config, feedback);
         } catch (RuntimeException e) {
             log.error("worker failed to start: {}", e.getMessage(), e);
             System.exit(1);
@@ -85,6 +88,18 @@ public final class WorkerMain {
      * @throws java.io.UncheckedIOException if the HTTP port cannot be bound
      */
     public static Running start(WorkerConfig config) {
+        return start(config, null);
+    }
+
+    /**
+     * As {@link #start(WorkerConfig)}, also taking labels from the feedback entity of {@code feedback} (when not
+     * null) for the pipeline's quality monitor ({@link FeedbackReceiver}); its metrics join the others on
+     * {@code /metrics}.
+     *
+     * @throws IllegalArgumentException also if {@code feedback} is set and the pipeline has no {@code "quality"}
+     *     object
+     */
+    public static Running start(WorkerConfig config, @org.jspecify.annotations.Nullable FeedbackConfig feedback) {
         Objects.requireNonNull(config, "config");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // The engine's own meters (nearline_request_*, nearline_compute_*, ...) next to the worker's.
@@ -128,16 +143,45 @@ public final class WorkerMain {
                 .backoff(config.backoff())
                 .meterRegistry(registry)
                 .build();
+        FeedbackReceiver labels = null;
         try {
+            if (feedback != null) {
+                dev.nearline.core.QualityMonitor quality = scorer.quality().orElseThrow(() -> new IllegalArgumentException(
+                        "NEARLINE_FEEDBACK_QUEUE (or _TOPIC) is set, but pipeline " + config.pipeline() + " has no "
+                                + "\"quality\" object to take labels; add one, or unset the variable"));
+                labels = FeedbackReceiver.start(quality, feedbackTransport(config, feedback), registry,
+                        config.batchWait(), config.backoff());
+            }
             http = HttpEndpoints.start(config.httpPort(), worker::isLive, worker::isReady, registry::scrape);
         } catch (RuntimeException e) {
+            if (labels != null) {
+                labels.close(Duration.ofSeconds(5));
+            }
             worker.shutdown();
             throw e;
         }
         worker.start();
-        log.info("worker running: pipeline={} entity={} http port={}", config.pipeline(),
-                config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(), http.port());
-        return new Running(worker, http);
+        log.info("worker running: pipeline={} entity={}{} http port={}", config.pipeline(),
+                config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(),
+                feedback == null ? "" : " feedback=" + feedback.entity(), http.port());
+        return new Running(worker, http, labels);
+    }
+
+    private static ServiceBusTransport feedbackTransport(WorkerConfig config, FeedbackConfig feedback) {
+        ServiceBusTransport.Builder tb = ServiceBusTransport.builder().prefetch(config.prefetch());
+        String cs = config.connectionString();
+        if (cs != null) {
+            tb.connectionString(cs);
+        } else {
+            tb.namespace(Objects.requireNonNull(config.namespace()), new DefaultAzureCredentialBuilder().build());
+        }
+        String queue = feedback.queue();
+        if (queue != null) {
+            tb.queue(queue);
+        } else {
+            tb.subscription(Objects.requireNonNull(feedback.topic()), Objects.requireNonNull(feedback.subscription()));
+        }
+        return tb.build();
     }
 
     /** The pipeline file's name without {@code .json}, the {@code pipeline} tag of the engine's meters. */
@@ -183,13 +227,15 @@ public final class WorkerMain {
     public static final class Running {
         private final QueueWorker worker;
         private final HttpEndpoints http;
+        private final @org.jspecify.annotations.Nullable FeedbackReceiver feedback;
         private final CountDownLatch stopped = new CountDownLatch(1);
         private final AtomicBoolean stopping = new AtomicBoolean();
         private volatile QueueWorker.@org.jspecify.annotations.Nullable ShutdownSummary summary;
 
-        private Running(QueueWorker worker, HttpEndpoints http) {
+        private Running(QueueWorker worker, HttpEndpoints http, @org.jspecify.annotations.Nullable FeedbackReceiver feedback) {
             this.worker = worker;
             this.http = http;
+            this.feedback = feedback;
         }
 
         /** The worker. */
@@ -212,6 +258,9 @@ public final class WorkerMain {
                 return Objects.requireNonNull(summary);
             }
             try {
+                if (feedback != null) {
+                    feedback.close(Duration.ofSeconds(5)); // labels first: they need the scorer's monitor only
+                }
                 summary = worker.shutdown();
             } finally {
                 http.close();
