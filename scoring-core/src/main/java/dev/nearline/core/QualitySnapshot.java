@@ -56,6 +56,7 @@ public record QualitySnapshot(QualityMonitor.Task task, Predictions predictions,
      * @param pending   kept predictions still waiting for their label (those past their time-to-live included,
      *                  until a label or a newer prediction finds them)
      * @param replaced  kept predictions replaced by a newer prediction for the same id before their label came
+     *                  (noticed when ids are indexed, that is when the next label is given)
      * @param evicted   predictions dropped unlabelled to keep the store within its capacity
      * @param expired   predictions dropped unlabelled after their time-to-live
      */

@@ -32,11 +32,11 @@ class QualityFeedbackTest {
             assertThat(quality.feedback("x".repeat(5_000), 1)).isEqualTo(FeedbackOutcome.UNKNOWN);
             ticker.advance(Duration.ofMinutes(11));
             assertThat(quality.feedback("b", "false")).isEqualTo(FeedbackOutcome.EXPIRED);
-            assertThat(quality.feedback("b", 0)).as("an expired prediction is forgotten")
-                    .isEqualTo(FeedbackOutcome.UNKNOWN);
+            assertThat(quality.feedback("b", 0)).as("still expired, and counted once more").isEqualTo(FeedbackOutcome.EXPIRED);
+            assertThat(quality.feedback("a", 1)).as("labelled before it expired").isEqualTo(FeedbackOutcome.DUPLICATE);
         }
         QualitySnapshot s = quality.snapshot();
-        assertThat(s.labels()).isEqualTo(new QualitySnapshot.Labels(1, 4, 1, 1, 3, 0));
+        assertThat(s.labels()).isEqualTo(new QualitySnapshot.Labels(1, 3, 2, 2, 3, 0));
         assertThat(s.predictions()).isEqualTo(new QualitySnapshot.Predictions(3, 0, 1, 0, 0, 1));
         assertThat(s.current().lastRecords().count()).isEqualTo(1);
     }
@@ -73,13 +73,15 @@ class QualityFeedbackTest {
                 joined += o == FeedbackOutcome.JOINED ? 1 : 0;
                 assertThat(quality.feedback("flood-" + i, 1)).isEqualTo(FeedbackOutcome.UNKNOWN);
             }
-            assertThat(joined).as("only the newest capacity predictions are still held").isEqualTo(capacity);
+            // Only the newest predictions are still held: at most the capacity (a few fewer when ids crowd one
+            // part of the index).
+            assertThat(joined).isBetween((long) (0.995 * capacity), (long) capacity);
             assertThat(quality.tracker().held()).isLessThanOrEqualTo(capacity);
+            QualitySnapshot s = quality.snapshot();
+            assertThat(s.predictions().evicted()).isEqualTo(10L * capacity - joined);
+            assertThat(s.predictions().pending()).isZero();
+            assertThat(s.labels().unknown()).isEqualTo(10L * capacity - joined + 10L * capacity);
         }
-        QualitySnapshot s = quality.snapshot();
-        assertThat(s.predictions().evicted()).isEqualTo(9L * capacity);
-        assertThat(s.predictions().pending()).isZero();
-        assertThat(s.labels().unknown()).isEqualTo(9L * capacity + 10L * capacity);
     }
 
     @Test

@@ -5,20 +5,15 @@ import java.lang.invoke.VarHandle;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One kept prediction, waiting for its label. Its fate is decided once, by whoever first claims it: the label
- * ({@link #LABELLED}) or the store when it replaces, evicts or expires it ({@link #DROPPED}). The challenger
- * adds its own prediction independently ({@link #CHALLENGER_DONE}); the pair is compared with the label by
- * whichever of the two comes second. Fields without {@code volatile} are written before the state change that
- * publishes them.
+ * A prediction sampled for the challenger: what the champion predicted, and, once they are known, the
+ * challenger's prediction and the label. The two arrive independently (the label on a thread that gives
+ * feedback, the challenger's prediction on a challenger thread); whichever comes second compares the two
+ * models on the label. Fields without {@code volatile} are written before the state change that publishes them.
  */
 final class Pending {
-    static final int LABELLED = 1;
-    static final int DROPPED = 2;
-    /** With DROPPED: dropped because the time-to-live had passed. */
-    static final int EXPIRED = 4;
-    static final int CHALLENGER_DONE = 8;
-    /** Set after LABELLED once {@link #label} is written. */
-    static final int LABEL_READY = 16;
+    static final int CHALLENGER_DONE = 1;
+    /** Set once {@link #label} is written. */
+    static final int LABEL_READY = 2;
     private static final VarHandle STATE;
 
     static {
@@ -29,14 +24,11 @@ final class Pending {
         }
     }
 
-    final String id;
-    final long seq;
-    final long nanos;
     final VersionQuality version;
-    /** The prediction of a binary classifier or a regression; NaN for a multi-class one. */
+    /** The champion's prediction of a binary classifier or a regression; NaN for a multi-class one. */
     final float score;
     final float @Nullable [] probabilities;
-    /** Written before LABELLED. */
+    /** Written before LABEL_READY. */
     double label;
     /** Written before CHALLENGER_DONE. */
     float challengerScore = Float.NaN;
@@ -44,30 +36,10 @@ final class Pending {
     @SuppressWarnings("unused")
     private volatile int state;
 
-    Pending(String id, long seq, long nanos, VersionQuality version, float score, float @Nullable [] probabilities) {
-        this.id = id;
-        this.seq = seq;
-        this.nanos = nanos;
+    Pending(VersionQuality version, float score, float @Nullable [] probabilities) {
         this.version = version;
         this.score = score;
         this.probabilities = probabilities;
-    }
-
-    int state() {
-        return (int) STATE.getVolatile(this);
-    }
-
-    /** Sets LABELLED (or DROPPED) unless the fate is decided; returns the state before, or -1 when it was decided. */
-    int claim(int fate) {
-        while (true) {
-            int s = state();
-            if ((s & (LABELLED | DROPPED)) != 0) {
-                return -1;
-            }
-            if (STATE.compareAndSet(this, s, s | fate)) {
-                return s;
-            }
-        }
     }
 
     /** Sets {@code bits}; returns the state before. */

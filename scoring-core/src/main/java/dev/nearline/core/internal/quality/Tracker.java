@@ -35,15 +35,12 @@ public final class Tracker {
     static final int MAX_VERSIONS = 8;
     /** Ids longer than this are not kept (a kept id must not cost unbounded memory). */
     public static final int MAX_ID_CHARS = 1024;
-    private static final int LABELLED = Pending.LABELLED;
-    private static final int DROPPED = Pending.DROPPED;
-    private static final int EXPIRED = Pending.EXPIRED;
     private static final int LABEL_READY = Pending.LABEL_READY;
 
     private final QualityConfig config;
     private final Task task;
     private final PredictionReader reader;
-    private final PredictionStore store;
+    private final PredictionTable store;
     private final long ttlNanos;
     private final Map<String, Integer> classIndex = new HashMap<>();
     private final Object versionsLock = new Object();
@@ -68,7 +65,8 @@ public final class Tracker {
         this.config = config;
         this.task = config.task();
         this.reader = new PredictionReader(task, config.output(), config.index());
-        this.store = new PredictionStore(config.capacity(), config.timeToLive().toNanos());
+        this.store = new PredictionTable(config.capacity(), config.timeToLive().toNanos(),
+                config.task() == Task.MULTICLASS);
         this.ttlNanos = config.timeToLive().toNanos();
         for (int i = 0; i < config.classes().size(); i++) {
             classIndex.put(config.classes().get(i), i);
@@ -140,12 +138,17 @@ public final class Tracker {
                 }
             }
             long now = ticker.read();
-            Pending p = new Pending(id, store.nextSeq(), now, current, score, probabilities);
+            VersionQuality version = current;
+            long number = store.next();
+            Pending task = null;
             ChallengerRunner c = challenger;
             if (c != null && c.inSample(id)) {
-                c.offer(p, inputs);
+                Pending p = new Pending(version, score, probabilities);
+                if (c.offer(p, inputs)) {
+                    task = p;
+                }
             }
-            store.put(p, now);
+            store.put(number, id, score, probabilities, version, task, now);
         } catch (Throwable e) { // NOPMD: monitoring never fails a record, whatever went wrong
             untracked.increment();
             if (warnedRecord.compareAndSet(false, true)) {
@@ -172,34 +175,38 @@ public final class Tracker {
             return count(FeedbackOutcome.INVALID);
         }
         long now = ticker.read();
-        Pending p = id.length() > MAX_ID_CHARS ? null : store.get(id);
-        if (p == null) {
+        PredictionTable.Found p = new PredictionTable.Found();
+        if (id.length() > MAX_ID_CHARS || !store.find(id, p)) {
             return count(FeedbackOutcome.UNKNOWN);
         }
-        if (p.probabilities != null && label >= p.probabilities.length) {
+        float[] probabilities = p.vector;
+        if (probabilities != null && label >= probabilities.length) {
             return count(FeedbackOutcome.INVALID);
         }
-        if (store.expired(p, now)) {
-            if (p.claim(DROPPED | EXPIRED) >= 0) {
+        if (store.expired(p.nanos, now)) {
+            if (store.claim(p.number, PredictionTable.DROPPED | PredictionTable.EXPIRED) >= 0) {
                 store.expired.increment();
-                store.remove(p);
                 return count(FeedbackOutcome.EXPIRED);
             }
-            return count(decided(p));
+            return count(decided(p.number));
         }
-        if (p.claim(LABELLED) < 0) {
-            return count(decided(p));
+        if (store.claim(p.number, PredictionTable.LABELLED) < 0) {
+            return count(decided(p.number));
         }
-        p.label = label;
-        int before = p.set(LABEL_READY);
         count(FeedbackOutcome.JOINED);
-        long newest = newestJoined.getAndAccumulate(p.seq, Math::max);
-        if (p.seq < newest) {
+        long newest = newestJoined.getAndAccumulate(p.number, Math::max);
+        if (p.number < newest) {
             outOfOrder.increment();
         }
-        List<QualityEvent> events = p.version.join(championA(p, label), championY(p, label), now);
-        if ((before & Pending.CHALLENGER_DONE) != 0) {
-            joinChallenger(p, now);
+        VersionQuality version = Objects.requireNonNull(p.version);
+        List<QualityEvent> events = version.join(championA(p.score, probabilities, label),
+                championY(probabilities, label), now);
+        Pending task = p.sampled;
+        if (task != null) {
+            task.label = label;
+            if ((task.set(LABEL_READY) & Pending.CHALLENGER_DONE) != 0) {
+                joinChallenger(task, now);
+            }
         }
         if (events != null) {
             publish(events);
@@ -236,12 +243,13 @@ public final class Tracker {
         }
     }
 
-    private static FeedbackOutcome decided(Pending p) {
-        int s = p.state();
-        if ((s & LABELLED) != 0) {
+    /** The outcome for a label whose prediction's fate was decided already. */
+    private FeedbackOutcome decided(long number) {
+        long s = store.state(number);
+        if ((s & PredictionTable.LABELLED) != 0) {
             return FeedbackOutcome.DUPLICATE;
         }
-        return (s & EXPIRED) != 0 ? FeedbackOutcome.EXPIRED : FeedbackOutcome.UNKNOWN;
+        return (s & PredictionTable.EXPIRED) != 0 ? FeedbackOutcome.EXPIRED : FeedbackOutcome.UNKNOWN;
     }
 
     private FeedbackOutcome count(FeedbackOutcome outcome) {
@@ -250,15 +258,13 @@ public final class Tracker {
     }
 
     /** The first value of the champion's pair: the score, or the probability of the true class. */
-    private static double championA(Pending p, double label) {
-        float[] v = p.probabilities;
-        return v == null ? p.score : v[(int) label];
+    private static double championA(float score, float @Nullable [] probabilities, double label) {
+        return probabilities == null ? score : probabilities[(int) label];
     }
 
     /** The second value: the label, or whether the most probable class was the true one. */
-    private static double championY(Pending p, double label) {
-        float[] v = p.probabilities;
-        return v == null ? label : argmax(v) == (int) label ? 1 : 0;
+    private static double championY(float @Nullable [] probabilities, double label) {
+        return probabilities == null ? label : argmax(probabilities) == (int) label ? 1 : 0;
     }
 
     // ------------------------------------------------------------------ challenger
@@ -292,8 +298,8 @@ public final class Tracker {
 
     private void joinChallenger(Pending p, long now) {
         double label = p.label;
-        double ca = championA(p, label);
-        double cy = championY(p, label);
+        double ca = championA(p.score, p.probabilities, label);
+        double cy = championY(p.probabilities, label);
         double xa;
         double xy;
         float[] ch = p.challengerProbabilities;
@@ -361,7 +367,7 @@ public final class Tracker {
             out.add(v.snapshot(now, v == cur));
         }
         long joined = outcomes[FeedbackOutcome.JOINED.ordinal()].sum();
-        long tracked = store.tracked.sum();
+        long tracked = store.tracked();
         long replaced = store.replaced.sum();
         long evicted = store.evicted.sum();
         long expired = store.expired.sum();
@@ -377,9 +383,9 @@ public final class Tracker {
         return new QualitySnapshot(task, predictions, labels, counts, out);
     }
 
-    /** Entries in the store (for tests of its bound). */
+    /** Predictions held, waiting or labelled (for tests of the bound). */
     public int held() {
-        return store.size();
+        return store.held();
     }
 
     /** The count-window pairs of {@code version}, oldest first, or null when it is gone (for tests). */

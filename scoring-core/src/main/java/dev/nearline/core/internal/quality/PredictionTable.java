@@ -1,0 +1,318 @@
+package dev.nearline.core.internal.quality;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The predictions waiting for their labels: a ring of {@code capacity} slots in arrival order, held in
+ * primitive arrays, and an open-addressing index from id to slot. Prediction {@code n} (numbered from 1) lives
+ * in slot {@code n % capacity} until prediction {@code n + capacity} takes the slot (an eviction, counted unless
+ * it was labelled), so memory is fixed at construction.
+ *
+ * <p><b>Putting</b> (the scoring thread) writes the ring slot only: one compare-and-set that takes the slot
+ * (setting {@link #WRITING}), plain writes of the fields, and a release write that publishes them. It allocates
+ * nothing and touches no shared structure but the slot and the sequence counter: a hash index of many thousand
+ * entries costs a cache miss per insert, so indexing is left to the threads that look ids up.
+ *
+ * <p><b>Slot state.</b> Each slot has one {@code long}: the number of the prediction it holds (upper 56 bits) and
+ * flags. Readers check the number before and after reading the fields (a sequence lock), so a slot overwritten
+ * meanwhile is seen as gone. The fate of a prediction (labelled, or dropped: replaced, evicted, expired) is
+ * decided once, by a compare-and-set on the same word.
+ *
+ * <p><b>Index.</b> A {@code long} per position ({@code 4 × capacity} rounded up to a power of two): the
+ * prediction number and a 16-bit tag of the id's hash, or 0. Lookups ({@link #find}) first index the predictions
+ * put since the last lookup, in order, under this table's lock (so a label pays for the indexing of the records
+ * scored before it, once each). An id sits in one of the {@value #WINDOW} positions from its hash; an entry whose
+ * prediction the ring has overwritten is free. An entry for the same id is taken over (the older prediction is
+ * replaced); with no free position the window's oldest entry is evicted (rare: the index is at most a quarter
+ * full). The lock is never taken on the scoring path.
+ *
+ * <p>Thread-safe.
+ */
+final class PredictionTable {
+    static final long WRITING = 1;
+    static final long LABELLED = 2;
+    static final long DROPPED = 4;
+    static final long EXPIRED = 8;
+    private static final int FLAG_BITS = 8;
+    static final int WINDOW = 8;
+    private static final int TAG_BITS = 16;
+    private static final long TAG_MASK = (1L << TAG_BITS) - 1;
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final int capacity;
+    private final long ttlNanos;
+    private final AtomicLong sequence = new AtomicLong();
+    private final long[] states;
+    private final String[] ids;
+    private final long[] nanos;
+    private final float[] scores;
+    private final float[][] vectors;
+    private final VersionQuality[] versions;
+    private final Pending[] sampled;
+    /** Guarded by this. */
+    private final long[] index;
+    private final int indexMask;
+    /** The number of the last prediction indexed or given up; guarded by this. */
+    private long indexedUpTo;
+    /** Predictions not yet written when the indexer passed them, to index next time; guarded by this. */
+    private final java.util.ArrayDeque<Long> unwritten = new java.util.ArrayDeque<>();
+    final LongAdder replaced = new LongAdder();
+    final LongAdder evicted = new LongAdder();
+    final LongAdder expired = new LongAdder();
+
+    PredictionTable(int capacity, long ttlNanos, boolean vectors) {
+        this.capacity = capacity;
+        this.ttlNanos = ttlNanos;
+        this.states = new long[capacity];
+        this.ids = new String[capacity];
+        this.nanos = new long[capacity];
+        this.scores = new float[vectors ? 0 : capacity];
+        this.vectors = new float[vectors ? capacity : 0][];
+        this.versions = new VersionQuality[capacity];
+        this.sampled = new Pending[capacity];
+        int size = Integer.highestOneBit(Math.max(16, 4 * capacity - 1)) << 1;
+        this.index = new long[size];
+        this.indexMask = size - 1;
+    }
+
+    /** What a lookup found: a consistent copy of one slot. */
+    static final class Found {
+        long number;
+        int slot;
+        long state;
+        long nanos;
+        float score;
+        float @Nullable [] vector;
+        @Nullable VersionQuality version;
+        @Nullable Pending sampled;
+    }
+
+    /** Predictions put so far. */
+    long tracked() {
+        return sequence.get();
+    }
+
+    /** The number the next prediction will get; its challenger task is made before it is put. */
+    long next() {
+        return sequence.incrementAndGet();
+    }
+
+    /**
+     * Puts prediction {@code number} (from {@link #next()}) of {@code id}: a score, or a vector of class
+     * probabilities; {@code task} is its challenger record, or null when it is not sampled.
+     */
+    void put(long number, String id, float score, float @Nullable [] vector, VersionQuality version,
+             @Nullable Pending task, long nowNanos) {
+        int slot = (int) (number % capacity);
+        // Take the slot: one CAS, retried only if a label or a drop changed the old prediction's state meanwhile.
+        long old;
+        while (true) {
+            old = (long) LONGS.getVolatile(states, slot);
+            if ((old >>> FLAG_BITS) >= number) {
+                evicted.increment(); // a newer prediction already has the slot: this one is gone before it was kept
+                return;
+            }
+            if (LONGS.compareAndSet(states, slot, old, (number << FLAG_BITS) | WRITING)) {
+                break;
+            }
+        }
+        if (old != 0 && (old & (LABELLED | DROPPED)) == 0) {
+            if (nowNanos - nanos[slot] > ttlNanos) {
+                expired.increment();
+            } else {
+                evicted.increment();
+            }
+        }
+        ids[slot] = id;
+        nanos[slot] = nowNanos;
+        if (vector != null) {
+            vectors[slot] = vector;
+        } else {
+            scores[slot] = score;
+        }
+        versions[slot] = version;
+        sampled[slot] = task;
+        LONGS.setRelease(states, slot, number << FLAG_BITS);
+    }
+
+    /** Indexes every prediction put since the last call (and those that were still being written then). */
+    private void catchUp() {
+        int retries = unwritten.size();
+        for (int i = 0; i < retries; i++) {
+            long n = unwritten.poll();
+            indexOne(n);
+        }
+        long upTo = sequence.get();
+        for (long n = Math.max(indexedUpTo + 1, upTo - capacity + 1); n <= upTo; n++) {
+            indexOne(n);
+        }
+        indexedUpTo = upTo;
+    }
+
+    private void indexOne(long n) {
+        int slot = (int) (n % capacity);
+        long s = (long) LONGS.getAcquire(states, slot);
+        long held = s >>> FLAG_BITS;
+        if (held < n || (held == n && (s & WRITING) != 0)) {
+            if (n + capacity > sequence.get()) {
+                unwritten.add(n); // its writer is between taking a number and publishing the slot
+            }
+            return;
+        }
+        if (held > n || (s & DROPPED) != 0) {
+            return; // overwritten already, or dropped (its writer gave up)
+        }
+        String id = idOf(n);
+        if (id != null) {
+            index(n, id, hash(id));
+        }
+    }
+
+    private void index(long number, String id, long hash) {
+        long tag = hash & TAG_MASK;
+        int home = (int) (hash >>> 32) & indexMask;
+        long newest = sequence.get();
+        int free = -1;
+        int oldest = -1;
+        int same = -1;
+        for (int i = 0; i < WINDOW; i++) {
+            int p = (home + i) & indexMask;
+            long v = index[p];
+            long n = v >>> TAG_BITS;
+            if (v == 0 || n + capacity <= newest) {
+                if (free < 0) {
+                    free = p;
+                }
+                continue;
+            }
+            if ((v & TAG_MASK) == tag && same < 0 && n < number && id.equals(idOf(n))) {
+                same = p;
+            }
+            if (oldest < 0 || v < index[oldest]) {
+                oldest = p;
+            }
+        }
+        int p = same >= 0 ? same : free >= 0 ? free : oldest;
+        long before = index[p];
+        index[p] = (number << TAG_BITS) | tag;
+        if (same >= 0) {
+            if (drop(before >>> TAG_BITS)) {
+                replaced.increment();
+            }
+        } else if (free < 0 && drop(before >>> TAG_BITS)) {
+            evicted.increment(); // the window was full of live predictions: the oldest makes room
+        }
+    }
+
+    /** The id of prediction {@code number}, or null when its slot holds another one. */
+    private @Nullable String idOf(long number) {
+        int slot = (int) (number % capacity);
+        long s = (long) LONGS.getAcquire(states, slot);
+        if ((s >>> FLAG_BITS) != number || (s & WRITING) != 0) {
+            return null;
+        }
+        String id = ids[slot];
+        VarHandle.loadLoadFence();
+        return (long) LONGS.getVolatile(states, slot) == s ? id : null;
+    }
+
+    /**
+     * Looks {@code id} up; fills {@code into} with a consistent copy of its newest prediction and returns true, or
+     * returns false when none is held.
+     */
+    synchronized boolean find(String id, Found into) {
+        catchUp();
+        long hash = hash(id);
+        long tag = hash & TAG_MASK;
+        int home = (int) (hash >>> 32) & indexMask;
+        long newest = sequence.get();
+        boolean found = false;
+        for (int i = 0; i < WINDOW; i++) {
+            long v = index[(home + i) & indexMask];
+            long n = v >>> TAG_BITS;
+            if (v == 0 || (v & TAG_MASK) != tag || n + capacity <= newest || (found && n < into.number)) {
+                continue;
+            }
+            int slot = (int) (n % capacity);
+            long s = (long) LONGS.getAcquire(states, slot);
+            if ((s >>> FLAG_BITS) != n || (s & WRITING) != 0) {
+                continue;
+            }
+            String held = ids[slot];
+            long t = nanos[slot];
+            float score = scores.length == 0 ? Float.NaN : scores[slot];
+            float[] vector = vectors.length == 0 ? null : vectors[slot];
+            VersionQuality version = versions[slot];
+            Pending task = sampled[slot];
+            VarHandle.loadLoadFence();
+            long again = (long) LONGS.getVolatile(states, slot);
+            if ((again >>> FLAG_BITS) != n || !id.equals(held)) {
+                continue;
+            }
+            into.number = n;
+            into.slot = slot;
+            into.state = again;
+            into.nanos = t;
+            into.score = score;
+            into.vector = vector;
+            into.version = version;
+            into.sampled = task;
+            found = true;
+        }
+        return found;
+    }
+
+    /**
+     * Decides the fate of prediction {@code number}: sets {@code fate} ({@link #LABELLED}, or {@link #DROPPED}
+     * possibly with {@link #EXPIRED}) unless it is decided already or the slot holds another prediction. Returns
+     * the state before, or -1 when it was decided or gone.
+     */
+    long claim(long number, long fate) {
+        int slot = (int) (number % capacity);
+        while (true) {
+            long s = (long) LONGS.getVolatile(states, slot);
+            if ((s >>> FLAG_BITS) != number || (s & (LABELLED | DROPPED | WRITING)) != 0) {
+                return -1;
+            }
+            if (LONGS.compareAndSet(states, slot, s, s | fate)) {
+                return s;
+            }
+        }
+    }
+
+    /** The state of prediction {@code number}, or 0 when its slot holds another one. */
+    long state(long number) {
+        long s = (long) LONGS.getVolatile(states, (int) (number % capacity));
+        return (s >>> FLAG_BITS) == number ? s : 0;
+    }
+
+    private boolean drop(long number) {
+        return claim(number, DROPPED) >= 0;
+    }
+
+    boolean expired(long predictionNanos, long nowNanos) {
+        return nowNanos - predictionNanos > ttlNanos;
+    }
+
+    /** Predictions held: waiting for their label, or labelled and kept to recognise a duplicate (for tests). */
+    int held() {
+        int n = 0;
+        for (int i = 0; i < capacity; i++) {
+            long s = (long) LONGS.getVolatile(states, i);
+            if (s != 0 && (s & DROPPED) == 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** A 64-bit mix of the id's hash code: the upper half places it in the index, the low 16 bits tag it. */
+    static long hash(String id) {
+        long z = id.hashCode() * 0x9E3779B97F4A7C15L;
+        return z ^ (z >>> 29);
+    }
+}
