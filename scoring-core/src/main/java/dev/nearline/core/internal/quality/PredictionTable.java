@@ -46,13 +46,13 @@ final class PredictionTable {
     private final int capacity;
     private final long ttlNanos;
     private final AtomicLong sequence = new AtomicLong();
-    private final long[] states;
-    private final String[] ids;
-    private final long[] nanos;
-    private final float[] scores;
-    private final float[][] vectors;
-    private final VersionQuality[] versions;
-    private final Pending[] sampled;
+    /**
+     * Per slot, three longs side by side (one cache line holds most of a slot): the state, the clock reading, and
+     * the score's bits (upper half) with the model version (lower half).
+     */
+    private final long[] slots;
+    /** Per slot, two references: the id, and the challenger record or (multi-class, not sampled) the vector. */
+    private final Object[] refs;
     /** Guarded by this. */
     private final long[] index;
     private final int indexMask;
@@ -64,16 +64,11 @@ final class PredictionTable {
     final LongAdder evicted = new LongAdder();
     final LongAdder expired = new LongAdder();
 
-    PredictionTable(int capacity, long ttlNanos, boolean vectors) {
+    PredictionTable(int capacity, long ttlNanos) {
         this.capacity = capacity;
         this.ttlNanos = ttlNanos;
-        this.states = new long[capacity];
-        this.ids = new String[capacity];
-        this.nanos = new long[capacity];
-        this.scores = new float[vectors ? 0 : capacity];
-        this.vectors = new float[vectors ? capacity : 0][];
-        this.versions = new VersionQuality[capacity];
-        this.sampled = new Pending[capacity];
+        this.slots = new long[3 * capacity];
+        this.refs = new Object[2 * capacity];
         int size = Integer.highestOneBit(Math.max(16, 4 * capacity - 1)) << 1;
         this.index = new long[size];
         this.indexMask = size - 1;
@@ -87,7 +82,7 @@ final class PredictionTable {
         long nanos;
         float score;
         float @Nullable [] vector;
-        @Nullable VersionQuality version;
+        int version;
         @Nullable Pending sampled;
     }
 
@@ -105,38 +100,34 @@ final class PredictionTable {
      * Puts prediction {@code number} (from {@link #next()}) of {@code id}: a score, or a vector of class
      * probabilities; {@code task} is its challenger record, or null when it is not sampled.
      */
-    void put(long number, String id, float score, float @Nullable [] vector, VersionQuality version,
-             @Nullable Pending task, long nowNanos) {
+    void put(long number, String id, float score, float @Nullable [] vector, int version, @Nullable Pending task,
+             long nowNanos) {
         int slot = (int) (number % capacity);
+        int at = 3 * slot;
         // Take the slot: one CAS, retried only if a label or a drop changed the old prediction's state meanwhile.
         long old;
         while (true) {
-            old = (long) LONGS.getVolatile(states, slot);
+            old = (long) LONGS.getVolatile(slots, at);
             if ((old >>> FLAG_BITS) >= number) {
                 evicted.increment(); // a newer prediction already has the slot: this one is gone before it was kept
                 return;
             }
-            if (LONGS.compareAndSet(states, slot, old, (number << FLAG_BITS) | WRITING)) {
+            if (LONGS.compareAndSet(slots, at, old, (number << FLAG_BITS) | WRITING)) {
                 break;
             }
         }
         if (old != 0 && (old & (LABELLED | DROPPED)) == 0) {
-            if (nowNanos - nanos[slot] > ttlNanos) {
+            if (nowNanos - slots[at + 1] > ttlNanos) {
                 expired.increment();
             } else {
                 evicted.increment();
             }
         }
-        ids[slot] = id;
-        nanos[slot] = nowNanos;
-        if (vector != null) {
-            vectors[slot] = vector;
-        } else {
-            scores[slot] = score;
-        }
-        versions[slot] = version;
-        sampled[slot] = task;
-        LONGS.setRelease(states, slot, number << FLAG_BITS);
+        slots[at + 1] = nowNanos;
+        slots[at + 2] = ((long) Float.floatToRawIntBits(score) << 32) | (version & 0xFFFF_FFFFL);
+        refs[2 * slot] = id;
+        refs[2 * slot + 1] = task != null ? task : vector;
+        LONGS.setRelease(slots, at, number << FLAG_BITS);
     }
 
     /** Indexes every prediction put since the last call (and those that were still being written then). */
@@ -155,7 +146,7 @@ final class PredictionTable {
 
     private void indexOne(long n) {
         int slot = (int) (n % capacity);
-        long s = (long) LONGS.getAcquire(states, slot);
+        long s = (long) LONGS.getAcquire(slots, 3 * slot);
         long held = s >>> FLAG_BITS;
         if (held < n || (held == n && (s & WRITING) != 0)) {
             if (n + capacity > sequence.get()) {
@@ -210,14 +201,14 @@ final class PredictionTable {
 
     /** The id of prediction {@code number}, or null when its slot holds another one. */
     private @Nullable String idOf(long number) {
-        int slot = (int) (number % capacity);
-        long s = (long) LONGS.getAcquire(states, slot);
+        int at = 3 * (int) (number % capacity);
+        long s = (long) LONGS.getAcquire(slots, at);
         if ((s >>> FLAG_BITS) != number || (s & WRITING) != 0) {
             return null;
         }
-        String id = ids[slot];
+        Object id = refs[2 * (at / 3)];
         VarHandle.loadLoadFence();
-        return (long) LONGS.getVolatile(states, slot) == s ? id : null;
+        return (long) LONGS.getVolatile(slots, at) == s ? (String) id : null;
     }
 
     /**
@@ -238,21 +229,24 @@ final class PredictionTable {
                 continue;
             }
             int slot = (int) (n % capacity);
-            long s = (long) LONGS.getAcquire(states, slot);
+            int at = 3 * slot;
+            long s = (long) LONGS.getAcquire(slots, at);
             if ((s >>> FLAG_BITS) != n || (s & WRITING) != 0) {
                 continue;
             }
-            String held = ids[slot];
-            long t = nanos[slot];
-            float score = scores.length == 0 ? Float.NaN : scores[slot];
-            float[] vector = vectors.length == 0 ? null : vectors[slot];
-            VersionQuality version = versions[slot];
-            Pending task = sampled[slot];
+            long t = slots[at + 1];
+            long scoreAndVersion = slots[at + 2];
+            Object held = refs[2 * slot];
+            Object extra = refs[2 * slot + 1];
             VarHandle.loadLoadFence();
-            long again = (long) LONGS.getVolatile(states, slot);
+            long again = (long) LONGS.getVolatile(slots, at);
             if ((again >>> FLAG_BITS) != n || !id.equals(held)) {
                 continue;
             }
+            Pending task = extra instanceof Pending ? (Pending) extra : null;
+            float score = Float.intBitsToFloat((int) (scoreAndVersion >>> 32));
+            int version = (int) scoreAndVersion;
+            float[] vector = task != null ? task.probabilities : (float[]) extra;
             into.number = n;
             into.slot = slot;
             into.state = again;
@@ -272,13 +266,13 @@ final class PredictionTable {
      * the state before, or -1 when it was decided or gone.
      */
     long claim(long number, long fate) {
-        int slot = (int) (number % capacity);
+        int at = 3 * (int) (number % capacity);
         while (true) {
-            long s = (long) LONGS.getVolatile(states, slot);
+            long s = (long) LONGS.getVolatile(slots, at);
             if ((s >>> FLAG_BITS) != number || (s & (LABELLED | DROPPED | WRITING)) != 0) {
                 return -1;
             }
-            if (LONGS.compareAndSet(states, slot, s, s | fate)) {
+            if (LONGS.compareAndSet(slots, at, s, s | fate)) {
                 return s;
             }
         }
@@ -286,7 +280,7 @@ final class PredictionTable {
 
     /** The state of prediction {@code number}, or 0 when its slot holds another one. */
     long state(long number) {
-        long s = (long) LONGS.getVolatile(states, (int) (number % capacity));
+        long s = (long) LONGS.getVolatile(slots, 3 * (int) (number % capacity));
         return (s >>> FLAG_BITS) == number ? s : 0;
     }
 
@@ -302,7 +296,7 @@ final class PredictionTable {
     int held() {
         int n = 0;
         for (int i = 0; i < capacity; i++) {
-            long s = (long) LONGS.getVolatile(states, i);
+            long s = (long) LONGS.getVolatile(slots, 3 * i);
             if (s != 0 && (s & DROPPED) == 0) {
                 n++;
             }

@@ -33,6 +33,8 @@ public final class Tracker {
     private static final Logger log = LoggerFactory.getLogger(Tracker.class);
     /** Model versions kept at most (more only when models are swapped faster than the time-to-live). */
     static final int MAX_VERSIONS = 8;
+    /** Versions that labels can still reach, by number modulo this. */
+    private static final int RECENT_VERSIONS = 16;
     /** Ids longer than this are not kept (a kept id must not cost unbounded memory). */
     public static final int MAX_ID_CHARS = 1024;
     private static final int LABEL_READY = Pending.LABEL_READY;
@@ -47,6 +49,8 @@ public final class Tracker {
     /** Newest first; guarded by versionsLock. */
     private final List<VersionQuality> versions = new ArrayList<>();
     private volatile VersionQuality current;
+    /** The last {@link #RECENT_VERSIONS} versions, by number modulo that; guarded by versionsLock for writes. */
+    private final VersionQuality[] recent = new VersionQuality[RECENT_VERSIONS];
     private final AtomicBoolean attached = new AtomicBoolean();
     private volatile Ticker ticker = Ticker.system();
     private volatile Function<Object, @Nullable String> idOf = r -> null;
@@ -65,8 +69,7 @@ public final class Tracker {
         this.config = config;
         this.task = config.task();
         this.reader = new PredictionReader(task, config.output(), config.index());
-        this.store = new PredictionTable(config.capacity(), config.timeToLive().toNanos(),
-                config.task() == Task.MULTICLASS);
+        this.store = new PredictionTable(config.capacity(), config.timeToLive().toNanos());
         this.ttlNanos = config.timeToLive().toNanos();
         for (int i = 0; i < config.classes().size(); i++) {
             classIndex.put(config.classes().get(i), i);
@@ -77,6 +80,7 @@ public final class Tracker {
         this.listener = config.listener();
         this.current = new VersionQuality(1, config, false);
         versions.add(current);
+        recent[1] = current;
     }
 
     /**
@@ -102,6 +106,7 @@ public final class Tracker {
             // Version 1 has seen no record yet: give it the comparison.
             VersionQuality v = new VersionQuality(current.version, config, true);
             versions.set(0, v);
+            recent[v.version % RECENT_VERSIONS] = v;
             current = v;
         }
     }
@@ -148,7 +153,7 @@ public final class Tracker {
                     task = p;
                 }
             }
-            store.put(number, id, score, probabilities, version, task, now);
+            store.put(number, id, score, probabilities, version.version, task, now);
         } catch (Throwable e) { // NOPMD: monitoring never fails a record, whatever went wrong
             untracked.increment();
             if (warnedRecord.compareAndSet(false, true)) {
@@ -183,7 +188,9 @@ public final class Tracker {
         if (probabilities != null && label >= probabilities.length) {
             return count(FeedbackOutcome.INVALID);
         }
-        if (store.expired(p.nanos, now)) {
+        VersionQuality version = versionOf(p.version);
+        // A version is forgotten only after more than RECENT_VERSIONS swaps within the time-to-live.
+        if (version == null || store.expired(p.nanos, now)) {
             if (store.claim(p.number, PredictionTable.DROPPED | PredictionTable.EXPIRED) >= 0) {
                 store.expired.increment();
                 return count(FeedbackOutcome.EXPIRED);
@@ -198,7 +205,6 @@ public final class Tracker {
         if (p.number < newest) {
             outOfOrder.increment();
         }
-        VersionQuality version = Objects.requireNonNull(p.version);
         List<QualityEvent> events = version.join(championA(p.score, probabilities, label),
                 championY(probabilities, label), now);
         Pending task = p.sampled;
@@ -334,9 +340,16 @@ public final class Tracker {
             old.retiredNanos = now;
             VersionQuality v = new VersionQuality(old.version + 1, config, challenger != null);
             versions.add(0, v);
+            recent[v.version % RECENT_VERSIONS] = v;
             current = v;
             prune(now);
         }
+    }
+
+    /** The version numbered {@code version}, if it is one of the last {@link #RECENT_VERSIONS}. */
+    private @Nullable VersionQuality versionOf(int version) {
+        VersionQuality v = recent[Math.floorMod(version, RECENT_VERSIONS)];
+        return v != null && v.version == version ? v : null;
     }
 
     /** The current model version. */
