@@ -34,14 +34,15 @@ import org.jspecify.annotations.Nullable;
  * QualitySnapshot now = quality.snapshot(); // for dashboards, every few seconds
  * }</pre>
  *
- * <p><b>On the scoring path</b> the monitor does O(1) work per record without locks or allocation: it reads the
- * id and the prediction and writes them into the next slot of a ring of {@code capacity} slots, so that each
- * new prediction beyond the capacity takes the oldest one's slot (an eviction, counted). The index from id to
- * slot is updated by the threads that give labels, and metrics are computed when labels arrive and when a
- * snapshot is taken, never per scored record. A prediction older than {@code timeToLive} when its label arrives
- * is discarded (counted). Memory is allocated when the scorer is built: about 64 bytes per slot plus the ids
- * held (a multi-class prediction adds 4 bytes per class), and per model version 16 bytes per record of the
- * count window plus about 100 KiB for the time window (three times that with a challenger).
+ * <p><b>On the scoring path</b> the monitor does O(1) work per record without locks, allocation or reference
+ * stores: it hashes the id (64 bits, seeded) and writes it with the prediction and the time into the next slot of
+ * a ring of {@code capacity} slots, so that each new prediction beyond the capacity takes the oldest one's slot
+ * (an eviction, counted). The index from id to slot is updated by the threads that give labels, and metrics are
+ * computed when labels arrive and when a snapshot is taken, never per scored record. A prediction older than
+ * {@code timeToLive} when its label arrives is discarded (counted). Memory is allocated when the scorer is
+ * built: about 70 to 100 bytes per slot (a multi-class prediction adds its vector, 4 bytes per class), and per
+ * model version 16 bytes per record of the count window plus about 100 KiB for the time window (three times that
+ * with a challenger).
  *
  * <p><b>Labels</b> are never an error: each gets a {@link FeedbackOutcome} and is counted under it. A label for
  * an id that was never scored, that is no longer held, or that arrives before its record was scored, is

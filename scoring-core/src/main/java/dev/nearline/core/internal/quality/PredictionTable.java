@@ -39,6 +39,7 @@ final class PredictionTable {
     static final long EXPIRED = 8;
     private static final int FLAG_BITS = 8;
     static final int WINDOW = 8;
+    private static final int STRIDE = 4;
     private static final int TAG_BITS = 16;
     private static final long TAG_MASK = (1L << TAG_BITS) - 1;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -47,12 +48,17 @@ final class PredictionTable {
     private final long ttlNanos;
     private final AtomicLong sequence = new AtomicLong();
     /**
-     * Per slot, three longs side by side (one cache line holds most of a slot): the state, the clock reading, and
-     * the score's bits (upper half) with the model version (lower half).
+     * Per slot, four longs side by side (half a cache line): the state, the clock reading, the score's bits (upper
+     * half) with the model version (lower half), and the id's 64-bit hash. The id itself is not kept: storing a
+     * reference into this long-lived array on every record would make the garbage collector's write barrier
+     * queue dirty cards for its concurrent refinement threads, which measurably slows the scoring thread (a
+     * tenth of a 2 µs call with G1), and would keep every id alive.
      */
     private final long[] slots;
-    /** Per slot, two references: the id, and the challenger record or (multi-class, not sampled) the vector. */
+    /** Per slot: the challenger record, or (multi-class, not sampled) the vector; null for most records. */
     private final Object[] refs;
+    /** Seeds the id hash, so that ids cannot be chosen to collide. */
+    private final long seed;
     /** Guarded by this. */
     private final long[] index;
     private final int indexMask;
@@ -67,8 +73,9 @@ final class PredictionTable {
     PredictionTable(int capacity, long ttlNanos) {
         this.capacity = capacity;
         this.ttlNanos = ttlNanos;
-        this.slots = new long[3 * capacity];
-        this.refs = new Object[2 * capacity];
+        this.slots = new long[STRIDE * capacity];
+        this.refs = new Object[capacity];
+        this.seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
         int size = Integer.highestOneBit(Math.max(16, 4 * capacity - 1)) << 1;
         this.index = new long[size];
         this.indexMask = size - 1;
@@ -100,10 +107,10 @@ final class PredictionTable {
      * Puts prediction {@code number} (from {@link #next()}) of {@code id}: a score, or a vector of class
      * probabilities; {@code task} is its challenger record, or null when it is not sampled.
      */
-    void put(long number, String id, float score, float @Nullable [] vector, int version, @Nullable Pending task,
+    void put(long number, long idHash, float score, float @Nullable [] vector, int version, @Nullable Pending task,
              long nowNanos) {
         int slot = (int) (number % capacity);
-        int at = 3 * slot;
+        int at = STRIDE * slot;
         // Take the slot: one CAS, retried only if a label or a drop changed the old prediction's state meanwhile.
         long old;
         while (true) {
@@ -125,8 +132,11 @@ final class PredictionTable {
         }
         slots[at + 1] = nowNanos;
         slots[at + 2] = ((long) Float.floatToRawIntBits(score) << 32) | (version & 0xFFFF_FFFFL);
-        refs[2 * slot] = id;
-        refs[2 * slot + 1] = task != null ? task : vector;
+        slots[at + 3] = idHash;
+        Object extra = task != null ? task : vector;
+        if (extra != null || refs[slot] != null) {
+            refs[slot] = extra; // a null over a null would be a wasted store
+        }
         LONGS.setRelease(slots, at, number << FLAG_BITS);
     }
 
@@ -145,8 +155,7 @@ final class PredictionTable {
     }
 
     private void indexOne(long n) {
-        int slot = (int) (n % capacity);
-        long s = (long) LONGS.getAcquire(slots, 3 * slot);
+        long s = (long) LONGS.getAcquire(slots, STRIDE * (int) (n % capacity));
         long held = s >>> FLAG_BITS;
         if (held < n || (held == n && (s & WRITING) != 0)) {
             if (n + capacity > sequence.get()) {
@@ -157,13 +166,13 @@ final class PredictionTable {
         if (held > n || (s & DROPPED) != 0) {
             return; // overwritten already, or dropped (its writer gave up)
         }
-        String id = idOf(n);
-        if (id != null) {
-            index(n, id, hash(id));
+        long hash = hashOf(n);
+        if (hash != 0) {
+            index(n, hash);
         }
     }
 
-    private void index(long number, String id, long hash) {
+    private void index(long number, long hash) {
         long tag = hash & TAG_MASK;
         int home = (int) (hash >>> 32) & indexMask;
         long newest = sequence.get();
@@ -180,7 +189,7 @@ final class PredictionTable {
                 }
                 continue;
             }
-            if ((v & TAG_MASK) == tag && same < 0 && n < number && id.equals(idOf(n))) {
+            if ((v & TAG_MASK) == tag && same < 0 && n < number && hashOf(n) == hash) {
                 same = p;
             }
             if (oldest < 0 || v < index[oldest]) {
@@ -199,16 +208,16 @@ final class PredictionTable {
         }
     }
 
-    /** The id of prediction {@code number}, or null when its slot holds another one. */
-    private @Nullable String idOf(long number) {
-        int at = 3 * (int) (number % capacity);
+    /** The id hash of prediction {@code number}, or 0 when its slot holds another one. */
+    private long hashOf(long number) {
+        int at = STRIDE * (int) (number % capacity);
         long s = (long) LONGS.getAcquire(slots, at);
         if ((s >>> FLAG_BITS) != number || (s & WRITING) != 0) {
-            return null;
+            return 0;
         }
-        Object id = refs[2 * (at / 3)];
+        long hash = slots[at + 3];
         VarHandle.loadLoadFence();
-        return (long) LONGS.getVolatile(slots, at) == s ? (String) id : null;
+        return (long) LONGS.getVolatile(slots, at) == s ? hash : 0;
     }
 
     /**
@@ -229,18 +238,18 @@ final class PredictionTable {
                 continue;
             }
             int slot = (int) (n % capacity);
-            int at = 3 * slot;
+            int at = STRIDE * slot;
             long s = (long) LONGS.getAcquire(slots, at);
             if ((s >>> FLAG_BITS) != n || (s & WRITING) != 0) {
                 continue;
             }
             long t = slots[at + 1];
             long scoreAndVersion = slots[at + 2];
-            Object held = refs[2 * slot];
-            Object extra = refs[2 * slot + 1];
+            long held = slots[at + 3];
+            Object extra = refs[slot];
             VarHandle.loadLoadFence();
             long again = (long) LONGS.getVolatile(slots, at);
-            if ((again >>> FLAG_BITS) != n || !id.equals(held)) {
+            if ((again >>> FLAG_BITS) != n || held != hash) {
                 continue;
             }
             Pending task = extra instanceof Pending ? (Pending) extra : null;
@@ -266,7 +275,7 @@ final class PredictionTable {
      * the state before, or -1 when it was decided or gone.
      */
     long claim(long number, long fate) {
-        int at = 3 * (int) (number % capacity);
+        int at = STRIDE * (int) (number % capacity);
         while (true) {
             long s = (long) LONGS.getVolatile(slots, at);
             if ((s >>> FLAG_BITS) != number || (s & (LABELLED | DROPPED | WRITING)) != 0) {
@@ -280,7 +289,7 @@ final class PredictionTable {
 
     /** The state of prediction {@code number}, or 0 when its slot holds another one. */
     long state(long number) {
-        long s = (long) LONGS.getVolatile(slots, 3 * (int) (number % capacity));
+        long s = (long) LONGS.getVolatile(slots, STRIDE * (int) (number % capacity));
         return (s >>> FLAG_BITS) == number ? s : 0;
     }
 
@@ -296,7 +305,7 @@ final class PredictionTable {
     int held() {
         int n = 0;
         for (int i = 0; i < capacity; i++) {
-            long s = (long) LONGS.getVolatile(slots, 3 * i);
+            long s = (long) LONGS.getVolatile(slots, STRIDE * i);
             if (s != 0 && (s & DROPPED) == 0) {
                 n++;
             }
@@ -304,9 +313,22 @@ final class PredictionTable {
         return n;
     }
 
-    /** A 64-bit mix of the id's hash code: the upper half places it in the index, the low 16 bits tag it. */
-    static long hash(String id) {
-        long z = id.hashCode() * 0x9E3779B97F4A7C15L;
-        return z ^ (z >>> 29);
+    /**
+     * The id's 64-bit hash (FNV-1a over its characters from this table's seed, then a MurmurHash3 finalizer),
+     * which stands for the id in the table: the upper half places it in the index, the low 16 bits tag it, and
+     * two ids count as one only when all 64 bits agree (for ids not chosen with knowledge of the seed, a chance of
+     * about 2^-64 per pair). Never 0.
+     */
+    long hash(String id) {
+        long h = seed ^ 0xCBF29CE484222325L;
+        for (int i = 0; i < id.length(); i++) {
+            h = (h ^ id.charAt(i)) * 0x100000001B3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return h == 0 ? 1 : h;
     }
 }

@@ -153,7 +153,7 @@ public final class Tracker {
                     task = p;
                 }
             }
-            store.put(number, id, score, probabilities, version.version, task, now);
+            store.put(number, store.hash(id), score, probabilities, version.version, task, now);
         } catch (Throwable e) { // NOPMD: monitoring never fails a record, whatever went wrong
             untracked.increment();
             if (warnedRecord.compareAndSet(false, true)) {
