@@ -147,7 +147,7 @@ public final class QualityMonitor {
         }
         Duration ttl = s.duration("timeToLive", null);
         if (ttl != null) {
-            b.timeToLive(duration(s, "timeToLive", ttl, Duration.ofMillis(1)));
+            b.timeToLive(duration(s, "timeToLive", ttl, Duration.ofSeconds(1)));
         }
         if (s.has("window")) {
             b.window(range(s, "window", 1, MAX_WINDOW));
@@ -417,11 +417,12 @@ public final class QualityMonitor {
         }
 
         /**
-         * How long a prediction waits for its label: 1 ms to 30 days. A later label gets
-         * {@link FeedbackOutcome#EXPIRED}. Default 1 hour.
+         * How long a prediction waits for its label: 1 s to 30 days, judged to about a tenth of a second (the
+         * store keeps clock readings in units of 2^27 ns). A later label gets {@link FeedbackOutcome#EXPIRED}.
+         * Default 1 hour.
          */
         public Builder timeToLive(Duration ttl) {
-            checkDuration("timeToLive", Objects.requireNonNull(ttl, "ttl"), Duration.ofMillis(1));
+            checkDuration("timeToLive", Objects.requireNonNull(ttl, "ttl"), Duration.ofSeconds(1));
             this.timeToLive = once(this.timeToLive, ttl, "timeToLive");
             return this;
         }

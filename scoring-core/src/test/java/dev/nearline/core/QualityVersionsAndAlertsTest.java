@@ -65,6 +65,23 @@ class QualityVersionsAndAlertsTest {
     }
 
     @Test
+    void swapModel_manyTimesWithinTheTimeToLive_anOldPredictionIsNeverCountedForALaterVersion() {
+        QualityMonitor quality = QualityMonitor.builder().timeToLive(Duration.ofHours(1)).build();
+        try (ManagedScorer<Rec, Float> scorer = QualityFixtures.scorer(quality, ticker, QualityFixtures.echo())) {
+            scorer.score(new Rec("v1", 0.9f));
+            // 256 swaps later the version number modulo 256 is 1 again: the label must not go to version 257.
+            for (int i = 0; i < 256; i++) {
+                scorer.swapModel("m", i % 2 == 0 ? new InvertedModel() : QualityFixtures.echo());
+            }
+            assertThat(quality.version()).isEqualTo(257);
+            scorer.score(new Rec("v257", 0.9f));
+            assertThat(quality.feedback("v1", 1)).isEqualTo(FeedbackOutcome.EXPIRED);
+            assertThat(quality.feedback("v257", 1)).isEqualTo(FeedbackOutcome.JOINED);
+            assertThat(quality.snapshot().version(257).orElseThrow().lastRecords().count()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void alert_aucFallsBelowThreshold_firesOncePerCrossingAndAgainAfterRecovery() {
         List<QualityEvent> events = new CopyOnWriteArrayList<>();
         QualityMonitor quality = QualityMonitor.builder().window(200).checkEvery(50)

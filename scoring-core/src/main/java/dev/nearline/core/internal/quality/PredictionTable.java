@@ -37,22 +37,28 @@ final class PredictionTable {
     static final long LABELLED = 2;
     static final long DROPPED = 4;
     static final long EXPIRED = 8;
-    private static final int FLAG_BITS = 8;
+    /** The slot's reference (challenger record or vector) is set. */
+    static final long HAS_REF = 16;
+    /** The low 8 bits hold the flags, the next 8 the model version (modulo 256), the upper 48 the number. */
+    private static final int FLAG_BITS = 16;
+    /** Clock readings are kept in units of 2^27 ns (about 134 ms), 32 bits: time-to-live is judged to that unit. */
+    private static final int TICK_SHIFT = 27;
     static final int WINDOW = 8;
-    private static final int STRIDE = 4;
+    private static final int STRIDE = 3;
     private static final int TAG_BITS = 16;
     private static final long TAG_MASK = (1L << TAG_BITS) - 1;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final int capacity;
-    private final long ttlNanos;
+    /** The time-to-live in clock units, rounded up. */
+    private final long ttlTicks;
     private final AtomicLong sequence = new AtomicLong();
     /**
-     * Per slot, four longs side by side (half a cache line): the state, the clock reading, the score's bits (upper
-     * half) with the model version (lower half), and the id's 64-bit hash. The id itself is not kept: storing a
-     * reference into this long-lived array on every record would make the garbage collector's write barrier
-     * queue dirty cards for its concurrent refinement threads, which measurably slows the scoring thread (a
-     * tenth of a 2 µs call with G1), and would keep every id alive.
+     * Per slot, three longs side by side: the state (number, version, flags), the id's 64-bit hash, and the
+     * score's bits (upper half) with the clock reading in {@link #TICK_SHIFT} units (lower half). The id itself is
+     * not kept: storing a reference into this long-lived array on every record would make the garbage collector's
+     * write barrier queue dirty cards for its concurrent refinement threads, which measurably slows the scoring
+     * thread (about a tenth of a 2 µs call with G1), and would keep every id alive.
      */
     private final long[] slots;
     /** Per slot: the challenger record, or (multi-class, not sampled) the vector; null for most records. */
@@ -72,7 +78,7 @@ final class PredictionTable {
 
     PredictionTable(int capacity, long ttlNanos) {
         this.capacity = capacity;
-        this.ttlNanos = ttlNanos;
+        this.ttlTicks = (ttlNanos + (1L << TICK_SHIFT) - 1) >>> TICK_SHIFT;
         this.slots = new long[STRIDE * capacity];
         this.refs = new Object[capacity];
         this.seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
@@ -86,7 +92,8 @@ final class PredictionTable {
         long number;
         int slot;
         long state;
-        long nanos;
+        /** The clock reading in {@link #TICK_SHIFT} units, modulo 2^32. */
+        long ticks;
         float score;
         float @Nullable [] vector;
         int version;
@@ -111,6 +118,9 @@ final class PredictionTable {
              long nowNanos) {
         int slot = (int) (number % capacity);
         int at = STRIDE * slot;
+        long ticks = (nowNanos >> TICK_SHIFT) & 0xFFFF_FFFFL;
+        Object extra = task != null ? task : vector;
+        long published = (number << FLAG_BITS) | ((version & 0xFFL) << 8) | (extra != null ? HAS_REF : 0);
         // Take the slot: one CAS, retried only if a label or a drop changed the old prediction's state meanwhile.
         long old;
         while (true) {
@@ -119,25 +129,28 @@ final class PredictionTable {
                 evicted.increment(); // a newer prediction already has the slot: this one is gone before it was kept
                 return;
             }
-            if (LONGS.compareAndSet(slots, at, old, (number << FLAG_BITS) | WRITING)) {
+            if (LONGS.compareAndSet(slots, at, old, published | WRITING)) {
                 break;
             }
         }
         if (old != 0 && (old & (LABELLED | DROPPED)) == 0) {
-            if (nowNanos - slots[at + 1] > ttlNanos) {
+            if (age(slots[at + 2], ticks) > ttlTicks) {
                 expired.increment();
             } else {
                 evicted.increment();
             }
         }
-        slots[at + 1] = nowNanos;
-        slots[at + 2] = ((long) Float.floatToRawIntBits(score) << 32) | (version & 0xFFFF_FFFFL);
-        slots[at + 3] = idHash;
-        Object extra = task != null ? task : vector;
-        if (extra != null || refs[slot] != null) {
-            refs[slot] = extra; // a null over a null would be a wasted store
+        slots[at + 1] = idHash;
+        slots[at + 2] = ((long) Float.floatToRawIntBits(score) << 32) | ticks;
+        if (extra != null || (old & HAS_REF) != 0) {
+            refs[slot] = extra; // most records have none, over none: no reference store at all
         }
-        LONGS.setRelease(slots, at, number << FLAG_BITS);
+        LONGS.setRelease(slots, at, published);
+    }
+
+    /** Clock units from {@code scoreAndTicks}' reading to {@code nowTicks}, modulo 2^32 (about 18 years). */
+    private static long age(long scoreAndTicks, long nowTicks) {
+        return (nowTicks - scoreAndTicks) & 0xFFFF_FFFFL;
     }
 
     /** Indexes every prediction put since the last call (and those that were still being written then). */
@@ -215,7 +228,7 @@ final class PredictionTable {
         if ((s >>> FLAG_BITS) != number || (s & WRITING) != 0) {
             return 0;
         }
-        long hash = slots[at + 3];
+        long hash = slots[at + 1];
         VarHandle.loadLoadFence();
         return (long) LONGS.getVolatile(slots, at) == s ? hash : 0;
     }
@@ -243,23 +256,22 @@ final class PredictionTable {
             if ((s >>> FLAG_BITS) != n || (s & WRITING) != 0) {
                 continue;
             }
-            long t = slots[at + 1];
-            long scoreAndVersion = slots[at + 2];
-            long held = slots[at + 3];
-            Object extra = refs[slot];
+            long held = slots[at + 1];
+            long scoreAndTicks = slots[at + 2];
+            Object extra = (s & HAS_REF) != 0 ? refs[slot] : null;
             VarHandle.loadLoadFence();
             long again = (long) LONGS.getVolatile(slots, at);
             if ((again >>> FLAG_BITS) != n || held != hash) {
                 continue;
             }
             Pending task = extra instanceof Pending ? (Pending) extra : null;
-            float score = Float.intBitsToFloat((int) (scoreAndVersion >>> 32));
-            int version = (int) scoreAndVersion;
+            float score = Float.intBitsToFloat((int) (scoreAndTicks >>> 32));
+            int version = (int) ((again >>> 8) & 0xFF);
             float[] vector = task != null ? task.probabilities : (float[]) extra;
             into.number = n;
             into.slot = slot;
             into.state = again;
-            into.nanos = t;
+            into.ticks = scoreAndTicks & 0xFFFF_FFFFL;
             into.score = score;
             into.vector = vector;
             into.version = version;
@@ -297,8 +309,9 @@ final class PredictionTable {
         return claim(number, DROPPED) >= 0;
     }
 
-    boolean expired(long predictionNanos, long nowNanos) {
-        return nowNanos - predictionNanos > ttlNanos;
+    /** Whether the prediction found in {@code f} had outlived the time-to-live at {@code nowNanos}. */
+    boolean expired(Found f, long nowNanos) {
+        return age(f.ticks, (nowNanos >> TICK_SHIFT) & 0xFFFF_FFFFL) > ttlTicks;
     }
 
     /** Predictions held: waiting for their label, or labelled and kept to recognise a duplicate (for tests). */

@@ -78,7 +78,7 @@ public final class Tracker {
             outcomes[i] = new LongAdder();
         }
         this.listener = config.listener();
-        this.current = new VersionQuality(1, config, false);
+        this.current = new VersionQuality(1, 0, config, false);
         versions.add(current);
         recent[1] = current;
     }
@@ -104,7 +104,7 @@ public final class Tracker {
         synchronized (versionsLock) {
             this.challenger = runner;
             // Version 1 has seen no record yet: give it the comparison.
-            VersionQuality v = new VersionQuality(current.version, config, true);
+            VersionQuality v = new VersionQuality(current.version, current.firstNumber, config, true);
             versions.set(0, v);
             recent[v.version % RECENT_VERSIONS] = v;
             current = v;
@@ -188,9 +188,9 @@ public final class Tracker {
         if (probabilities != null && label >= probabilities.length) {
             return count(FeedbackOutcome.INVALID);
         }
-        VersionQuality version = versionOf(p.version);
+        VersionQuality version = versionOf(p.version, p.number);
         // A version is forgotten only after more than RECENT_VERSIONS swaps within the time-to-live.
-        if (version == null || store.expired(p.nanos, now)) {
+        if (version == null || store.expired(p, now)) {
             if (store.claim(p.number, PredictionTable.DROPPED | PredictionTable.EXPIRED) >= 0) {
                 store.expired.increment();
                 return count(FeedbackOutcome.EXPIRED);
@@ -338,7 +338,7 @@ public final class Tracker {
             long now = ticker.read();
             VersionQuality old = current;
             old.retiredNanos = now;
-            VersionQuality v = new VersionQuality(old.version + 1, config, challenger != null);
+            VersionQuality v = new VersionQuality(old.version + 1, store.tracked() + 1, config, challenger != null);
             versions.add(0, v);
             recent[v.version % RECENT_VERSIONS] = v;
             current = v;
@@ -346,10 +346,13 @@ public final class Tracker {
         }
     }
 
-    /** The version numbered {@code version}, if it is one of the last {@link #RECENT_VERSIONS}. */
-    private @Nullable VersionQuality versionOf(int version) {
-        VersionQuality v = recent[Math.floorMod(version, RECENT_VERSIONS)];
-        return v != null && v.version == version ? v : null;
+    /**
+     * The version whose number is {@code version8} modulo 256, if it is one of the last {@link #RECENT_VERSIONS} and
+     * began before the prediction numbered {@code number} (so not a version 256 swaps later).
+     */
+    private @Nullable VersionQuality versionOf(int version8, long number) {
+        VersionQuality v = recent[version8 % RECENT_VERSIONS];
+        return v != null && (v.version & 0xFF) == version8 && v.firstNumber <= number ? v : null;
     }
 
     /** The current model version. */

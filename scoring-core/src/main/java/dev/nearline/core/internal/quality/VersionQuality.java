@@ -20,6 +20,11 @@ final class VersionQuality {
     static final long CURRENT = Long.MIN_VALUE;
 
     final int version;
+    /**
+     * No prediction of this version has a smaller number (the store's count when the version began). Predictions
+     * keep a version's number modulo 256; this tells a version from one 256 swaps later.
+     */
+    final long firstNumber;
     private final QualityConfig config;
     private final CountWindow records;
     private final TimeWindow period;
@@ -31,8 +36,9 @@ final class VersionQuality {
     /** When a newer version took over (ticker nanos), or {@link #CURRENT}. */
     volatile long retiredNanos = CURRENT;
 
-    VersionQuality(int version, QualityConfig config, boolean challenger) {
+    VersionQuality(int version, long firstNumber, QualityConfig config, boolean challenger) {
         this.version = version;
+        this.firstNumber = firstNumber;
         this.config = config;
         this.records = new CountWindow(config.task(), config.threshold(), config.window());
         this.period = timeWindow(config);
