@@ -3,9 +3,11 @@ package dev.nearline.benchmarks;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import dev.nearline.core.Challenger;
 import dev.nearline.core.DriftMonitor;
 import dev.nearline.core.MetricsRecorder;
 import dev.nearline.core.Pipeline;
+import dev.nearline.core.QualityMonitor;
 import dev.nearline.onnx.OnnxModel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +54,28 @@ final class NearlinePipeline {
                 .listener(new MetricsRecorder())
                 .monitor(DriftMonitor.builder().build())
                 .build(out -> out.get(0).floatAt(0));
+    }
+
+    /** A record with its id, as a quality-monitored pipeline reads it. */
+    record Keyed(String id, float[] values) {
+    }
+
+    /**
+     * As {@link #scorer(OnnxModel, BenchModel)} for {@link Keyed} records, with a {@link QualityMonitor} at its
+     * defaults keeping every prediction under the record's id (no labels are given: the cost of keeping them),
+     * and, when {@code challenger} is not null, a challenger on a 10% sample of the records.
+     */
+    static Scorer<Keyed, Float> qualityScorer(OnnxModel onnx, BenchModel model, OnnxModel challenger) {
+        long[] shape = model.recordShape();
+        Pipeline.Builder<Keyed> builder = Pipeline
+                .builder((Keyed record) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(record.values(), shape)))
+                .name(model.label)
+                .model(onnx)
+                .quality(QualityMonitor.builder().build(), Keyed::id);
+        if (challenger != null) {
+            builder.challenger(Challenger.builder().model(challenger).sample(0.10).build());
+        }
+        return builder.build(out -> out.get(0).floatAt(0));
     }
 
     /**

@@ -41,6 +41,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@link NearlinePipeline}).</li>
  *   <li>{@code djl}: {@code Predictor.predict} with a minimal translator (see {@link Djl}), one
  *       predictor per thread as DJL documents.</li>
+ *   <li>{@code nearlineQuality}: {@code nearline} with a {@code QualityMonitor} at its defaults keeping each
+ *       prediction under the record's id (262,144 distinct ids in turn, so the store of 100,000 evicts one per
+ *       record, as in steady state), no labels: what tracking costs on the scoring path.</li>
+ *   <li>{@code nearlineChallenger}: {@code nearlineQuality} with a challenger (a second session of the same
+ *       model) on a 10% sample, scored on its own thread: what the hand-off costs the champion.</li>
  * </ul>
  *
  * <p>Why: Nearline claims to cost close to nothing over the floor. The models bracket the claim:
@@ -50,6 +55,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar OverheadBenchmark -prof gc -rf json -rff overhead.json
+ * java -jar benchmarks/target/benchmarks.jar 'OverheadBenchmark.(nearline|nearlineQuality|nearlineChallenger)$' \
+ *     -p model=tiny -f 2 -wi 3 -w 1 -i 5 -r 1 -bm sample -tu ns
  * </pre>
  *
  * <p>or {@code benchmarks/run.sh quick}, which also prints the table and ratios.
@@ -78,6 +85,12 @@ public class OverheadBenchmark {
     Scorer<float[], Float> scorer;
     /** The same pipeline with the built-in metrics recorder and a drift monitor (default sampling) on. */
     Scorer<float[], Float> observed;
+    /** The same pipeline keeping predictions by id for a quality monitor. */
+    Scorer<NearlinePipeline.Keyed, Float> quality;
+    /** {@link #quality} with a challenger on a 10% sample. */
+    Scorer<NearlinePipeline.Keyed, Float> challenger;
+    /** Records with distinct ids, taken in turn. */
+    NearlinePipeline.Keyed[] keyed;
     ZooModel<float[], Float> djlModel;
 
     @Setup(Level.Trial)
@@ -95,13 +108,34 @@ public class OverheadBenchmark {
         raw = new RawOrt(file);
         scorer = NearlinePipeline.scorer(file, m);
         observed = NearlinePipeline.observedScorer(NearlinePipeline.onnxModel(file), m);
+        quality = NearlinePipeline.qualityScorer(NearlinePipeline.onnxModel(file), m, null);
+        challenger = NearlinePipeline.qualityScorer(NearlinePipeline.onnxModel(file), m, NearlinePipeline.onnxModel(file));
+        keyed = new NearlinePipeline.Keyed[KEYS];
+        for (int i = 0; i < KEYS; i++) {
+            keyed[i] = new NearlinePipeline.Keyed("tx-" + i, record);
+        }
         checkSameScore();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        TempFiles.closeAll(scorer, observed, djlModel, raw);
+        TempFiles.closeAll(scorer, observed, quality, challenger, djlModel, raw);
         TempFiles.deleteTree(dir);
+    }
+
+    /** Distinct ids in {@link #keyed}: more than the quality store's default capacity of 100,000. */
+    static final int KEYS = 1 << 18;
+
+    /** The thread's position in {@link #keyed}. */
+    @State(Scope.Thread)
+    public static class KeyCursor {
+        int next;
+
+        NearlinePipeline.Keyed next(OverheadBenchmark b) {
+            NearlinePipeline.Keyed k = b.keyed[next];
+            next = (next + 1) & (KEYS - 1);
+            return k;
+        }
     }
 
     /** The thread's direct input buffer for {@code rawOrt}. */
@@ -179,6 +213,18 @@ public class OverheadBenchmark {
         return observed.score(record);
     }
 
+    /** {@code nearline} keeping each prediction by id for a quality monitor (no labels). */
+    @Benchmark
+    public Float nearlineQuality(KeyCursor c) {
+        return quality.score(c.next(this));
+    }
+
+    /** {@code nearlineQuality} with a challenger on a 10% sample, off the caller's path. */
+    @Benchmark
+    public Float nearlineChallenger(KeyCursor c) {
+        return challenger.score(c.next(this));
+    }
+
     @Benchmark
     public Float djl(DjlPredictor p) throws TranslateException {
         return p.predictor.predict(record);
@@ -214,13 +260,17 @@ public class OverheadBenchmark {
             p.tearDown();
         }
         float nearlineScore = scorer.score(record);
+        float qualityScore = quality.score(new NearlinePipeline.Keyed("check", record));
+        float challengerScore = challenger.score(new NearlinePipeline.Keyed("check", record));
         float djlScore;
         try (Predictor<float[], Float> predictor = djlModel.newPredictor()) {
             djlScore = predictor.predict(record);
         }
-        if (pinnedScore != expected || nearlineScore != expected || djlScore != expected) {
+        if (pinnedScore != expected || nearlineScore != expected || djlScore != expected || qualityScore != expected
+                || challengerScore != expected) {
             throw new IllegalStateException("contenders disagree on model '" + model + "': rawOrt=" + expected
-                    + " rawOrtPinned=" + pinnedScore + " nearline=" + nearlineScore + " djl=" + djlScore);
+                    + " rawOrtPinned=" + pinnedScore + " nearline=" + nearlineScore + " djl=" + djlScore
+                    + " nearlineQuality=" + qualityScore + " nearlineChallenger=" + challengerScore);
         }
     }
 }

@@ -40,7 +40,8 @@ import java.util.stream.Collectors;
 public final class Report {
     static final String BEGIN = "<!-- results:begin -->";
     static final String END = "<!-- results:end -->";
-    private static final List<String> CONTENDERS = List.of("rawOrtPinned", "rawOrt", "nearline", "nearlineObserved", "djl");
+    private static final List<String> CONTENDERS = List.of("rawOrtPinned", "rawOrt", "nearline", "nearlineObserved",
+            "nearlineQuality", "nearlineChallenger", "djl");
     private static final List<String> MODELS = List.of("tiny", "mlp");
 
     private Report() {
@@ -252,6 +253,14 @@ public final class Report {
             goal(md, "tiny: metrics + drift monitoring on ≤ 1.05 × off (mean)",
                     find(rs, "tiny", "nearlineObserved", "avgt").score / find(rs, "tiny", "nearline", "avgt").score,
                     1.05, true, "×");
+        }
+        if (find(rs, "tiny", "nearlineQuality", "sample") != null) {
+            goal(md, "tiny: quality tracking on (ids kept, no labels) p50 ≤ 1.05 × off",
+                    p(rs, "tiny", "nearlineQuality", "50.0") / p(rs, "tiny", "nearline", "50.0"), 1.05, true, "×");
+        }
+        if (find(rs, "tiny", "nearlineChallenger", "sample") != null) {
+            goal(md, "tiny: challenger on a 10% sample p50 ≤ 1.10 × off",
+                    p(rs, "tiny", "nearlineChallenger", "50.0") / p(rs, "tiny", "nearline", "50.0"), 1.10, true, "×");
         }
         Result avg = find(rs, "tiny", "nearline", "avgt");
         Double alloc = alloc(avg, find(rs, "tiny", "nearline", "sample"));

@@ -33,6 +33,9 @@ class ContendersTest {
                 assertThat(b.rawOrtPinned(pinned)).isEqualTo(expected);
                 assertThat(b.nearline()).isEqualTo(expected);
                 assertThat(b.djl(djl)).isEqualTo(expected);
+                OverheadBenchmark.KeyCursor cursor = new OverheadBenchmark.KeyCursor();
+                assertThat(b.nearlineQuality(cursor)).isEqualTo(expected);
+                assertThat(b.nearlineChallenger(cursor)).isEqualTo(expected);
             } finally {
                 pinned.tearDown();
                 djl.tearDown();

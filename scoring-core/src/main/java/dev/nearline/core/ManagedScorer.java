@@ -26,6 +26,14 @@ public interface ManagedScorer<I, O> extends Scorer<I, O> {
     Optional<DriftMonitor> monitor();
 
     /**
+     * The quality monitor of this pipeline, if it has one (code: {@code quality(...)}, JSON: {@code "quality"}):
+     * give it the labels of scored records with {@link QualityMonitor#feedback}.
+     */
+    default Optional<QualityMonitor> quality() {
+        return Optional.empty();
+    }
+
+    /**
      * Replaces the model of step {@code step} atomically: records already in flight finish on the old
      * model, records admitted afterwards use {@code replacement}, and the old model is closed only after its
      * last in-flight call has returned. The scorer owns {@code replacement} from now on.

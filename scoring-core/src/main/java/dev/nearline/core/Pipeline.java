@@ -15,14 +15,22 @@ import dev.nearline.core.internal.PipelineLoader;
 import dev.nearline.core.internal.Ranges;
 import dev.nearline.core.internal.RecordObserver;
 import dev.nearline.core.internal.Step;
+import dev.nearline.core.internal.quality.ChallengerRunner;
+import dev.nearline.core.internal.quality.PredictionReader;
+import dev.nearline.core.internal.quality.QualityBinding;
+import dev.nearline.core.internal.quality.QualityConfig;
+import dev.nearline.core.internal.quality.QualityScorer;
+import dev.nearline.core.internal.quality.Tracker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -123,8 +131,10 @@ public final class Pipeline {
         private @Nullable ScoringListener listener;
         private EngineOptions.@Nullable Batching batching;
         private int batchingThreads = -1;
-        private RecordObserver observer = RecordObserver.NONE;
         private @Nullable DriftMonitor monitor;
+        private @Nullable QualityMonitor quality;
+        private @Nullable Function<Object, @Nullable String> idOf;
+        private @Nullable Challenger challenger;
         private boolean built;
 
         private Builder(Preprocessor<I> preprocessor) {
@@ -263,10 +273,34 @@ public final class Pipeline {
 
         /** Watches model inputs and outputs for drift (see {@link DriftMonitor}). Default: none. */
         public Builder<I> monitor(DriftMonitor monitor) {
-            SetOnce.check(observer != RecordObserver.NONE, "monitor");
-            DriftMonitor m = Objects.requireNonNull(monitor, "monitor");
-            this.observer = (record, inputs, outputs, result) -> m.observe(inputs, outputs);
-            this.monitor = monitor;
+            this.monitor = SetOnce.check(this.monitor, Objects.requireNonNull(monitor, "monitor"), "monitor");
+            return this;
+        }
+
+        /**
+         * Watches the model's quality from labels given later (see {@link QualityMonitor}): each scored record's
+         * prediction is kept under the id {@code idOf} reads from the record (a record whose id is null is scored
+         * but not kept). {@code idOf} runs on the scoring thread after each successful record: keep it cheap and
+         * never let it block. Default: none.
+         *
+         * @throws IllegalStateException if {@code monitor} already watches another scorer (at {@link #build})
+         */
+        @SuppressWarnings("unchecked")
+        public Builder<I> quality(QualityMonitor monitor, Function<? super I, String> idOf) {
+            Objects.requireNonNull(idOf, "idOf");
+            this.quality = SetOnce.check(this.quality, Objects.requireNonNull(monitor, "monitor"), "quality");
+            this.idOf = record -> idOf.apply((I) record);
+            return this;
+        }
+
+        /**
+         * Scores a sample of the records with {@code challenger} as well, off the caller's path, and compares it with
+         * the champion in the {@link QualityMonitor} (which {@link #quality} must set). The scorer owns the
+         * challenger's models and closes them. Default: none.
+         */
+        public Builder<I> challenger(Challenger challenger) {
+            this.challenger = SetOnce.check(this.challenger, Objects.requireNonNull(challenger, "challenger"),
+                    "challenger");
             return this;
         }
 
@@ -291,18 +325,70 @@ public final class Pipeline {
             if (batchingThreads != -1 && batching == null) {
                 throw new IllegalStateException("batchingThreads is set but batching is off; call batching(...) too");
             }
+            if (challenger != null && quality == null) {
+                throw new IllegalStateException("a challenger needs a quality monitor to compare with; call "
+                        + "quality(...) too");
+            }
             EngineOptions.Batching b = batching == null ? null : new EngineOptions.Batching(batching.maxBatchSize(),
                     batching.maxQueueDelay(), batchingThreads == -1 ? DEFAULT_BATCHING_THREADS : batchingThreads,
                     batching.sync());
             built = true;
-            EngineOptions options = new EngineOptions(name == null ? "pipeline" : name,
-                    ticker == null ? Ticker.system() : ticker, timeout,
-                    closeGracePeriod == null ? Duration.ofSeconds(5) : closeGracePeriod,
+            String pipelineName = name == null ? "pipeline" : name;
+            Ticker time = ticker == null ? Ticker.system() : ticker;
+            Duration grace = closeGracePeriod == null ? Duration.ofSeconds(5) : closeGracePeriod;
+            int warmupRecords = warmup == -1 ? 0 : warmup;
+            RecordObserver observer = RecordObserver.NONE;
+            if (monitor != null) {
+                DriftMonitor m = monitor;
+                observer = (record, inputs, outputs, result) -> m.observe(inputs, outputs);
+            }
+            QualityMonitor q = quality;
+            if (q != null) {
+                observer = observer.andThen(q.tracker().attach(pipelineName, time, Objects.requireNonNull(idOf)));
+            }
+            ScoringListener events = listener == null ? ScoringListener.NONE : listener;
+            EngineOptions options = new EngineOptions(pipelineName, time, timeout, grace,
                     asyncThreads == -1 ? Runtime.getRuntime().availableProcessors() : asyncThreads,
                     asyncQueueCapacity == -1 ? 1024 : asyncQueueCapacity, maxInFlight == -1 ? 0 : maxInFlight,
-                    listener == null ? ScoringListener.NONE : listener, b, warmup == -1 ? 0 : warmup, observer,
-                    monitor);
-            return new Engine<>(preprocessor, steps, postprocessor, options);
+                    events, b, warmupRecords, observer, monitor);
+            Engine<I, O> engine = new Engine<>(preprocessor, steps, postprocessor, options);
+            if (q == null) {
+                return engine;
+            }
+            QualityScorer<I, O> scorer;
+            try {
+                Tracker tracker = q.tracker();
+                Challenger c = challenger;
+                if (c != null) {
+                    QualityConfig config = q.config();
+                    ManagedScorer<dev.nearline.api.Tensors, dev.nearline.api.Tensors> challengerScorer =
+                            c.scorer(pipelineName, time, warmupRecords);
+                    PredictionReader reader = new PredictionReader(config.task(),
+                            c.output() != null ? c.output() : config.output(),
+                            c.index() != -1 ? c.index() : config.index());
+                    try {
+                        tracker.challenger(new ChallengerRunner(pipelineName, tracker, challengerScorer, reader,
+                                c.sample(), c.threads(), c.queueCapacity()));
+                    } catch (RuntimeException | Error e) {
+                        challengerScorer.close();
+                        throw e;
+                    }
+                }
+                Map<String, Model> models = new LinkedHashMap<>();
+                for (Step s : steps) {
+                    if (s.model() != null) {
+                        models.put(s.name(), s.model());
+                    }
+                }
+                scorer = new QualityScorer<>(engine, q, tracker, models, grace);
+                if (events instanceof QualityBinding) {
+                    ((QualityBinding) events).bindQuality(q);
+                }
+            } catch (RuntimeException | Error e) {
+                engine.close();
+                throw e;
+            }
+            return scorer;
         }
 
         private void addStep(Step step) {

@@ -55,6 +55,7 @@ public final class NearlineFunctions implements AutoCloseable {
     private final HttpScoring http;
     private final DurableBatchScoring batch;
     private final ServiceBusScoring serviceBus;
+    private final QualityFunctions quality;
 
     private final Object lock = new Object();
     private volatile @Nullable Scorer<Object, Object> scorer;
@@ -75,6 +76,7 @@ public final class NearlineFunctions implements AutoCloseable {
         this.http = new HttpScoring(this);
         this.batch = new DurableBatchScoring(this);
         this.serviceBus = new ServiceBusScoring(this);
+        this.quality = new QualityFunctions(this);
     }
 
     /**
@@ -181,6 +183,11 @@ public final class NearlineFunctions implements AutoCloseable {
     /** The Service Bus trigger function. */
     public ServiceBusScoring serviceBus() {
         return serviceBus;
+    }
+
+    /** The model-quality functions: labels in over HTTP or Service Bus, the quality snapshot out. */
+    public QualityFunctions quality() {
+        return quality;
     }
 
     /**

@@ -9,6 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -42,9 +43,11 @@ public final class WorkerMain {
         }
         WorkerConfig config;
         BlobPayloadStore payloads;
+        FeedbackConfig feedback;
         try {
             config = WorkerConfig.fromEnvironment(env);
             payloads = BlobPayloadStore.fromEnvironment(env).orElse(null);
+            feedback = FeedbackConfig.fromEnvironment(env);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -52,7 +55,7 @@ public final class WorkerMain {
         }
         Running running;
         try {
-            running = start(config, payloads);
+            running = start(config, payloads, feedback);
         } catch (RuntimeException e) {
             log.error("worker failed to start: {}", e.getMessage(), e);
             System.exit(1);
@@ -87,14 +90,20 @@ public final class WorkerMain {
      * @throws java.io.UncheckedIOException if the HTTP port cannot be bound
      */
     public static Running start(WorkerConfig config) {
-        return start(config, null);
+        return start(config, null, null);
     }
 
     /**
-     * {@link #start(WorkerConfig)} with a claim-check payload store ({@link BlobPayloadStore#fromEnvironment}),
-     * or none.
+     * As {@link #start(WorkerConfig)}, with a claim-check payload store ({@link BlobPayloadStore#fromEnvironment})
+     * when {@code payloads} is not null, and taking labels from the feedback entity of {@code feedback} (when not
+     * null) for the pipeline's quality monitor ({@link FeedbackReceiver}); its metrics join the others on
+     * {@code /metrics}.
+     *
+     * @throws IllegalArgumentException also if {@code feedback} is set and the pipeline has no {@code "quality"}
+     *     object
      */
-    public static Running start(WorkerConfig config, @org.jspecify.annotations.Nullable BlobPayloadStore payloads) {
+    public static Running start(WorkerConfig config, @org.jspecify.annotations.Nullable BlobPayloadStore payloads,
+            @org.jspecify.annotations.Nullable FeedbackConfig feedback) {
         Objects.requireNonNull(config, "config");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // The engine's own meters (nearline_request_*, nearline_compute_*, ...) next to the worker's.
@@ -141,17 +150,46 @@ public final class WorkerMain {
             wb.payloadStore(payloads);
         }
         QueueWorker worker = wb.build();
+        FeedbackReceiver labels = null;
         try {
+            if (feedback != null) {
+                dev.nearline.core.QualityMonitor quality = scorer.quality().orElseThrow(() -> new IllegalArgumentException(
+                        "NEARLINE_FEEDBACK_QUEUE (or _TOPIC) is set, but pipeline " + config.pipeline() + " has no "
+                                + "\"quality\" object to take labels; add one, or unset the variable"));
+                labels = FeedbackReceiver.start(quality, feedbackTransport(config, feedback), registry,
+                        config.batchWait(), config.backoff());
+            }
             http = HttpEndpoints.start(config.httpPort(), worker::isLive, worker::isReady, registry::scrape);
         } catch (RuntimeException e) {
+            if (labels != null) {
+                labels.close(Duration.ofSeconds(5));
+            }
             worker.shutdown();
             throw e;
         }
         worker.start();
-        log.info("worker running: pipeline={} entity={} http port={} payload store={}", config.pipeline(),
-                config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(), http.port(),
+        log.info("worker running: pipeline={} entity={}{} http port={} payload store={}", config.pipeline(),
+                config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(),
+                feedback == null ? "" : " feedback=" + feedback.entity(), http.port(),
                 payloads == null ? "none" : payloads);
-        return new Running(worker, http);
+        return new Running(worker, http, labels);
+    }
+
+    private static ServiceBusTransport feedbackTransport(WorkerConfig config, FeedbackConfig feedback) {
+        ServiceBusTransport.Builder tb = ServiceBusTransport.builder().prefetch(config.prefetch());
+        String cs = config.connectionString();
+        if (cs != null) {
+            tb.connectionString(cs);
+        } else {
+            tb.namespace(Objects.requireNonNull(config.namespace()), new DefaultAzureCredentialBuilder().build());
+        }
+        String queue = feedback.queue();
+        if (queue != null) {
+            tb.queue(queue);
+        } else {
+            tb.subscription(Objects.requireNonNull(feedback.topic()), Objects.requireNonNull(feedback.subscription()));
+        }
+        return tb.build();
     }
 
     /** The pipeline file's name without {@code .json}, the {@code pipeline} tag of the engine's meters. */
@@ -197,13 +235,15 @@ public final class WorkerMain {
     public static final class Running {
         private final QueueWorker worker;
         private final HttpEndpoints http;
+        private final @org.jspecify.annotations.Nullable FeedbackReceiver feedback;
         private final CountDownLatch stopped = new CountDownLatch(1);
         private final AtomicBoolean stopping = new AtomicBoolean();
         private volatile QueueWorker.@org.jspecify.annotations.Nullable ShutdownSummary summary;
 
-        private Running(QueueWorker worker, HttpEndpoints http) {
+        private Running(QueueWorker worker, HttpEndpoints http, @org.jspecify.annotations.Nullable FeedbackReceiver feedback) {
             this.worker = worker;
             this.http = http;
+            this.feedback = feedback;
         }
 
         /** The worker. */
@@ -226,6 +266,9 @@ public final class WorkerMain {
                 return Objects.requireNonNull(summary);
             }
             try {
+                if (feedback != null) {
+                    feedback.close(Duration.ofSeconds(5)); // labels first: they need the scorer's monitor only
+                }
                 summary = worker.shutdown();
             } finally {
                 http.close();

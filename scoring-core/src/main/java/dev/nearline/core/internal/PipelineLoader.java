@@ -11,7 +11,10 @@ import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Transform;
+import dev.nearline.core.Challenger;
 import dev.nearline.core.ManagedScorer;
+import dev.nearline.core.QualityMonitor;
+import dev.nearline.core.internal.quality.RecordIds;
 import dev.nearline.api.spi.Settings;
 import dev.nearline.core.Pipeline;
 import dev.nearline.core.PluginRegistry;
@@ -226,8 +229,82 @@ public final class PipelineLoader {
         if (monitoring != null) {
             builder.monitor(dev.nearline.core.DriftMonitor.fromSettings(monitoring));
         }
+        Settings quality = top.optionalObject("quality");
+        if (quality != null) {
+            String idField = quality.string("id");
+            builder.quality(QualityMonitor.fromSettings(quality, postSettings), RecordIds.field(idField));
+        }
+        Settings challenger = top.optionalObject("challenger");
+        if (challenger != null) {
+            if (quality == null) {
+                throw top.error("challenger", "needs a \"quality\" object: the challenger is compared with the "
+                        + "champion on the same identified records");
+            }
+            builder.challenger(challenger(challenger, registry, created));
+        }
         top.checkAllRead();
         return builder.build(post);
+    }
+
+    /**
+     * The {@code "challenger"} object: {@code steps} (as the pipeline's, fed with its preprocessed tensors), and
+     * optional {@code sample}, {@code threads}, {@code queueCapacity}, {@code output}, {@code index} and
+     * {@code timeout} (see {@link Challenger.Builder}).
+     */
+    private static Challenger challenger(Settings c, PluginRegistry registry, List<Model> created) {
+        Challenger.Builder cb = Challenger.builder();
+        List<Settings> steps = c.objects("steps");
+        if (steps.isEmpty()) {
+            throw c.error("steps", "needs at least one step");
+        }
+        boolean anyModel = false;
+        for (int i = 0; i < steps.size(); i++) {
+            JsonSettings step = (JsonSettings) steps.get(i);
+            String type = type(step);
+            String stepName = step.string("name", type + "-" + (i + 1));
+            boolean isModel = registry.hasModelType(type);
+            if (isModel && registry.hasTransformType(type)) {
+                throw step.error("type", "'" + type + "' names both a model and a transform plugin");
+            }
+            if (isModel || !registry.hasTransformType(type)) {
+                Map<String, String> bindings = step.stringMap("inputs");
+                Model model = createStage(step, s -> registry.modelProvider(type).create(s));
+                created.add(model);
+                option(step, "name", () -> cb.model(stepName, model, bindings));
+                anyModel = true;
+            } else {
+                Transform transform = createStage(step, s -> registry.transformProvider(type).create(s));
+                option(step, "name", () -> cb.transform(stepName, transform));
+            }
+        }
+        if (!anyModel) {
+            throw c.error("steps", "needs at least one model step");
+        }
+        if (c.has("sample")) {
+            double sample = c.number("sample");
+            option(c, "sample", () -> cb.sample(sample));
+        }
+        if (c.has("threads")) {
+            int threads = c.integer("threads");
+            option(c, "threads", () -> cb.threads(threads));
+        }
+        if (c.has("queueCapacity")) {
+            int capacity = c.integer("queueCapacity");
+            option(c, "queueCapacity", () -> cb.queueCapacity(capacity));
+        }
+        String output = c.string("output", null);
+        if (output != null) {
+            cb.output(output);
+        }
+        if (c.has("index")) {
+            int index = c.integer("index");
+            option(c, "index", () -> cb.index(index));
+        }
+        Duration timeout = Ranges.duration(c, "timeout", null, Duration.ZERO, true, Ranges.MAX_TIMEOUT);
+        if (timeout != null) {
+            cb.timeout(timeout);
+        }
+        return cb.build();
     }
 
     /** Sets a builder option read from {@code key}; a value the builder rejects is reported at the key's path. */

@@ -2,6 +2,8 @@ package dev.nearline.core.micrometer;
 
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringListener;
+import dev.nearline.core.QualityMonitor;
+import dev.nearline.core.internal.quality.QualityBinding;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -13,6 +15,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link ScoringListener} that records into a Micrometer {@link MeterRegistry}, so a host can export
@@ -31,9 +34,31 @@ import java.util.function.IntSupplier;
  *   <li>gauges {@code nearline.inflight} and {@code nearline.queue.depth} registered when the scorer is built.
  * </ul>
  *
+ * <p>When the pipeline has a {@link QualityMonitor}, its metrics too, read from one monitor snapshot at most a
+ * second old:
+ *
+ * <ul>
+ *   <li>function counters {@code nearline.quality.predictions} with tag {@code state} ({@code tracked},
+ *       {@code untracked}, {@code replaced}, {@code evicted}, {@code expired}), {@code nearline.quality.labels}
+ *       with tag {@code outcome} ({@code joined}, {@code unknown}, {@code expired}, {@code duplicate},
+ *       {@code invalid}), {@code nearline.quality.labels.out.of.order}, and the gauge
+ *       {@code nearline.quality.pending};
+ *   <li>per model version, gauges with tags {@code version}, {@code window} ({@code records}: the last labelled
+ *       records; {@code period}: the last period of time) and {@code model} ({@code champion}; with a challenger
+ *       also {@code champion_sampled} and {@code challenger}, on the same sampled records):
+ *       {@code nearline.quality.labelled} (pairs in the window) and the metrics of the task among
+ *       {@code nearline.quality.auc}, {@code .auc.error.bound}, {@code .log.loss}, {@code .brier},
+ *       {@code .precision}, {@code .recall}, {@code .accuracy}, {@code .mae}, {@code .rmse} ({@code NaN} while
+ *       undefined);
+ *   <li>with a challenger: function counters {@code nearline.challenger.records} with tag {@code outcome}
+ *       ({@code sampled}, {@code scored}, {@code dropped}, {@code failed}) and per version the gauges
+ *       {@code nearline.challenger.agreement}, {@code nearline.challenger.score.difference.mean} and
+ *       {@code nearline.challenger.score.difference} with tag {@code quantile} (0.05, 0.5, 0.95).
+ * </ul>
+ *
  * Every meter carries the tag {@code pipeline}. Thread-safe.
  */
-public final class MicrometerListener implements ScoringListener {
+public final class MicrometerListener implements ScoringListener, QualityBinding {
     private final MeterRegistry registry;
     private final String pipeline;
     private final Counter success;
@@ -44,6 +69,7 @@ public final class MicrometerListener implements ScoringListener {
     private final Timer output;
     private final Map<String, Timer> steps = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
+    private volatile @Nullable QualityMeters quality;
 
     /** A listener for the pipeline named {@code pipeline}, registering its meters in {@code registry}. */
     public MicrometerListener(MeterRegistry registry, String pipeline) {
@@ -73,8 +99,27 @@ public final class MicrometerListener implements ScoringListener {
                 .description("records waiting for a thread or a batch").register(registry);
     }
 
+    /**
+     * Registers the meters of the pipeline's quality monitor (listed in the class documentation); called by the
+     * pipeline builder when the scorer is built. One listener serves one scorer.
+     */
+    @Override
+    public void bindQuality(QualityMonitor monitor) {
+        Objects.requireNonNull(monitor, "monitor");
+        synchronized (this) {
+            if (quality != null) {
+                throw new IllegalStateException("this listener already exports a quality monitor; use one per scorer");
+            }
+            quality = new QualityMeters(registry, pipeline, monitor);
+        }
+    }
+
     @Override
     public void recordScored(String pipeline, long queueNanos, long inputNanos, long inferNanos, long outputNanos) {
+        QualityMeters q = quality;
+        if (q != null) {
+            q.checkVersion(); // a new model version gets its gauges from the first record it scores
+        }
         success.increment();
         if (queueNanos < 0) {
             return; // not timed

@@ -86,6 +86,38 @@ public class ScoringFunctions {
         NearlineFunctions.shared().serviceBus().score(messages, messageIds, replyTos, context);
     }
 
+    /**
+     * {@code POST /api/feedback}: labels of scored records, {@code {"id": "tx-1", "label": 1}} or an array of them,
+     * for the pipeline's quality monitor; answers how many were joined, unknown, expired, duplicate or invalid.
+     */
+    @FunctionName("Feedback")
+    public HttpResponseMessage feedback(
+            @HttpTrigger(name = "req", methods = {HttpMethod.POST}, route = "feedback", authLevel = AuthorizationLevel.FUNCTION)
+            HttpRequestMessage<Optional<String>> request,
+            ExecutionContext context) {
+        return NearlineFunctions.shared().quality().feedback(request, context);
+    }
+
+    /** Labels from the queue named by app setting {@code NEARLINE_FEEDBACK_QUEUE}, in the same format. */
+    @FunctionName("FeedbackQueue")
+    public void feedbackQueue(
+            @ServiceBusQueueTrigger(name = "messages", queueName = "%NEARLINE_FEEDBACK_QUEUE%", connection = "ServiceBusConnection",
+                    cardinality = Cardinality.MANY)
+            String[] messages,
+            @BindingName("MessageIdArray") String[] messageIds,
+            ExecutionContext context) {
+        NearlineFunctions.shared().quality().feedback(messages, messageIds, context);
+    }
+
+    /** {@code GET /api/quality}: the live quality metrics per model version, with the challenger's, as JSON. */
+    @FunctionName("Quality")
+    public HttpResponseMessage quality(
+            @HttpTrigger(name = "req", methods = {HttpMethod.GET}, route = "quality", authLevel = AuthorizationLevel.FUNCTION)
+            HttpRequestMessage<Optional<String>> request,
+            ExecutionContext context) {
+        return NearlineFunctions.shared().quality().snapshot(request, context);
+    }
+
     /** Loads the pipeline when an instance is added (Premium and Flex Consumption plans). */
     @FunctionName("Warmup")
     public void warmup(@WarmupTrigger(name = "warmupContext") Object warmupContext, ExecutionContext context) {

@@ -56,8 +56,8 @@ class FunctionJsonIT {
 
     @Test
     void package_generatesOneFunctionJsonPerAppFunctionAndNoneFromTheLibrary() {
-        assertThat(functions.keySet()).containsExactly("BatchResults", "NearlineScoreBatch", "NearlineScoreChunk", "Score",
-                "ScoreQueue", "StartBatch", "Warmup");
+        assertThat(functions.keySet()).containsExactly("BatchResults", "Feedback", "FeedbackQueue", "NearlineScoreBatch",
+                "NearlineScoreChunk", "Quality", "Score", "ScoreQueue", "StartBatch", "Warmup");
         functions.forEach((name, json) -> {
             assertThat(json.get("entryPoint").asText()).startsWith("dev.nearline.examples.functions.ScoringFunctions.");
             String script = json.get("scriptFile").asText();
@@ -107,6 +107,21 @@ class FunctionJsonIT {
         assertThat(trigger.get("queueName").asText()).isEqualTo("%NEARLINE_REQUEST_QUEUE%");
         assertThat(trigger.get("connection").asText()).isEqualTo("ServiceBusConnection");
         assertThat(trigger.get("cardinality").asText()).isEqualTo("MANY");
+    }
+
+    @Test
+    void feedback_isAnHttpPostAndABatchServiceBusTriggerOnTheFeedbackQueue_qualityAnHttpGet() {
+        assertThat(types("Feedback")).containsExactly("httpTrigger:in", "http:out");
+        assertThat(binding("Feedback", "httpTrigger").get("route").asText()).isEqualTo("feedback");
+        assertThat(binding("Feedback", "httpTrigger").get("methods").toString()).isEqualTo("[\"POST\"]");
+        assertThat(types("FeedbackQueue")).containsExactly("serviceBusTrigger:in");
+        JsonNode trigger = binding("FeedbackQueue", "serviceBusTrigger");
+        assertThat(trigger.get("queueName").asText()).isEqualTo("%NEARLINE_FEEDBACK_QUEUE%");
+        assertThat(trigger.get("connection").asText()).isEqualTo("ServiceBusConnection");
+        assertThat(trigger.get("cardinality").asText()).isEqualTo("MANY");
+        assertThat(types("Quality")).containsExactly("httpTrigger:in", "http:out");
+        assertThat(binding("Quality", "httpTrigger").get("route").asText()).isEqualTo("quality");
+        assertThat(binding("Quality", "httpTrigger").get("methods").toString()).isEqualTo("[\"GET\"]");
     }
 
     @Test
