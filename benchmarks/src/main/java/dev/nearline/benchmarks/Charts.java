@@ -188,8 +188,8 @@ final class Charts {
         }
         CategoryChart chart = chart("where the time to the first score goes (ColdStartPhases, medians)", "ms");
         chart.getStyler().setStacked(true);
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
         for (String[] row : Report.PHASE_ROWS) {
             List<Double> v = new ArrayList<>();
             boolean any = false;
@@ -215,7 +215,8 @@ final class Charts {
 
     private static CategoryChart chart(String title, String yTitle) {
         CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setToolTipsEnabled(false);
         return chart;

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code raw}: {@code env session rawscore rawscore}, the hand-written baseline of {@link ColdStart};</li>
  *   <li>{@code nearline}: {@code runtime model pipeline score score}, the code-built pipeline of
  *       {@link NearlinePipeline};</li>
- *   <li>{@code file}: {@code runtime registry jackson load jsonscore jsonscore}, the same model from a pipeline
+ *   <li>{@code file}: {@code runtime registry load jsonscore jsonscore}, the same model from a pipeline
  *       file ({@code tiny-pipeline.json}: the {@code json-features} preprocessor over 30 fields and the
  *       {@code score} postprocessor) with a {@code Map} record, as the quick start does.</li>
  * </ul>
@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code pipeline}: {@code Pipeline.builder(...)...build(...)} around that model: the engine;</li>
  *   <li>{@code score}: one {@code Scorer.score};</li>
  *   <li>{@code registry}: {@code PluginRegistry.discover()}, the ServiceLoader scan for plugins;</li>
- *   <li>{@code jackson}: a plain {@code ObjectMapper} reading the pipeline file, i.e. Jackson's own start-up;</li>
+ *   <li>{@code jackson}: a plain {@code ObjectMapper} reading the pipeline file: what the loader would pay for
+ *       Jackson's data binding, which it does not use (it builds the tree from the streaming parser);</li>
  *   <li>{@code load}: {@code Pipeline.load(file, registry)}: the pipeline file, its stages, the model, the engine;</li>
  *   <li>{@code jsonscore}: one {@code Scorer.score} of a {@code Map} record on that scorer;</li>
  *   <li>{@code slf4j}: the first {@code LoggerFactory.getLogger} (provider lookup, logger configuration).</li>
@@ -64,7 +65,7 @@ public final class ColdStartPhases {
     private static final Map<String, List<String>> PRESETS = Map.of(
             "raw", List.of("env", "session", "rawscore", "rawscore"),
             "nearline", List.of("runtime", "model", "pipeline", "score", "score"),
-            "file", List.of("runtime", "registry", "jackson", "load", "jsonscore", "jsonscore"));
+            "file", List.of("runtime", "registry", "load", "jsonscore", "jsonscore"));
 
     private ColdStartPhases() {
     }

@@ -325,7 +325,7 @@ public final class Report {
             new String[] {"JVM start → `main`", "main"},
             new String[] {"ONNX Runtime environment: native libraries (`env`, `runtime`)", "env", "runtime"},
             new String[] {"plugins: ServiceLoader scan (`registry`)", "registry"},
-            new String[] {"Jackson start-up, reading the file (`jackson`)", "jackson"},
+            new String[] {"a plain `ObjectMapper` reading the file (`jackson`, custom runs only)", "jackson"},
             new String[] {"session; for Nearline `OnnxModel`: options, session, signature, slot pool (`session`, `model`)",
                 "session", "model"},
             new String[] {"pipeline file → scorer: settings, stages, model, engine (`load`)", "load"},
