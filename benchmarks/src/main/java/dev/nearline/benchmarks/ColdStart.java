@@ -5,12 +5,15 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.nearline.api.Scorer;
+import dev.nearline.core.Pipeline;
 import dev.nearline.onnx.OnnxModel;
 import java.lang.management.ManagementFactory;
 import java.lang.management.RuntimeMXBean;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -42,10 +45,15 @@ import java.util.Map;
  * class loading and verification of every later start; the output says {@code appcds=yes} then.
  *
  * <p>Modes: {@code nearline} (the pipeline of {@link NearlinePipeline}), {@code raw} (hand-written
- * ONNX Runtime: session, tensor over a direct buffer, run, read). {@code benchmarks/run.sh} runs each
- * five times per configuration and reports the medians.
+ * ONNX Runtime: session, tensor over a direct buffer, run, read), {@code file} (the same model from the pipeline
+ * file {@value #PIPELINE_FILE} that {@code write-models} writes, with the {@code json-features} preprocessor and a
+ * {@code Map} record, as the quick start does). {@code benchmarks/run.sh} runs each five times per
+ * configuration and reports the medians; {@link ColdStartPhases} says where the time goes.
  */
 public final class ColdStart {
+    /** The pipeline file of mode {@code file}, next to the models. */
+    static final String PIPELINE_FILE = "tiny-pipeline.json";
+
     private ColdStart() {
     }
 
@@ -56,29 +64,83 @@ public final class ColdStart {
             for (BenchModel m : BenchModel.values()) {
                 System.out.println("wrote " + m.write(dir));
             }
+            Path pipeline = dir.resolve(PIPELINE_FILE);
+            Files.writeString(pipeline, pipelineJson(BenchModel.TINY), StandardCharsets.UTF_8);
+            System.out.println("wrote " + pipeline);
             return;
         }
-        if (args.length != 3 || !(args[0].equals("nearline") || args[0].equals("raw"))) {
-            System.err.println("usage: ColdStart write-models DIR | ColdStart nearline|raw tiny|mlp DIR");
+        if (args.length != 3 || !(args[0].equals("nearline") || args[0].equals("raw") || args[0].equals("file"))) {
+            System.err.println("usage: ColdStart write-models DIR | ColdStart nearline|raw|file tiny|mlp DIR");
             System.exit(2);
             return;
         }
         BenchModel model = BenchModel.of(args[1]);
-        Path file = Path.of(args[2]).resolve(model.fileName);
+        Path dir = Path.of(args[2]);
+        Path file = dir.resolve(model.fileName);
         float[] record = model.record();
-        long[] t = args[0].equals("nearline") ? nearline(file, model, record) : raw(file, model, record);
+        long[] t = switch (args[0]) {
+            case "nearline" -> nearline(file, model, record);
+            case "file" -> file(dir.resolve(PIPELINE_FILE), model, record);
+            default -> raw(file, model, record);
+        };
 
         // Everything below runs after the measurement, so loading the management classes costs nothing.
-        RuntimeMXBean runtime = ManagementFactory.getRuntimeMXBean();
         String launch = System.getProperty("nearline.launchMillis");
-        long start = launch != null ? Long.parseLong(launch) : runtime.getStartTime();
-        boolean appCds = runtime.getInputArguments().stream().anyMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+        long start = startMillis(launch);
         System.out.println(String.format(Locale.ROOT,
                 "coldstart mode=%s model=%s natives=%s appcds=%s start=%s main_ms=%d model_ms=%d loaded_ms=%d "
                         + "first_score_ms=%d second_score_us=%.1f",
                 args[0], args[1], System.getProperty("onnxruntime.native.path") != null ? "cache" : "jar",
-                appCds ? "yes" : "no", launch != null ? "launch" : "jvm", mainMillis - start, t[0] - start,
+                appCds() ? "yes" : "no", launch != null ? "launch" : "jvm", mainMillis - start, t[0] - start,
                 t[1] - start, t[2] - start, t[3] / 1000.0));
+    }
+
+    /** JVM start in epoch ms: {@code launch} (the {@code nearline.launchMillis} property) if set, else the JVM's. */
+    static long startMillis(String launch) {
+        if (launch != null) {
+            return Long.parseLong(launch);
+        }
+        RuntimeMXBean runtime = ManagementFactory.getRuntimeMXBean();
+        return runtime.getStartTime();
+    }
+
+    /** Whether this JVM runs with an AppCDS archive ({@code -XX:SharedArchiveFile}). */
+    static boolean appCds() {
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("-XX:SharedArchiveFile")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The pipeline file of mode {@code file} for {@code model}: {@code json-features} over the fields {@code f0}
+     * ... into the model's input, the model with the settings of every contender, the {@code score} postprocessor.
+     */
+    static String pipelineJson(BenchModel model) {
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < model.features; i++) {
+            fields.append(i == 0 ? "" : ", ").append("{\"name\": \"f").append(i).append("\"}");
+        }
+        return "{\n"
+                + "  \"name\": \"" + model.label + "\",\n"
+                + "  \"preprocessor\": {\"type\": \"json-features\", \"output\": \"" + BenchModel.INPUT
+                + "\", \"fields\": [" + fields + "]},\n"
+                + "  \"steps\": [{\"name\": \"" + model.label + "\", \"type\": \"onnx\", \"path\": \"" + model.fileName
+                + "\", \"intraOpThreads\": " + Settings.INTRA_OP_THREADS + ", \"interOpThreads\": "
+                + Settings.INTER_OP_THREADS + "}],\n"
+                + "  \"postprocessor\": {\"type\": \"score\"}\n"
+                + "}\n";
+    }
+
+    /** {@code record} as the {@code Map} record of the pipeline file: {@code f0}, {@code f1}, ... as doubles. */
+    static Map<String, Object> jsonRecord(float[] record) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < record.length; i++) {
+            m.put("f" + i, (double) record[i]);
+        }
+        return m;
     }
 
     /** Returns {model loaded epoch ms, ready epoch ms, first score epoch ms, second score ns}. */
@@ -94,6 +156,22 @@ public final class ColdStart {
             long secondNanos = System.nanoTime() - t0;
             check(first, second);
             return new long[] {modelLoaded, loaded, firstAt, secondNanos};
+        }
+    }
+
+    private static long[] file(Path pipelineFile, BenchModel model, float[] record) {
+        Map<String, Object> json = jsonRecord(record);
+        try (Scorer<Object, Object> scorer = Pipeline.load(pipelineFile)) {
+            long loaded = System.currentTimeMillis();
+            Object first = scorer.score(json);
+            long firstAt = System.currentTimeMillis();
+            long t0 = System.nanoTime();
+            Object second = scorer.score(json);
+            long secondNanos = System.nanoTime() - t0;
+            if (!first.equals(second)) {
+                throw new IllegalStateException("scores differ: " + first + " then " + second);
+            }
+            return new long[] {loaded, loaded, firstAt, secondNanos};
         }
     }
 
@@ -116,7 +194,7 @@ public final class ColdStart {
         }
     }
 
-    private static float rawScore(OrtEnvironment env, OrtSession session, FloatBuffer in, float[] record,
+    static float rawScore(OrtEnvironment env, OrtSession session, FloatBuffer in, float[] record,
                                   BenchModel model) throws OrtException {
         in.put(0, record);
         try (OnnxTensor input = OnnxTensor.createTensor(env, in, model.recordShape());

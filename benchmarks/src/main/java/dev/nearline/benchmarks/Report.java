@@ -20,22 +20,25 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
- * Turns JMH JSON results ({@code -rf json}) and {@link ColdStart} output into the markdown tables of
- * {@code benchmarks/README.md}: per model and contender p50, p99, mean and bytes allocated per record;
- * the ratios the project's goals are stated in (nearline/rawOrtPinned, nearline/rawOrt, djl/nearline)
- * with each goal marked met or missed; records/s and p99 per number of callers; cold-start medians.
+ * Turns JMH JSON results ({@code -rf json}), {@link ColdStart} and {@link ColdStartPhases} output into the
+ * markdown tables of {@code benchmarks/README.md}: per model and contender p50, p99, mean and bytes allocated
+ * per record; the ratios the project's goals are stated in (nearline/rawOrtPinned, nearline/rawOrt,
+ * djl/nearline); records/s per number of callers; batching on against off and {@code scoreAll} against its
+ * hand-written floors ({@link BatchingBenchmark}); cold-start medians and their ratios to raw ONNX Runtime;
+ * the cold-start phases; and every goal marked met or missed.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.nearline.benchmarks.Report [--title TEXT]
- *     [--machine machine.txt] [--coldstart coldstart.txt] [--readme benchmarks/README.md]
- *     [--merged all.json] [--merged-slim small.json] results.json...
+ *     [--machine machine.txt] [--coldstart coldstart.txt] [--phases phases.txt] [--readme benchmarks/README.md]
+ *     [--charts DIR [--chart-link PREFIX]] [--merged all.json] [--merged-slim small.json] results.json...
  * </pre>
  *
  * <p>Prints the markdown; with {@code --readme} also replaces the part of that file between
- * {@code <!-- results:begin -->} and {@code <!-- results:end -->}; with {@code --merged} also writes
- * the results of all the JSON files as one JMH-format JSON array, and with {@code --merged-slim} the
- * same without the raw samples ({@code rawData}, {@code rawDataHistogram}: megabytes for sample-time
- * results), small enough to commit.
+ * {@code <!-- results:begin -->} and {@code <!-- results:end -->}; with {@code --charts} also draws the charts
+ * ({@link Charts}) into that folder and links them from the markdown as {@code PREFIX/name.png}; with
+ * {@code --merged} also writes the results of all the JSON files as one JMH-format JSON array, and with
+ * {@code --merged-slim} the same without the raw samples ({@code rawData}, {@code rawDataHistogram}: megabytes
+ * for sample-time results), small enough to commit.
  */
 public final class Report {
     static final String BEGIN = "<!-- results:begin -->";
@@ -58,6 +61,9 @@ public final class Report {
     public static void main(String[] args) throws IOException {
         List<Path> json = new ArrayList<>();
         Path coldStart = null;
+        Path phases = null;
+        Path charts = null;
+        String chartLink = null;
         Path machine = null;
         Path readme = null;
         Path merged = null;
@@ -69,6 +75,9 @@ public final class Report {
                 case "--merged-slim" -> mergedSlim = Path.of(args[++i]);
                 case "--title" -> title = args[++i];
                 case "--coldstart" -> coldStart = Path.of(args[++i]);
+                case "--phases" -> phases = Path.of(args[++i]);
+                case "--charts" -> charts = Path.of(args[++i]);
+                case "--chart-link" -> chartLink = args[++i];
                 case "--machine" -> machine = Path.of(args[++i]);
                 case "--readme" -> readme = Path.of(args[++i]);
                 default -> json.add(Path.of(args[i]));
@@ -88,9 +97,13 @@ public final class Report {
         if (mergedSlim != null) {
             mapper.writerWithDefaultPrettyPrinter().writeValue(mergedSlim.toFile(), withoutRawData(all.deepCopy()));
         }
-        String md = (title == null ? "" : title.strip() + "\n\n") + render(results,
-                coldStart == null ? List.of() : Files.readAllLines(coldStart, StandardCharsets.UTF_8),
-                machine == null ? null : Files.readString(machine, StandardCharsets.UTF_8));
+        List<Map<String, String>> cold = lines(coldStart, "coldstart ");
+        List<Map<String, String>> phaseRuns = lines(phases, "phases ");
+        List<String> chartFiles = charts == null ? List.of() : Charts.write(charts, results, cold, phaseRuns);
+        String link = chartLink == null ? (charts == null ? "" : charts.toString()) : chartLink;
+        String md = (title == null ? "" : title.strip() + "\n\n") + render(results, cold, phaseRuns,
+                machine == null ? null : Files.readString(machine, StandardCharsets.UTF_8),
+                chartFiles.stream().map(f -> link.isEmpty() ? f : link + "/" + f).collect(Collectors.toList()));
         System.out.print(md);
         if (readme != null) {
             updateReadme(readme, md);
@@ -128,10 +141,35 @@ public final class Report {
         return out;
     }
 
+    /** The {@code key=value} pairs of each line of {@code file} that starts with {@code prefix}; none without a file. */
+    static List<Map<String, String>> lines(Path file, String prefix) throws IOException {
+        if (file == null) {
+            return List.of();
+        }
+        return parse(Files.readAllLines(file, StandardCharsets.UTF_8), prefix);
+    }
+
+    static List<Map<String, String>> parse(List<String> lines, String prefix) {
+        return lines.stream().filter(l -> l.startsWith(prefix)).map(Report::keyValues).collect(Collectors.toList());
+    }
+
     static String render(List<Result> results, List<String> coldStartLines, String machine) {
+        return render(results, parse(coldStartLines, "coldstart "), List.of(), machine, List.of());
+    }
+
+    static String render(List<Result> results, List<Map<String, String>> cold, List<Map<String, String>> phases,
+                         String machine, List<String> charts) {
         StringBuilder md = new StringBuilder();
         if (machine != null && !machine.isBlank()) {
             md.append("Machine and load at measurement:\n\n```\n").append(machine.strip()).append("\n```\n\n");
+        }
+        if (!charts.isEmpty()) {
+            md.append("Charts (drawn by `run.sh` from the tables below):\n\n");
+            for (String c : charts) {
+                String name = c.substring(c.lastIndexOf('/') + 1).replace(".png", "");
+                md.append("![").append(name).append("](").append(c).append(")\n");
+            }
+            md.append('\n');
         }
         List<Result> overhead = select(results, r -> r.benchmark().equals("OverheadBenchmark"));
         if (!overhead.isEmpty()) {
@@ -141,13 +179,18 @@ public final class Report {
         if (!concurrency.isEmpty()) {
             renderConcurrency(md, concurrency);
         }
-        List<Map<String, String>> cold = coldStartLines.stream().filter(l -> l.startsWith("coldstart "))
-                .map(Report::keyValues).collect(Collectors.toList());
+        List<Result> batching = select(results, r -> r.benchmark().equals("BatchingBenchmark"));
+        if (!batching.isEmpty()) {
+            renderBatching(md, batching);
+        }
         if (!cold.isEmpty()) {
             renderColdStart(md, cold);
         }
-        if (!overhead.isEmpty() || !cold.isEmpty()) {
-            renderGoals(md, overhead, cold);
+        if (!phases.isEmpty()) {
+            renderPhases(md, phases);
+        }
+        if (!overhead.isEmpty() || !cold.isEmpty() || !batching.isEmpty()) {
+            renderGoals(md, overhead, cold, batching);
         }
         return md.toString();
     }
@@ -237,9 +280,176 @@ public final class Report {
                     .append(" |\n");
         }
         md.append('\n');
+        List<String[]> configs = coldConfigs(runs);
+        if (!configs.isEmpty()) {
+            md.append("Against raw ONNX Runtime in the same run and configuration (medians):\n\n");
+            md.append("| model | native libraries | AppCDS | nearline / raw, first score | nearline / raw, second score "
+                    + "| file / raw, first score |\n");
+            md.append("|---|---|---|---:|---:|---:|\n");
+            for (String[] c : configs) {
+                md.append("| ").append(c[0]).append(" | ").append(c[1].equals("cache") ? "cached" : "from jar")
+                        .append(" | ").append(c[2])
+                        .append(" | ").append(ratio(coldMedian(runs, "nearline", c, "first_score_ms"),
+                                coldMedian(runs, "raw", c, "first_score_ms")))
+                        .append(" | ").append(ratio(coldMedian(runs, "nearline", c, "second_score_us"),
+                                coldMedian(runs, "raw", c, "second_score_us")))
+                        .append(" | ").append(ratio(coldMedian(runs, "file", c, "first_score_ms"),
+                                coldMedian(runs, "raw", c, "first_score_ms")))
+                        .append(" |\n");
+            }
+            md.append('\n');
+        }
     }
 
-    private static void renderGoals(StringBuilder md, List<Result> rs, List<Map<String, String>> cold) {
+    /** The configurations (model, natives, AppCDS) in which raw ONNX Runtime ran, in the order of the runs. */
+    static List<String[]> coldConfigs(List<Map<String, String>> runs) {
+        Map<String, String[]> configs = new LinkedHashMap<>();
+        for (Map<String, String> r : runs) {
+            if ("raw".equals(r.get("mode"))) {
+                String[] c = {r.get("model"), r.get("natives"), r.getOrDefault("appcds", "no")};
+                configs.putIfAbsent(String.join("|", c), c);
+            }
+        }
+        return new ArrayList<>(configs.values());
+    }
+
+    /** The median of {@code key} over the runs of {@code mode} in configuration {@code c}; NaN when none. */
+    static double coldMedian(List<Map<String, String>> runs, String mode, String[] c, String key) {
+        List<Map<String, String>> v = runs.stream().filter(r -> mode.equals(r.get("mode")) && c[0].equals(r.get("model"))
+                && c[1].equals(r.get("natives")) && c[2].equals(r.getOrDefault("appcds", "no")))
+                .collect(Collectors.toList());
+        return median(v, key);
+    }
+
+    /** Rows of the phases table: a label and the step of each preset that fills it. */
+    static final List<String[]> PHASE_ROWS = List.of(
+            new String[] {"JVM start → `main`", "main"},
+            new String[] {"ONNX Runtime environment: native libraries (`env`, `runtime`)", "env", "runtime"},
+            new String[] {"plugins: ServiceLoader scan (`registry`)", "registry"},
+            new String[] {"a plain `ObjectMapper` reading the file (`jackson`, custom runs only)", "jackson"},
+            new String[] {"session; for Nearline `OnnxModel`: options, session, signature, slot pool (`session`, `model`)",
+                "session", "model"},
+            new String[] {"pipeline file → scorer: settings, stages, model, engine (`load`)", "load"},
+            new String[] {"engine: `Pipeline.builder(...).build(...)` (`pipeline`)", "pipeline"},
+            new String[] {"first score", "rawscore", "score", "jsonscore"});
+    private static final List<String> PHASE_MODES = List.of("raw", "nearline", "file");
+
+    private static void renderPhases(StringBuilder md, List<Map<String, String>> runs) {
+        Map<String, List<Map<String, String>>> byConfig = new LinkedHashMap<>();
+        for (Map<String, String> r : runs) {
+            byConfig.computeIfAbsent(r.get("natives") + "|" + r.getOrDefault("appcds", "no"), k -> new ArrayList<>()).add(r);
+        }
+        for (Map.Entry<String, List<Map<String, String>>> e : byConfig.entrySet()) {
+            String[] c = e.getKey().split("\\|", -1);
+            List<Map<String, String>> v = e.getValue();
+            md.append("### ColdStartPhases: where the time to the first score goes (tiny, native libraries ")
+                    .append(c[0].equals("cache") ? "cached" : "from the jar").append(", AppCDS ").append(c[1])
+                    .append(")\n\n");
+            md.append("Wall ms per step, medians of fresh JVMs; each step is charged only what the steps before it left "
+                    + "to do.\n\n");
+            md.append("| step |");
+            StringBuilder rule = new StringBuilder("|---|");
+            for (String mode : PHASE_MODES) {
+                md.append(' ').append(mode).append(" (").append(ofMode(v, mode).size()).append(" runs) |");
+                rule.append("---:|");
+            }
+            md.append('\n').append(rule).append('\n');
+            for (String[] row : PHASE_ROWS) {
+                md.append("| ").append(row[0]).append(" |");
+                for (String mode : PHASE_MODES) {
+                    md.append(' ').append(fmt(phase(v, mode, row))).append(" |");
+                }
+                md.append('\n');
+            }
+            md.append("| **JVM start → first score** |");
+            for (String mode : PHASE_MODES) {
+                md.append(" **").append(fmt(median(ofMode(v, mode), "first_score"))).append("** |");
+            }
+            md.append("\n| second score, µs |");
+            for (String mode : PHASE_MODES) {
+                md.append(' ').append(fmt(1000 * phase(v, mode, new String[] {"", "rawscore#2", "score#2", "jsonscore#2"})))
+                        .append(" |");
+            }
+            md.append("\n\n");
+        }
+    }
+
+    static List<Map<String, String>> ofMode(List<Map<String, String>> runs, String mode) {
+        return runs.stream().filter(r -> mode.equals(r.get("mode"))).collect(Collectors.toList());
+    }
+
+    /** The median of the first of {@code row}'s steps (from index 1) that the runs of {@code mode} measured. */
+    static double phase(List<Map<String, String>> runs, String mode, String[] row) {
+        List<Map<String, String>> v = ofMode(runs, mode);
+        for (int i = 1; i < row.length; i++) {
+            double m = median(v, row[i]);
+            if (!Double.isNaN(m)) {
+                return m;
+            }
+        }
+        return Double.NaN;
+    }
+
+    /** Batching on against off (records/s), and {@code scoreAll} per record against single calls and its floors. */
+    private static void renderBatching(StringBuilder md, List<Result> rs) {
+        md.append("### BatchingBenchmark: micro-batching on against off, records/s\n\n");
+        md.append("| model | what | off | on | on / off |\n|---|---|---:|---:|---:|\n");
+        for (String model : MODELS) {
+            for (String[] m : BATCHING_ROWS) {
+                double off = perSecond(rs, model, m[0], "off");
+                double on = perSecond(rs, model, m[0], "on");
+                if (!Double.isNaN(off) || !Double.isNaN(on)) {
+                    md.append("| ").append(model).append(" | ").append(m[1]).append(" | ").append(count(off))
+                            .append(" | ").append(count(on)).append(" | ").append(ratio(on, off)).append(" |\n");
+                }
+            }
+        }
+        md.append("\n### BatchingBenchmark: `scoreAll` of 32 records, ns per record (batching off)\n\n");
+        md.append("| model | `score` | `scoreAll(32)` | score / scoreAll | raw ORT batch, new tensors "
+                + "| raw ORT batch, reused tensors (floor) | scoreAll / floor |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        for (String model : MODELS) {
+            double single = nanosPerRecord(rs, model, "score1");
+            double all = nanosPerRecord(rs, model, "scoreAll32");
+            double raw = nanosPerRecord(rs, model, "rawOrtBatch32");
+            double floor = nanosPerRecord(rs, model, "rawOrtPinnedBatch32");
+            if (Double.isNaN(single) && Double.isNaN(all)) {
+                continue;
+            }
+            md.append("| ").append(model).append(" | ").append(fmt(single)).append(" | ").append(fmt(all))
+                    .append(" | ").append(ratio(single, all)).append(" | ").append(fmt(raw)).append(" | ")
+                    .append(fmt(floor)).append(" | ").append(ratio(all, floor)).append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    /** BatchingBenchmark's methods compared with batching on and off, and their labels. */
+    static final List<String[]> BATCHING_ROWS = List.of(
+            new String[] {"sync64", "64 threads calling `score`"},
+            new String[] {"asyncWindow64", "1 thread, 64 `scoreAsync` in flight"});
+
+    /** Records per second of a throughput result of {@code method} on {@code model}, with {@code batching} if given. */
+    static double perSecond(List<Result> rs, String model, String method, String batching) {
+        for (Result r : rs) {
+            if (r.method().equals(method) && r.mode().equals("thrpt") && r.param("model").equals(model)
+                    && (batching == null || r.param("batching").equals(batching))) {
+                return perSecond(r);
+            }
+        }
+        return Double.NaN;
+    }
+
+    /** Nanoseconds per record of {@code method} on {@code model} with batching off, from its throughput. */
+    static double nanosPerRecord(List<Result> rs, String model, String method) {
+        double s = perSecond(rs, model, method, "off");
+        if (Double.isNaN(s)) {
+            s = perSecond(rs, model, method, null);
+        }
+        return Double.isNaN(s) || s <= 0 ? Double.NaN : 1e9 / s;
+    }
+
+    private static void renderGoals(StringBuilder md, List<Result> rs, List<Map<String, String>> cold,
+                                    List<Result> batching) {
         md.append("### Goals\n\n| goal | measured | met |\n|---|---:|---|\n");
         goal(md, "tiny: nearline p50 ≤ 1.3 × rawOrtPinned",
                 p(rs, "tiny", "nearline", "50.0") / p(rs, "tiny", "rawOrtPinned", "50.0"), 1.3, true, "×");
@@ -264,7 +474,31 @@ public final class Report {
         }
         Result avg = find(rs, "tiny", "nearline", "avgt");
         Double alloc = alloc(avg, find(rs, "tiny", "nearline", "sample"));
-        goal(md, "tiny: nearline allocates ≤ 600 B/record", alloc == null ? Double.NaN : alloc, 600, true, " B");
+        if (avg != null || find(rs, "tiny", "nearline", "sample") != null) {
+            goal(md, "tiny: nearline allocates ≤ 600 B/record", alloc == null ? Double.NaN : alloc, 600, true, " B");
+        }
+        if (!batching.isEmpty()) {
+            goal(md, "tiny: 64 `scoreAsync` in flight, batching on ≥ 2 × off", perSecond(batching, "tiny", "asyncWindow64", "on")
+                    / perSecond(batching, "tiny", "asyncWindow64", "off"), 2, false, "×");
+            goal(md, "mlp: 64 `scoreAsync` in flight, batching on ≥ 2.5 × off", perSecond(batching, "mlp", "asyncWindow64", "on")
+                    / perSecond(batching, "mlp", "asyncWindow64", "off"), 2.5, false, "×");
+            goal(md, "tiny: 64 threads calling `score`, batching on ≥ 1.0 × off", perSecond(batching, "tiny", "sync64", "on")
+                    / perSecond(batching, "tiny", "sync64", "off"), 1.0, false, "×");
+            goal(md, "mlp: 64 threads calling `score`, batching on ≥ 1.5 × off", perSecond(batching, "mlp", "sync64", "on")
+                    / perSecond(batching, "mlp", "sync64", "off"), 1.5, false, "×");
+            goal(md, "tiny: `scoreAll(32)` ≥ 20 × faster per record than `score`",
+                    nanosPerRecord(batching, "tiny", "score1") / nanosPerRecord(batching, "tiny", "scoreAll32"), 20, false, "×");
+            goal(md, "mlp: `scoreAll(32)` ≥ 3.2 × faster per record than `score`",
+                    nanosPerRecord(batching, "mlp", "score1") / nanosPerRecord(batching, "mlp", "scoreAll32"), 3.2, false, "×");
+        }
+        for (String[] c : coldConfigs(cold)) {
+            String config = c[0] + ", natives " + (c[1].equals("cache") ? "cached" : "from jar")
+                    + (c[2].equals("yes") ? " + AppCDS" : "");
+            goal(md, config + ": nearline first score ≤ 1.05 × raw", coldMedian(cold, "nearline", c, "first_score_ms")
+                    / coldMedian(cold, "raw", c, "first_score_ms"), 1.05, true, "×");
+            goal(md, config + ": nearline second score ≤ 1.5 × raw", coldMedian(cold, "nearline", c, "second_score_us")
+                    / coldMedian(cold, "raw", c, "second_score_us"), 1.5, true, "×");
+        }
         for (String appCds : List.of("no", "yes")) {
             List<Map<String, String>> cached = cold.stream().filter(r -> "nearline".equals(r.get("mode"))
                     && "tiny".equals(r.get("model")) && "cache".equals(r.get("natives"))
@@ -320,7 +554,7 @@ public final class Report {
         return rs.stream().filter(p).collect(Collectors.toList());
     }
 
-    private static Result find(List<Result> rs, String model, String method, String mode) {
+    static Result find(List<Result> rs, String model, String method, String mode) {
         for (Result r : rs) {
             if (r.method().equals(method) && r.mode().equals(mode) && r.param("model").equals(model)) {
                 return r;
@@ -330,7 +564,7 @@ public final class Report {
     }
 
     /** Percentile {@code pct} of the sample-mode result, in µs; NaN when absent. */
-    private static double p(List<Result> rs, String model, String method, String pct) {
+    static double p(List<Result> rs, String model, String method, String pct) {
         Result r = find(rs, model, method, "sample");
         if (r == null || !r.percentiles().containsKey(pct)) {
             return Double.NaN;
@@ -342,7 +576,7 @@ public final class Report {
         return avg != null && avg.allocPerOp() != null ? avg.allocPerOp() : sample == null ? null : sample.allocPerOp();
     }
 
-    private static double perSecond(Result thrpt) {
+    static double perSecond(Result thrpt) {
         String unit = thrpt.unit();
         double s = thrpt.score();
         return unit.endsWith("/us") ? s * 1e6 : unit.endsWith("/ms") ? s * 1e3 : unit.endsWith("/ns") ? s * 1e9 : s;
@@ -368,7 +602,7 @@ public final class Report {
         return m;
     }
 
-    private static double median(List<Map<String, String>> runs, String key) {
+    static double median(List<Map<String, String>> runs, String key) {
         double[] v = runs.stream().map(r -> r.get(key)).filter(Objects::nonNull).mapToDouble(Double::parseDouble)
                 .sorted().toArray();
         if (v.length == 0) {
@@ -379,6 +613,10 @@ public final class Report {
 
     private static String ratio(double a, double b) {
         return Double.isNaN(a) || Double.isNaN(b) ? "–" : String.format(Locale.ROOT, "%.2f×", a / b);
+    }
+
+    private static String count(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%,.0f", v);
     }
 
     private static String us(Double v) {

@@ -319,7 +319,7 @@ public final class Pipeline {
         public <O> ManagedScorer<I, O> build(Postprocessor<O> postprocessor) {
             Objects.requireNonNull(postprocessor, "postprocessor");
             SetOnce.checkNotBuilt(built);
-            if (steps.stream().allMatch(s -> s.model() == null)) {
+            if (!hasModel()) {
                 throw new IllegalStateException("a pipeline needs at least one model step");
             }
             if (batchingThreads != -1 && batching == null) {
@@ -389,6 +389,15 @@ public final class Pipeline {
                 throw e;
             }
             return scorer;
+        }
+
+        private boolean hasModel() {
+            for (Step s : steps) { // a loop, not a stream: streams cost several ms of class loading at start-up
+                if (s.model() != null) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private void addStep(Step step) {

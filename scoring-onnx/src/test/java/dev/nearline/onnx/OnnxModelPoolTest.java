@@ -17,7 +17,24 @@ class OnnxModelPoolTest {
     Path dir;
 
     @Test
-    void predict_wronglyDeclaredOutputShape_neverPinsAndReturnsActualShape() {
+    void predict_firstRecord_alreadyWritesIntoPinnedOutputs() {
+        Path file = dir.resolve("identity.onnx");
+        OnnxModelTypesTest.write(file, new OnnxModelWriter("identity")
+                .input("x", OnnxModelWriter.FLOAT, -1, 3)
+                .output("y", OnnxModelWriter.FLOAT, -1, 3)
+                .node("Identity", new String[] {"x"}, new String[] {"y"}));
+        try (OnnxModel model = OnnxModel.builder(file).intraOpThreads(1).build()) {
+            // The first record takes the path of every later one, so the second meets no first-time work.
+            assertThat(model.slotPool().pinned()).isTrue();
+            Tensor x = Tensor.ofFloats(new float[] {1, 2, 3}, 1, 3);
+            assertThat(model.predict(Tensors.of("x", x)).require("y")).isEqualTo(x);
+            assertThat(model.slotPool().pinned()).isTrue();
+            assertThat(model.slotPool().slotsCreated()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void predict_wronglyDeclaredOutputShape_stopsPinningAndReturnsActualShape() {
         Path file = dir.resolve("liar.onnx");
         OnnxModelTypesTest.write(file, new OnnxModelWriter("liar")
                 .input("x", OnnxModelWriter.FLOAT, -1, 3)

@@ -14,7 +14,6 @@ import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.internal.Generations.Generation;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -62,7 +61,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     private final Duration closeGracePeriod;
     private final AsyncPool pool;
     private final @Nullable MicroBatcher batcher;
-    final BatchPolicy policy;
+    /** When synchronous calls batch; null, like {@link #batcher}, when batching is off. */
+    private final @Nullable BatchPolicy policy;
     private final @Nullable DriftMonitor monitor;
     private final AtomicBoolean closeCalled = new AtomicBoolean();
 
@@ -81,7 +81,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         this.deadlines = new Deadlines(ticker, options.defaultTimeout());
         this.closeGracePeriod = options.closeGracePeriod();
         Step[] stepArray = steps.toArray(new Step[0]);
-        if (Arrays.stream(stepArray).noneMatch(Step::isModel)) {
+        if (!anyModel(stepArray)) {
             throw new IllegalArgumentException("pipeline '" + name + "' has no model step");
         }
         Bindings.check(name, preprocessor, stepArray);
@@ -89,9 +89,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         Warmup.run(name, stepArray, options.warmupRecords(), ticker);
         this.pool = new AsyncPool(name, options.asyncThreads(), options.asyncQueueCapacity());
         EngineOptions.Batching b = options.batching();
-        boolean batching = MicroBatcher.appliesTo(name, b, stepArray[0]);
+        // Without batching, neither the batcher nor the policy (nor their classes) is loaded.
+        boolean batching = b != null && MicroBatcher.appliesTo(name, b, stepArray[0]);
         this.policy = batching ? new BatchPolicy(Objects.requireNonNull(b).sync(), Runtime.getRuntime().availableProcessors(),
-                b.threads(), b.maxBatchSize(), ticker) : new BatchPolicy(dev.nearline.core.Pipeline.BatchMode.NEVER, 1, 1, 1);
+                b.threads(), b.maxBatchSize(), ticker) : null;
         this.batcher = batching ? MicroBatcher.forFirstStep(this, Objects.requireNonNull(b), stepArray[0].name()) : null;
         if (timed) {
             Objects.requireNonNull(events).gauges(this::inFlight, this::queueDepth);
@@ -159,7 +160,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             Log.LOG.debug("pipeline '{}': step '{}' already runs that model; nothing to swap", name, stepName);
             return;
         }
-        if (index == 0) {
+        if (index == 0 && policy != null) {
             policy.reset(); // the batching decision was measured on the old model
         }
         Log.LOG.info("pipeline '{}': step '{}' swapped; the old model closes after its last call", name, stepName);
@@ -209,8 +210,9 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         try {
             Tensors pre = runner.preprocess(record, deadline);
             Step[] steps = g.steps;
-            if (batcher != null && policy.mayBatch() && steps[0].batchState() != Step.BATCH_OFF
-                    && policy.batchSync(g.inFlight.get())) {
+            BatchPolicy p = policy; // null exactly when batcher is
+            if (batcher != null && p != null && p.mayBatch() && steps[0].batchState() != Step.BATCH_OFF
+                    && p.batchSync(g.inFlight.get())) {
                 runner.checkDeadline(deadline, steps[0]);
                 WaitingRecord r = new WaitingRecord(this, g, steps[0], steps[0].bind(pre), deadline, ticker.read());
                 handedOff = true;
@@ -221,7 +223,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             }
             long t1 = time ? ticker.read() : 0;
             Tensors last = runner.run(steps, 0, pre, pre, deadline, time,
-                    batcher != null && policy.sampleInline() ? policy : null);
+                    p != null && p.sampleInline() ? p : null);
             long t2 = time ? ticker.read() : 0;
             O result = runner.postprocess(last, deadline);
             if (time) {
@@ -398,7 +400,9 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
 
     /** A batched model call (columnar or not) over {@code rows} records took {@code nanos}: the policy and the listener. */
     void rowsCalled(String step, int rows, long nanos) {
-        policy.recordBatch(rows, nanos);
+        if (policy != null) {
+            policy.recordBatch(rows, nanos);
+        }
         if (timed) {
             Objects.requireNonNull(events).stepCompleted(name, step, rows, nanos);
         }
@@ -415,6 +419,15 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         if (observed) {
             Objects.requireNonNull(events).observe(record, pre, last, result);
         }
+    }
+
+    private static boolean anyModel(Step[] steps) {
+        for (Step s : steps) {
+            if (s.isModel()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void closeQuietly(String stepName, Model m) {

@@ -169,8 +169,10 @@ final class Generations {
         }
         last.retire(() -> { });
         List<CompletableFuture<Void>> all = new ArrayList<>();
-        all.add(last.drained);
-        all.addAll(draining.stream().map(g -> g.drained).toList());
+        all.add(Objects.requireNonNull(last.drained));
+        for (Generation g : draining) {
+            all.add(Objects.requireNonNull(g.drained)); // retired before it was added
+        }
         // Only once every generation has drained: an older one may still run a model the last one runs too.
         return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
             Set<Model> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -196,7 +198,11 @@ final class Generations {
     static final class Generation {
         final Step[] steps;
         final AtomicInteger inFlight = new AtomicInteger();
-        final CompletableFuture<Void> drained = new CompletableFuture<>();
+        /**
+         * Completes once retired and drained; made by {@link #retire} (before {@code retired} is set), so that
+         * building a scorer loads no {@code CompletableFuture} (and with it the common fork-join pool).
+         */
+        volatile @Nullable CompletableFuture<Void> drained;
         volatile boolean retired;
         private volatile @Nullable Runnable onDrained;
         /** The columnar plan of these steps once decided (see {@link RowPlan}); null while undecided or none. */
@@ -216,6 +222,9 @@ final class Generations {
         }
 
         void retire(Runnable action) {
+            if (drained == null) {
+                drained = new CompletableFuture<>();
+            }
             onDrained = action;
             retired = true;
             if (inFlight.get() == 0) {
@@ -224,7 +233,7 @@ final class Generations {
         }
 
         private void fireDrained() {
-            if (drained.complete(null)) {
+            if (Objects.requireNonNull(drained).complete(null)) {
                 Runnable r = onDrained;
                 if (r != null) {
                     r.run();

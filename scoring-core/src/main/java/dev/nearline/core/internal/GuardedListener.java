@@ -15,7 +15,11 @@ import org.slf4j.LoggerFactory;
  * a record beyond the call itself. Thread-safe.
  */
 final class GuardedListener implements ScoringListener {
-    private static final Logger log = LoggerFactory.getLogger(GuardedListener.class);
+    /** Created on first use: only a failing listener logs, and SLF4J's start-up shows in a cold start. */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(GuardedListener.class);
+    }
+
     private final String pipeline;
     private final ScoringListener delegate;
     private final RecordObserver observer;
@@ -91,10 +95,10 @@ final class GuardedListener implements ScoringListener {
     private void failed(String event, Throwable e) {
         failures.incrementAndGet();
         if (warned.compareAndSet(false, true)) {
-            log.warn("pipeline '{}': a listener threw from {}; the record is unaffected, and later listener failures "
+            Log.LOG.warn("pipeline '{}': a listener threw from {}; the record is unaffected, and later listener failures "
                     + "are logged at DEBUG", pipeline, event, e);
-        } else if (log.isDebugEnabled()) {
-            log.debug("pipeline '{}': a listener threw from {}: {}", pipeline, event, e.toString());
+        } else if (Log.LOG.isDebugEnabled()) {
+            Log.LOG.debug("pipeline '{}': a listener threw from {}: {}", pipeline, event, e.toString());
         }
     }
 }

@@ -1,11 +1,11 @@
 package dev.nearline.core.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.nearline.api.Model;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PipelineLoader {
     private static final Logger log = LoggerFactory.getLogger(PipelineLoader.class);
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+    /** Streaming only: the tree is built by {@link JsonTrees}, so loading a pipeline builds no ObjectMapper. */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
     private PipelineLoader() {
@@ -110,7 +111,7 @@ public final class PipelineLoader {
             if (p.nextToken() == null) {
                 throw new ConfigException("$", "the pipeline file is empty; expected a JSON object");
             }
-            JsonNode root = JSON.readTree(p);
+            JsonNode root = JsonTrees.read(p);
             JsonLocation after;
             try {
                 if (p.nextToken() == null) {

@@ -9,8 +9,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -52,7 +50,8 @@ final class RecordLimits {
     private final String stage;
     private final int maxBytes;
     private final int maxDepth;
-    private final ObjectMapper json;
+    /** Streaming only: trees are built by {@link JsonTrees}, so a preprocessor builds no ObjectMapper. */
+    private final JsonFactory json;
 
     RecordLimits(String stage, int maxBytes, int maxDepth) {
         Ranges.check(MAX_RECORD_BYTES, maxBytes, Ranges.MIN_RECORD_BYTES, Ranges.MAX_RECORD_BYTES);
@@ -60,7 +59,7 @@ final class RecordLimits {
         this.stage = stage;
         this.maxBytes = maxBytes;
         this.maxDepth = maxDepth;
-        JsonFactory factory = JsonFactory.builder()
+        this.json = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(maxDepth)
                         .maxDocumentLength(maxBytes)
@@ -69,7 +68,6 @@ final class RecordLimits {
                         .maxNumberLength(MAX_NUMBER_CHARS)
                         .build())
                 .build();
-        this.json = JsonMapper.builder(factory).build();
     }
 
     /** The limits read from a built-in preprocessor's settings ({@code maxRecordBytes}, {@code maxDepth}). */
@@ -149,7 +147,7 @@ final class RecordLimits {
             if (first != JsonToken.START_OBJECT) {
                 throw ScoringException.invalidInput("record must be a JSON object, got " + describe(first));
             }
-            ObjectNode n = json.readTree(p);
+            ObjectNode n = (ObjectNode) JsonTrees.read(p);
             requireEnd(p);
             budget.work(text.length() / 64);
             return n;

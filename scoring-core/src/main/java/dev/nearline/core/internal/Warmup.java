@@ -13,7 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /** Builds synthetic records from a model's signature, so the first real record does not pay for warm-up. */
 final class Warmup {
-    private static final Logger LOG = LoggerFactory.getLogger(Warmup.class);
+    /** Created on first use: the engine calls {@link #run} on every build, most often with nothing to do. */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(Warmup.class);
+    }
+
     /** Bytes of synthetic inputs per model at most: a signature declaring huge inputs is not warmed up. */
     static final long MAX_BYTES = 64L << 20;
 
@@ -76,10 +80,10 @@ final class Warmup {
                 for (int i = 0; i < records; i++) {
                     m.predict(inputs);
                 }
-                LOG.debug("pipeline '{}': warmed up step '{}' with {} records in {} ms", name, step.name(), records,
+                Log.LOG.debug("pipeline '{}': warmed up step '{}' with {} records in {} ms", name, step.name(), records,
                         (ticker.read() - start) / 1_000_000);
             } catch (RuntimeException e) {
-                LOG.warn("pipeline '{}': warm-up of step '{}' failed: {}", name, step.name(), e.getMessage());
+                Log.LOG.warn("pipeline '{}': warm-up of step '{}' failed: {}", name, step.name(), e.getMessage());
             }
         }
     }

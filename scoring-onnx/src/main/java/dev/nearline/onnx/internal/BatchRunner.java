@@ -5,7 +5,7 @@ import dev.nearline.api.RowBatch;
 import dev.nearline.api.Tensors;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,9 +22,13 @@ public final class BatchRunner {
     /** The axis records are joined along, or -1 to run them one at a time. */
     private final int axis;
     private final NotSplitWarning notSplit;
-    /** The axis-0 path, or null for another axis or none. */
-    private final @Nullable RowBatches rows;
-    private final LongAdder combined = new LongAdder();
+    /**
+     * The axis-0 path, made by the first batch (so a model that only ever scores single records loads none of
+     * its classes); null before, and for another axis or none.
+     */
+    private volatile @Nullable RowBatches rows;
+    /** Once per combined call, not per record: a plain atomic (a {@code LongAdder} costs its class set-up at load). */
+    private final AtomicLong combined = new AtomicLong();
 
     /**
      * A runner joining records along {@code axis} (from {@link BatchingRule#axis}), falling back to
@@ -36,7 +40,6 @@ public final class BatchRunner {
         this.records = records;
         this.axis = axis;
         this.notSplit = new NotSplitWarning(session.model, declared);
-        this.rows = axis == 0 ? new RowBatches(session, notSplit) : null;
     }
 
     /** Runs {@code batch} as {@link dev.nearline.onnx.OnnxModel#predictBatch} documents. */
@@ -44,25 +47,25 @@ public final class BatchRunner {
         if (batch.size() < 2 || axis < 0) {
             return predictEach(batch);
         }
-        RowBatches r = rows;
+        RowBatches r = rows();
         BatchInputs in = BatchInputs.gather(sig, batch, axis, r != null);
         List<Tensors> out = in == null ? null : r != null ? r.run(in) : runAlong(in);
         if (out == null) {
             return predictEach(batch);
         }
-        combined.increment();
+        combined.incrementAndGet();
         return out;
     }
 
     /** A batch of rows written in place along axis 0, or null when this model cannot offer one. */
     public @Nullable RowBatch rowBatch(int capacity) {
-        RowBatches r = rows;
+        RowBatches r = rows();
         return r == null ? null : r.rowBatch(capacity);
     }
 
     /** Batches run as one ONNX Runtime call (not per record); for tests. */
     public long combinedBatches() {
-        return combined.sum();
+        return combined.get();
     }
 
     /** Whether axis-0 batches write into pinned outputs; for tests. */
@@ -72,10 +75,26 @@ public final class BatchRunner {
     }
 
     /** Closes the native buffers kept for batches. */
-    public void close() {
-        if (rows != null) {
-            rows.close();
+    public synchronized void close() {
+        RowBatches r = rows;
+        if (r != null) {
+            r.close();
         }
+    }
+
+    /** The axis-0 path, made on first use; null for another axis or none. */
+    private @Nullable RowBatches rows() {
+        RowBatches r = rows;
+        if (r == null && axis == 0) {
+            synchronized (this) {
+                r = rows;
+                if (r == null) {
+                    r = new RowBatches(session, notSplit);
+                    rows = r;
+                }
+            }
+        }
+        return r;
     }
 
     private List<Tensors> predictEach(List<Tensors> batch) {

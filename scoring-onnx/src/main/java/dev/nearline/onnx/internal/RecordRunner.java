@@ -10,8 +10,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Runs one record: on a slot of the model's {@link SlotPool} when its input shapes are the pooled ones
- * (copied into reused native buffers, outputs pinned once the first run confirms their shapes), else on
- * the plain per-call path. The pool is made when the model loads if the signature fixes every input
+ * (copied into reused native buffers, outputs written into pinned tensors unless ONNX Runtime refused the
+ * predicted output shapes), else on the plain per-call path. The pool is made when the model loads if the signature fixes every input
  * shape, else for the first record's shapes when they are small enough ({@link PoolSizing}). Thread-safe;
  * {@link #close()} must not race with {@link #predict}.
  */
@@ -122,24 +122,20 @@ public final class RecordRunner {
                 return p.readPinned(slot);
             } catch (OrtException e) {
                 // Either the record is bad (the unpinned run fails too) or a declared output shape
-                // was wrong for this model, and pinning must stop.
-                Tensors result = runSlot(p, slot);
+                // was wrong for this model (so ONNX Runtime refused the pinned outputs), and pinning must stop.
+                Tensors result = runSlot(slot);
                 p.disablePinning();
                 Log.LOG.debug("model '{}': pinned outputs failed ({}), using per-call outputs", session.model,
                         OrtErrors.message(e));
                 return result;
             }
         }
-        return runSlot(p, slot);
+        return runSlot(slot);
     }
 
-    private Tensors runSlot(SlotPool p, SlotPool.Slot slot) {
+    private Tensors runSlot(SlotPool.Slot slot) {
         try (OrtSession.Result r = session.run(slot.inputs())) {
-            TensorList out = session.read(r);
-            if (p.pinningUndecided()) {
-                p.decidePinning(out);
-            }
-            return out.toTensors();
+            return session.read(r).toTensors();
         } catch (OrtException e) {
             throw session.failure(e);
         }

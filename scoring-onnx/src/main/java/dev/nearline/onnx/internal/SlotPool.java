@@ -26,11 +26,17 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Reusable native state for records of one fixed set of input shapes: each {@link Slot} holds direct
- * input buffers with their ONNX Runtime tensors and, once the output shapes are confirmed, pinned
- * output tensors that {@code run} writes into. Slots are checked out without locks or thread locals:
- * an array of compare-and-set guarded references, one per cache line, scanned from a thread-dependent
- * start. The pool grows on demand up to its capacity; when every slot is busy, {@link #acquire()}
- * returns {@code null} and the caller takes the per-call path.
+ * input buffers with their ONNX Runtime tensors and, while pinning is on, pinned output tensors that
+ * {@code run} writes into. Slots are checked out without locks or thread locals: an array of
+ * compare-and-set guarded references, one per cache line, scanned from a thread-dependent start. The pool
+ * grows on demand up to its capacity; when every slot is busy, {@link #acquire()} returns {@code null} and
+ * the caller takes the per-call path.
+ *
+ * <p>Pinning starts on when the output shapes can be predicted: ONNX Runtime refuses a run whose pinned
+ * output has another shape than the one the model produces, and the caller then runs unpinned and turns
+ * pinning off for good. So the first record takes the path every later one takes, and the second record
+ * of a process meets no first-time work (creating output tensors, loading classes, linking the slot
+ * array's atomic operations) that a first unpinned run would have left to it.
  *
  * <p>Thread-safe, except {@link #close()}, which must not run concurrently with other calls.
  */
@@ -69,7 +75,7 @@ public final class SlotPool implements AutoCloseable {
         this.outputShapes = outputShapes == null ? null : outputShapes.clone();
         this.capacity = Math.max(1, capacity);
         this.free = new AtomicReferenceArray<>(this.capacity << STRIDE_SHIFT);
-        this.pinning = outputShapes == null ? Pinning.OFF : Pinning.UNDECIDED;
+        this.pinning = outputShapes == null ? Pinning.OFF : Pinning.ON;
     }
 
     /** Whether {@code tensor}, bound to input {@code index}, has this pool's shape for that input. */
@@ -92,25 +98,36 @@ public final class SlotPool implements AutoCloseable {
      * {@code null} when all slots are busy.
      */
     public @Nullable Slot acquire() throws OrtException {
-        int n = created.get();
-        if (n > 0) {
-            int start = (int) (Thread.currentThread().getId() % n);
-            for (int k = 0; k < n; k++) {
-                int i = start + k;
-                if (i >= n) {
-                    i -= n;
-                }
-                int index = i << STRIDE_SHIFT;
-                Slot s = free.get(index);
-                if (s != null && free.compareAndSet(index, s, null)) {
-                    return s;
+        while (true) {
+            int n = created.get();
+            if (n > 0) {
+                int start = (int) (Thread.currentThread().getId() % n);
+                for (int k = 0; k < n; k++) {
+                    int i = start + k;
+                    if (i >= n) {
+                        i -= n;
+                    }
+                    int index = i << STRIDE_SHIFT;
+                    Slot s = free.get(index);
+                    if (s != null && free.compareAndSet(index, s, null)) {
+                        return s;
+                    }
                 }
             }
+            if (!grow()) {
+                return null;
+            }
+            // The new slot is free: take it (or another) as every later call does, so that the atomic
+            // operations on the slot array are linked by the first call and not left to the second.
         }
+    }
+
+    /** Creates a free slot; false at capacity. */
+    private boolean grow() throws OrtException {
         Integer hole = holes.poll();
         int home = hole != null ? hole : reserve();
         if (home < 0) {
-            return null;
+            return false;
         }
         Slot s;
         try {
@@ -122,7 +139,8 @@ public final class SlotPool implements AutoCloseable {
         synchronized (all) {
             all.add(s);
         }
-        return s;
+        release(s);
+        return true;
     }
 
     /** Returns a slot taken with {@link #acquire()}. */
@@ -133,20 +151,6 @@ public final class SlotPool implements AutoCloseable {
     /** Whether runs should write into the slots' pinned output tensors. */
     public boolean pinned() {
         return pinning == Pinning.ON;
-    }
-
-    /** Whether the first unpinned run has yet to confirm the predicted output shapes. */
-    public boolean pinningUndecided() {
-        return pinning == Pinning.UNDECIDED;
-    }
-
-    /** Turns pinning on if {@code outputs} (one tensor per model output) have the predicted types and shapes. */
-    public void decidePinning(TensorList outputs) {
-        boolean ok = outputShapes != null && outputTypes != null
-                && outputs.matches(outputNames, outputTypes, outputShapes);
-        if (pinning == Pinning.UNDECIDED) {
-            pinning = Pinning.decided(ok);
-        }
     }
 
     /** Stops pinning for good (a pinned run failed where an unpinned one succeeded). */
