@@ -57,6 +57,19 @@ public interface Model extends AutoCloseable {
     }
 
     /**
+     * As {@link #predictBatch(List, Duration)} ({@link #predictBatch(List)} when {@code timeout} is null), but
+     * only as one call over the records combined: null when this model would run these records one by one
+     * (they cannot be combined). The engine's batching probe calls it, because answers from per-record calls
+     * prove nothing about a batch axis. The default calls {@code predictBatch}, which is right for a model whose
+     * {@code predictBatch} either always combines the records or never does; a model whose {@code predictBatch}
+     * falls back to per-record calls for some batches must override it.
+     */
+    default @org.jspecify.annotations.Nullable List<Tensors> predictCombined(List<Tensors> batch,
+            @org.jspecify.annotations.Nullable Duration timeout) {
+        return timeout == null ? predictBatch(batch) : predictBatch(batch, timeout);
+    }
+
+    /**
      * A batch of up to {@code capacity} rows that the engine fills in place and runs as one call (see
      * {@link RowBatch}), or null when this model cannot offer one (the default; the engine then makes
      * batches of per-record {@link Tensors} as before). Only called for models that batch along axis 0.

@@ -90,6 +90,76 @@ class BatchingRuleTest {
         }
     }
 
+    /**
+     * The sequence model with a backend that, like ONNX Runtime's, combines only records of the same length and
+     * otherwise falls back to one call per record inside {@code predictBatch}.
+     */
+    static final class SameLengthSequenceModel extends FakeSequenceModel {
+        private static boolean sameLength(List<Tensors> batch) {
+            long rows = batch.get(0).require("input").dim(0);
+            return batch.stream().allMatch(t -> t.require("input").dim(0) == rows);
+        }
+
+        @Override
+        public List<Tensors> predictBatch(List<Tensors> batch) {
+            if (sameLength(batch)) {
+                return super.predictBatch(batch);
+            }
+            List<Tensors> out = new ArrayList<>();
+            for (Tensors t : batch) {
+                out.add(predict(t));
+            }
+            return out;
+        }
+
+        @Override
+        public List<Tensors> predictCombined(List<Tensors> batch, Duration timeout) {
+            return sameLength(batch) ? super.predictBatch(batch) : null;
+        }
+    }
+
+    @Test
+    void scoreAll_probeBatchTheModelWouldNotCombine_provesNothingAndALaterCombinableBatchIsProbedAgain() {
+        SameLengthSequenceModel model = new SameLengthSequenceModel();
+        try (Scorer<float[], float[]> scorer = Pipeline
+                .builder((float[] r) -> Tensors.of("input", Tensor.ofFloats(r, r.length / 2, 2)))
+                .model(model).build(BatchingRuleTest::first)) {
+            // a one-row and a two-row record: the backend would run them one by one, which proves nothing
+            List<Outcome<float[]>> uneven = scorer.scoreAll(List.of(new float[] {1, 2}, new float[] {3, 4, 5, 6}));
+            assertThat(uneven.get(0).get()).containsExactly(1, 2);
+            assertThat(uneven.get(1).get()).containsExactly(3, 4, 8, 10);
+
+            // two one-row records: combined, they would be one sequence and the second would carry the first's sum
+            List<Outcome<float[]>> even = scorer.scoreAll(List.of(new float[] {1, 2}, new float[] {3, 4}));
+            List<Outcome<float[]>> again = scorer.scoreAll(List.of(new float[] {1, 2}, new float[] {3, 4}));
+
+            assertThat(even.get(1).get()).as("the record's own answer").containsExactly(3, 4);
+            assertThat(again.get(1).get()).as("batching was turned off by the second probe").containsExactly(3, 4);
+            assertThat(model.batchCalls).as("one combined call: the probe of the even batch").hasValue(1);
+        }
+    }
+
+    @Test
+    void scoreAll_recordTheModelRejectsInTheProbeBatch_isLeftOutAndTheOthersProveBatching() {
+        FakeLinearModel model = undeclaredLinear();
+        try (Scorer<float[], Float> scorer = Pipeline.builder(ROW).model(model).build(SCORE)) {
+            float[] poisoned = row(FakeLinearModel.POISON, 2, 3); // fails in the model, alone or batched
+            List<Outcome<Float>> probed = scorer.scoreAll(List.of(row(1, 2, 3), poisoned, row(7, 8, 9)));
+            assertThat(probed.get(0).get()).isEqualTo(model.expected(row(1, 2, 3)));
+            assertThat(probed.get(1).isSuccess()).as("the rejected record fails alone").isFalse();
+            assertThat(probed.get(2).get()).isEqualTo(model.expected(row(7, 8, 9)));
+            int singles = model.predictCalls.get();
+
+            List<Outcome<Float>> batched = scorer.scoreAll(List.of(row(4, 5, 6), row(3, 2, 1)));
+
+            assertThat(batched.get(0).get()).isEqualTo(model.expected(row(4, 5, 6)));
+            assertThat(batched.get(1).get()).isEqualTo(model.expected(row(3, 2, 1)));
+            assertThat(model.predictCalls.get()).as("proven by the two good records: no single call now")
+                    .isEqualTo(singles);
+            assertThat(model.batchCalls).as("the probe over the good records, then one batched call").hasValue(2);
+        }
+    }
+
     @Test
     void scoreAll_identicalRecords_proveNothingAndRunOneByOne() {
         FakeLinearModel model = undeclaredLinear();

@@ -184,6 +184,21 @@ public final class OnnxModel implements Model {
     }
 
     /**
+     * As {@link #predictBatch}, but null instead of the per-record fallback: only an answer from one ONNX Runtime
+     * call over the records combined (the engine's batching probe relies on that). The timeout is ignored, as
+     * in {@link #predict(Tensors, java.time.Duration)}.
+     */
+    @Override
+    public @Nullable List<Tensors> predictCombined(List<Tensors> batch, java.time.@Nullable Duration timeout) {
+        checkOpen();
+        try {
+            return batches.predictCombined(batch);
+        } catch (OutOfMemoryError e) {
+            throw OrtErrors.outOfMemory(name, e);
+        }
+    }
+
+    /**
      * A batch of up to {@code capacity} rows that the engine writes in place (see {@link RowBatch}): over reused
      * native buffers, with outputs ONNX Runtime writes into pinned buffers once their shapes are confirmed. Null
      * unless every input is numeric with only its first axis dynamic and records batch along axis 0.
@@ -228,6 +243,11 @@ public final class OnnxModel implements Model {
     /** Batches {@link #predictBatch} ran as one ONNX Runtime call; for tests of this package. */
     long combinedBatches() {
         return batches.combinedBatches();
+    }
+
+    /** Row batches {@link #newRowBatch} handed out (the engine's columnar path); for tests of this package. */
+    long rowBatches() {
+        return batches.rowBatches();
     }
 
     /** Whether batched runs write into pinned outputs; for tests of this package. */

@@ -160,6 +160,11 @@ class RepositoryPipelinesTest {
         Path folder = Files.createDirectories(dir.resolve("p" + Math.abs(f.source().hashCode())));
         DemoModels.logistic(folder.resolve("model.onnx"), width, 7);
         ((ObjectNode) steps.get(0)).put("path", "model.onnx");
+        for (JsonNode step : json.path("challenger").path("steps")) {
+            if (step.path("type").asText().equals("onnx")) {
+                ((ObjectNode) step).put("path", "model.onnx"); // a challenger of the same width
+            }
+        }
         return Files.writeString(folder.resolve("pipeline.json"), json.toPrettyString());
     }
 

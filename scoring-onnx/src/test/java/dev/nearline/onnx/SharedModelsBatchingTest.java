@@ -3,6 +3,9 @@ package dev.nearline.onnx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nearline.api.Outcome;
+import dev.nearline.api.RowPostprocessor;
+import dev.nearline.api.RowPreprocessor;
+import dev.nearline.api.RowWriter;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
@@ -27,14 +30,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Batching equivalence over every runnable model of {@code ../shared/models}, through the public API: for
- * each model, several different records are scored one by one with {@code score} and together with
- * {@code scoreAll} (twice: the first call probes an undeclared model, the second batches if the probe proved
- * it). Every {@code scoreAll} answer must equal the record's own {@code score} answer (or fail with the same
- * kind): batched = single, or batching refused for that model. The log lists which models the probe
- * proved, refused, or could not decide (records whose inputs could not be made different).
+ * each model, several different records (and, where an input has a fixed row size, one record whose input is
+ * one element too long) are scored one by one with {@code score} and together with {@code scoreAll} (three
+ * times: the first call probes an undeclared model through {@code predictBatch}; once the probe proved it,
+ * the pipeline's row stages take the columnar path, rows written into the model's own batch buffers). Every
+ * {@code scoreAll} answer must equal the record's own {@code score} answer (or fail with the same kind):
+ * batched = single, or batching refused for that model, and a bad record fails alone. The log lists which
+ * models the probe proved, refused, or could not decide (records whose inputs could not be made different),
+ * and which ran columnar.
  */
 @ExtendWith(ModelLeakCheck.class)
 class SharedModelsBatchingTest {
@@ -79,13 +86,18 @@ class SharedModelsBatchingTest {
         }
         List<TensorSpec> specs = model.signature().inputs();
         Tensors base = ModelInputs.of(folder, checks, specs);
-        int records = elements(base) > LARGE_INPUT ? 2 : RECORDS;
+        int good = elements(base) > LARGE_INPUT ? 2 : RECORDS;
         List<Tensors> batch = new ArrayList<>();
-        for (int k = 0; k < records; k++) {
+        for (int k = 0; k < good; k++) {
             batch.add(variant(base, k));
         }
-        try (ManagedScorer<Tensors, Tensors> scorer = Pipeline.builder((Tensors t) -> t).name(name).model(model)
-                .build(out -> out)) {
+        Tensors bad = tooLong(base, specs);
+        if (bad != null) {
+            batch.add(1, bad);
+        }
+        int records = batch.size();
+        try (ManagedScorer<Tensors, Tensors> scorer = Pipeline.builder(new RowsIn()).name(name).model(model)
+                .build(new RowsOut())) {
             List<Object> singles = new ArrayList<>();
             for (Tensors r : batch) {
                 try {
@@ -94,7 +106,11 @@ class SharedModelsBatchingTest {
                     singles.add(e.kind());
                 }
             }
-            for (int round = 0; round < 2; round++) {
+            if (bad != null) {
+                assertThat(singles.get(1)).as("%s: the record with a too long input fails alone", name)
+                        .isEqualTo(ScoringException.Kind.INVALID_INPUT);
+            }
+            for (int round = 0; round < 3; round++) {
                 List<Outcome<Tensors>> all = scorer.scoreAll(batch);
                 for (int k = 0; k < records; k++) {
                     Outcome<Tensors> o = all.get(k);
@@ -108,20 +124,118 @@ class SharedModelsBatchingTest {
                     }
                 }
             }
-            boolean distinct = batch.stream().distinct().count() > 1;
+            boolean distinct = batch.stream().filter(r -> r != bad).distinct().count() > 1;
             if (name.startsWith("ort_cntk_") && name.endsWith("_bidirectional")) {
                 // the case: a dynamic first axis that is the sequence; the probe must refuse it
                 assertThat(model.combinedBatches()).as("%s: only the probe combined records", name).isEqualTo(1);
             }
-            VERDICTS.put(name, !distinct ? "undecided (records could not be made different)"
-                    : model.batching().isDeclared() ? "declared " + model.batching() : verdict(model));
+            VERDICTS.put(name, (!distinct ? "undecided (records could not be made different)"
+                    : model.batching().isDeclared() ? "declared " + model.batching() : verdict(model))
+                    + (model.rowBatches() > 0 ? ", columnar" : ""));
         }
     }
 
-    /** Whether the second scoreAll made one batched call: the model counts its combined runs (probe + batch). */
+    /**
+     * The record's tensors; as a row, each written whole into the model input of its name (the engine takes the
+     * per-record path for a record that does not fit one row).
+     */
+    static final class RowsIn implements RowPreprocessor<Tensors> {
+        @Override
+        public Tensors preprocess(Tensors record) {
+            return record;
+        }
+
+        @Override
+        public @Nullable List<TensorSpec> rowLayout() {
+            return null;
+        }
+
+        @Override
+        public void preprocessRow(Tensors record, RowWriter row) {
+            for (int i = 0; i < record.size(); i++) {
+                row.set(record.name(i), record.get(i));
+            }
+        }
+    }
+
+    /** The outputs; as a row, a copy of each output's row {@code row}, shaped as a one-record output. */
+    static final class RowsOut implements RowPostprocessor<Tensors> {
+        @Override
+        public Tensors postprocess(Tensors outputs) {
+            return outputs;
+        }
+
+        @Override
+        public Tensors postprocessRow(Tensors batchOutputs, int row) {
+            Tensors.Builder b = Tensors.builder();
+            for (int i = 0; i < batchOutputs.size(); i++) {
+                b.add(batchOutputs.name(i), row(batchOutputs.get(i), row));
+            }
+            return b.build();
+        }
+
+        private static Tensor row(Tensor t, int row) {
+            long[] shape = t.shape().clone();
+            int rows = (int) shape[0];
+            int width = t.size() / rows;
+            shape[0] = 1;
+            if (t.type() == dev.nearline.api.DataType.BYTES) {
+                return Tensor.ofStrings(Arrays.copyOfRange(t.toStringArray(), row * width, (row + 1) * width), shape);
+            }
+            java.nio.ByteBuffer all = java.nio.ByteBuffer.allocate((int) t.byteSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            t.writeLittleEndian(all);
+            int element = (int) (t.byteSize() / t.size());
+            java.nio.ByteBuffer part = java.nio.ByteBuffer.wrap(all.array(), row * width * element, width * element)
+                    .slice().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            return Tensor.fromLittleEndian(t.type(), part, shape);
+        }
+    }
+
+    /**
+     * The base record with its first numeric input of a fixed last axis one element longer on that axis (so it
+     * fits no row of the model and fails its input check), or null when no input has a fixed last axis.
+     */
+    private static @Nullable Tensors tooLong(Tensors base, List<TensorSpec> specs) {
+        for (TensorSpec spec : specs) {
+            long[] shape = spec.shape();
+            if (spec.type() == dev.nearline.api.DataType.BYTES || shape == null || shape.length < 2
+                    || shape[shape.length - 1] < 1 || !base.names().contains(spec.name())) {
+                continue;
+            }
+            Tensor t = base.require(spec.name());
+            long[] longer = t.shape().clone();
+            int last = longer.length - 1;
+            if (last < 1 || longer[last] != shape[shape.length - 1]) {
+                continue;
+            }
+            int element = t.size() == 0 ? 0 : (int) (t.byteSize() / t.size());
+            if (element == 0) {
+                continue;
+            }
+            longer[last]++;
+            long n = 1;
+            for (long d : longer) {
+                n *= d;
+            }
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate((int) (n * element)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            Tensors.Builder b = Tensors.builder();
+            for (int i = 0; i < base.size(); i++) {
+                b.add(base.name(i), base.name(i).equals(spec.name())
+                        ? Tensor.fromLittleEndian(t.type(), bytes, longer) : base.get(i));
+            }
+            return b.build();
+        }
+        return null;
+    }
+
+    /**
+     * What the probe decided: the model counts its combined runs ({@code predictCombined}/{@code predictBatch})
+     * and the row batches it handed to the columnar path; after a proof, later batches are one or the other.
+     */
     private static String verdict(OnnxModel model) {
         long combined = model.combinedBatches();
-        return combined >= 2 ? "proven by the probe, then batched"
+        boolean batchedLater = combined >= 2 || (combined == 1 && model.rowBatches() > 0);
+        return batchedLater ? "proven by the probe, then batched"
                 : combined == 1 ? "refused by the probe (one call per record)"
                 : "never combined (inputs cannot be joined; one call per record)";
     }

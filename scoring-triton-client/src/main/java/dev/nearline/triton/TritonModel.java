@@ -317,6 +317,19 @@ public final class TritonModel implements Model {
         return await(predictBatchAsync(batch, requestTimeout));
     }
 
+    /**
+     * As {@link #predictBatch}, but only as one request over the records combined along axis 0: null when
+     * {@link #batching()} does not allow it (each record would be its own request), or for a single record.
+     */
+    @Override
+    public @Nullable List<Tensors> predictCombined(List<Tensors> batch, @Nullable Duration timeout) {
+        Objects.requireNonNull(batch, "batch");
+        if (!batchAxis || batch.size() < 2) {
+            return null;
+        }
+        return await(predictBatchAsync(batch, timeout == null ? requestTimeout : timeout));
+    }
+
     /** {@link #predictBatch} without blocking, within {@code timeout}. */
     public CompletableFuture<List<Tensors>> predictBatchAsync(List<Tensors> batch, Duration timeout) {
         Objects.requireNonNull(batch, "batch");

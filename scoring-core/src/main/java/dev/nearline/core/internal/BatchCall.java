@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  *       alone.</li>
  *   <li>A step whose model declares {@code none}, or whose probe found a difference, runs one by one.</li>
  *   <li>A step whose model declares nothing is probed on its first batch with at least two different
- *       records: the records run one by one (those are their answers) and again as one batched call; only
- *       if every answer agrees (see {@link #firstDifference}) does the step batch from then on. A difference
- *       turns batching off for the step, with one INFO line.</li>
+ *       records that succeed alone: the records run one by one (those are their answers) and those that
+ *       succeeded run again as one combined call ({@link Model#predictCombined}); only if every answer agrees
+ *       (see {@link #firstDifference}) does the step batch from then on. A difference turns batching off for
+ *       the step, with one INFO line. A model that would not combine those records leaves the step undecided
+ *       (answers of per-record calls prove nothing), and the next batch is probed again.</li>
  * </ul>
  *
  * <p>Stateless; the verdict lives in the {@link Step}.
@@ -87,25 +89,39 @@ final class BatchCall {
         probe(pipeline, step, inputs, deadlines, n, ticker, outputs, errors, listener);
     }
 
-    /** Compares single answers with a batched call and records the verdict in the step. */
+    /**
+     * Compares single answers with one combined call over the records that succeeded alone, and records the
+     * verdict in the step. A model that would not combine these records (it would run them one by one) leaves
+     * the step undecided: per-record answers prove nothing about a batch axis.
+     */
     private static void probe(String pipeline, Step step, Tensors[] inputs, long[] deadlines, int n, Ticker ticker,
                               @Nullable Tensors[] outputs, @Nullable ScoringException[] errors, CallListener listener) {
-        int first = -1;
+        int[] good = new int[n];
+        int m = 0;
         boolean distinct = false;
         for (int k = 0; k < n; k++) {
             if (errors[k] == null) {
-                if (first < 0) {
-                    first = k;
-                } else if (!distinct && !inputs[k].equals(inputs[first])) {
+                if (m > 0 && !distinct && !inputs[k].equals(inputs[good[0]])) {
                     distinct = true;
                 }
+                good[m++] = k;
             }
         }
         if (!distinct) {
             return; // equal records cannot show that records stay apart in a batch: wait for a better batch
         }
-        long[] ignored = new long[n];
-        List<Tensors> batched = batched(pipeline, step, inputs, deadlines, n, ticker, ignored, listener);
+        Tensors[] probeInputs = new Tensors[m];
+        long[] probeDeadlines = new long[m];
+        for (int j = 0; j < m; j++) {
+            probeInputs[j] = inputs[good[j]];
+            probeDeadlines[j] = deadlines[good[j]];
+        }
+        List<Tensors> batched;
+        try {
+            batched = combined(pipeline, step, probeInputs, probeDeadlines, m, ticker, listener);
+        } catch (NotCombined e) {
+            return;
+        }
         if (batched == null) {
             if (step.inconclusiveProbes.incrementAndGet() >= MAX_INCONCLUSIVE_PROBES && step.decideBatching(Step.BATCH_OFF)) {
                 log.info("pipeline '{}' step '{}': the batched call failed {} times where single calls worked; "
@@ -114,11 +130,9 @@ final class BatchCall {
             }
             return;
         }
-        for (int k = 0; k < n; k++) {
-            if (errors[k] != null) {
-                continue;
-            }
-            Tensors b = batched.get(k);
+        for (int j = 0; j < m; j++) {
+            int k = good[j];
+            Tensors b = batched.get(j);
             String diff = b == null ? "no batched answer" : firstDifference(Objects.requireNonNull(outputs[k]), b);
             if (diff != null) {
                 if (step.decideBatching(Step.BATCH_OFF)) {
@@ -131,13 +145,39 @@ final class BatchCall {
         }
         if (step.decideBatching(Step.BATCH_SAFE)) {
             log.debug("pipeline '{}' step '{}': a batch of {} records answered as single calls do; batching it",
-                    pipeline, step.name(), n);
+                    pipeline, step.name(), m);
+        }
+    }
+
+    /** The model would not combine the probe's records: no verdict. */
+    private static final class NotCombined extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final NotCombined INSTANCE = new NotCombined();
+
+        private NotCombined() {
+            super(null, null, false, false);
         }
     }
 
     /** One batched call; null when it failed or answered with the wrong number of results. */
     private static @Nullable List<Tensors> batched(String pipeline, Step step, Tensors[] inputs, long[] deadlines, int n,
                                                    Ticker ticker, long[] nanos, CallListener listener) {
+        return call(pipeline, step, inputs, deadlines, n, ticker, nanos, listener, false);
+    }
+
+    /**
+     * One call over the records combined ({@link Model#predictCombined}); null when it failed or answered with the
+     * wrong number of results.
+     *
+     * @throws NotCombined when the model would not combine them
+     */
+    private static @Nullable List<Tensors> combined(String pipeline, Step step, Tensors[] inputs, long[] deadlines,
+                                                    int n, Ticker ticker, CallListener listener) {
+        return call(pipeline, step, inputs, deadlines, n, ticker, new long[n], listener, true);
+    }
+
+    private static @Nullable List<Tensors> call(String pipeline, Step step, Tensors[] inputs, long[] deadlines, int n,
+                                                Ticker ticker, long[] nanos, CallListener listener, boolean combined) {
         Model model = Objects.requireNonNull(step.model());
         long latest = Long.MIN_VALUE;
         long now = ticker.read();
@@ -157,7 +197,16 @@ final class BatchCall {
         List<Tensors> out;
         long t0 = ticker.read();
         try {
-            out = bounded ? model.predictBatch(batch, Duration.ofNanos(latest)) : model.predictBatch(batch);
+            if (combined) {
+                out = model.predictCombined(batch, bounded ? Duration.ofNanos(latest) : null);
+                if (out == null) {
+                    throw NotCombined.INSTANCE;
+                }
+            } else {
+                out = bounded ? model.predictBatch(batch, Duration.ofNanos(latest)) : model.predictBatch(batch);
+            }
+        } catch (NotCombined e) {
+            throw e;
         } catch (Throwable e) { // NOPMD: a failed batch is retried record by record, whatever it threw
             log.debug("pipeline '{}' step '{}': batched call of {} records failed ({}); scoring them one by one",
                     pipeline, step.name(), n, e.toString());

@@ -29,6 +29,8 @@ public final class BatchRunner {
     private volatile @Nullable RowBatches rows;
     /** Once per combined call, not per record: a plain atomic (a {@code LongAdder} costs its class set-up at load). */
     private final AtomicLong combined = new AtomicLong();
+    /** Row batches handed out: once per columnar batch, not per record. */
+    private final AtomicLong rowBatches = new AtomicLong();
 
     /**
      * A runner joining records along {@code axis} (from {@link BatchingRule#axis}), falling back to
@@ -47,20 +49,37 @@ public final class BatchRunner {
         if (batch.size() < 2 || axis < 0) {
             return predictEach(batch);
         }
+        List<Tensors> out = predictCombined(batch);
+        return out != null ? out : predictEach(batch);
+    }
+
+    /** The records as one combined ONNX Runtime call, or null when they cannot be combined (or split back). */
+    public @Nullable List<Tensors> predictCombined(List<Tensors> batch) {
+        if (batch.size() < 2 || axis < 0) {
+            return null;
+        }
         RowBatches r = rows();
         BatchInputs in = BatchInputs.gather(sig, batch, axis, r != null);
         List<Tensors> out = in == null ? null : r != null ? r.run(in) : runAlong(in);
-        if (out == null) {
-            return predictEach(batch);
+        if (out != null) {
+            combined.incrementAndGet();
         }
-        combined.incrementAndGet();
         return out;
     }
 
     /** A batch of rows written in place along axis 0, or null when this model cannot offer one. */
     public @Nullable RowBatch rowBatch(int capacity) {
         RowBatches r = rows();
-        return r == null ? null : r.rowBatch(capacity);
+        RowBatch b = r == null ? null : r.rowBatch(capacity);
+        if (b != null) {
+            rowBatches.incrementAndGet();
+        }
+        return b;
+    }
+
+    /** Row batches handed out to the engine's columnar path; for tests. */
+    public long rowBatches() {
+        return rowBatches.get();
     }
 
     /** Batches run as one ONNX Runtime call (not per record); for tests. */
