@@ -7,7 +7,8 @@ import java.util.function.IntSupplier;
  * default; {@link #NONE} ignores everything and costs nothing (the engine does not even read the clock
  * for it).
  *
- * <p>Time is split as NVIDIA Triton splits it, so dashboards carry over: <em>queue</em> (waiting for a
+ * <p>Time is split as NVIDIA Triton splits it (the names and units of exported metrics are the exporter's own;
+ * the project README maps them to Triton's): <em>queue</em> (waiting for a
  * thread or a batch), <em>compute input</em> (preprocessing and input checks), <em>compute infer</em>
  * (the model steps), <em>compute output</em> (postprocessing).
  *

@@ -42,6 +42,9 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@code NEARLINE_BACKOFF_MS}</td><td>1000</td><td>pause after OVERLOADED/UNAVAILABLE or a failed receive</td></tr>
  *   <tr><td>{@code NEARLINE_REPLY_TTL_MS}</td><td>entity default</td><td>time-to-live of replies</td></tr>
  *   <tr><td>{@code NEARLINE_HTTP_PORT}</td><td>8080</td><td>port of {@code /health/live}, {@code /health/ready}, {@code /metrics}</td></tr>
+ *   <tr><td>{@code NEARLINE_METRICS_HISTOGRAMS}</td><td>false</td><td>publish the engine's timers
+ *       ({@code nearline_compute_*}, {@code nearline_queue_duration}, {@code nearline_step_duration}) as percentile
+ *       histograms ({@code _bucket} series, about 70 per timer), for {@code histogram_quantile} across pods</td></tr>
  * </table>
  *
  * @param pipeline          the pipeline file
@@ -64,13 +67,14 @@ import org.jspecify.annotations.Nullable;
  * @param backoff           pause after overload or unavailability
  * @param replyTimeToLive   reply TTL, or {@code null} for the entity default
  * @param httpPort          port of the health and metrics endpoints
+ * @param metricsHistograms whether the engine's timers publish percentile histograms
  */
 public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nullable String namespace,
                            @Nullable String queue, @Nullable String topic, @Nullable String subscription,
                            int concurrency, int batchMax, Duration batchWait, int maxInFlight, boolean batching,
                            int prefetch, int maxDeliveryCount, Duration lockRenewalMargin, Duration lockDuration,
                            Duration drainTimeout, Duration gracePeriod, Duration backoff,
-                           @Nullable Duration replyTimeToLive, int httpPort) {
+                           @Nullable Duration replyTimeToLive, int httpPort, boolean metricsHistograms) {
 
     /** Names of every variable the worker reads, for documentation and manifest checks. */
     public static final List<String> VARIABLES = List.of("NEARLINE_PIPELINE", "SERVICEBUS_CONNECTION_STRING",
@@ -79,6 +83,7 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
             "NEARLINE_MAX_IN_FLIGHT", "NEARLINE_BATCHING", "NEARLINE_PREFETCH", "NEARLINE_MAX_DELIVERY_COUNT",
             "NEARLINE_LOCK_RENEWAL_MARGIN_MS", "NEARLINE_LOCK_DURATION_MS", "NEARLINE_DRAIN_TIMEOUT_MS",
             "NEARLINE_GRACE_PERIOD_MS", "NEARLINE_BACKOFF_MS", "NEARLINE_REPLY_TTL_MS", "NEARLINE_HTTP_PORT",
+            "NEARLINE_METRICS_HISTOGRAMS",
             // the claim-check payload store, read by BlobPayloadStore.fromEnvironment
             BlobPayloadStore.CONTAINER, BlobPayloadStore.CONNECTION_STRING, BlobPayloadStore.ACCOUNT_URL,
             BlobPayloadStore.THRESHOLD_BYTES, BlobPayloadStore.TIMEOUT_MS, BlobPayloadStore.MAX_BYTES);
@@ -172,13 +177,14 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
         String ttl = r.optional("NEARLINE_REPLY_TTL_MS");
         Duration replyTtl = ttl == null ? null : Duration.ofMillis(r.integer("NEARLINE_REPLY_TTL_MS", 0, 1, Integer.MAX_VALUE));
         int port = r.integer("NEARLINE_HTTP_PORT", DEFAULT_HTTP_PORT, 0, 65535);
+        boolean histograms = r.bool("NEARLINE_METRICS_HISTOGRAMS", false);
         if (!r.problems.isEmpty()) {
             throw new IllegalArgumentException("worker configuration is invalid:\n  " + String.join("\n  ", r.problems));
         }
         return new WorkerConfig(Path.of(Objects.requireNonNull(pipeline)), cs, ns, queue, topic, subscription,
                 concurrency, batchMax, Duration.ofMillis(batchWaitMs), maxInFlight, batching, prefetch, maxDeliveryCount,
                 Duration.ofMillis(renewMs), Duration.ofMillis(lockMs), Duration.ofMillis(drainMs), Duration.ofMillis(graceMs),
-                Duration.ofMillis(backoffMs), replyTtl, port);
+                Duration.ofMillis(backoffMs), replyTtl, port, histograms);
     }
 
     /** Collects problems instead of failing on the first, so one start names every bad variable. */

@@ -5,10 +5,22 @@ import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.Pipeline;
 import dev.nearline.core.micrometer.MicrometerListener;
 import dev.nearline.keda.internal.HttpEndpoints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,7 +34,10 @@ import org.slf4j.LoggerFactory;
  * The runnable worker: {@code java -jar worker.jar [pipeline.json]} with the environment variables of
  * {@link WorkerConfig}. It loads the pipeline, connects to the broker, serves {@code /health/live},
  * {@code /health/ready} and {@code /metrics}, and works until SIGTERM or SIGINT; then it drains
- * ({@link QueueWorker#shutdown()}) and exits 0. A bad configuration exits 2 with a message naming each
+ * ({@link QueueWorker#shutdown()}) and exits 0. {@code /metrics} carries the engine's meters tagged with the
+ * pipeline's {@code name}, the worker's, the JVM's and the process's (memory, GC, threads, class loading, CPU,
+ * uptime, file descriptors), and whatever plugins register in Micrometer's global registry (the Triton client's
+ * circuit breaker, retries and remote failures). A bad configuration exits 2 with a message naming each
  * bad variable; a failed start (pipeline, port) exits 1.
  */
 public final class WorkerMain {
@@ -106,9 +121,19 @@ public final class WorkerMain {
             @org.jspecify.annotations.Nullable FeedbackConfig feedback) {
         Objects.requireNonNull(config, "config");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        JvmGcMetrics gc = bindJvmMetrics(registry);
+        // Plugins created from the pipeline file (the Triton client) register their meters globally.
+        Metrics.addRegistry(registry);
         // The engine's own meters (nearline_request_*, nearline_compute_*, ...) next to the worker's.
-        MicrometerListener scoring = new MicrometerListener(registry, pipelineName(config.pipeline()));
-        ManagedScorer<Object, Object> scorer = Pipeline.load(config.pipeline(), scoring);
+        MicrometerListener scoring = new MicrometerListener(registry, pipelineName(config.pipeline()),
+                config.metricsHistograms());
+        ManagedScorer<Object, Object> scorer;
+        try {
+            scorer = Pipeline.load(config.pipeline(), scoring);
+        } catch (RuntimeException e) {
+            unbind(registry, gc);
+            throw e;
+        }
         ServiceBusTransport transport;
         HttpEndpoints http;
         try {
@@ -131,6 +156,7 @@ public final class WorkerMain {
             transport = tb.build();
         } catch (RuntimeException e) {
             scorer.close();
+            unbind(registry, gc);
             throw e;
         }
         QueueWorker.Builder wb = QueueWorker.builder(scorer, transport)
@@ -165,6 +191,7 @@ public final class WorkerMain {
                 labels.close(Duration.ofSeconds(5));
             }
             worker.shutdown();
+            unbind(registry, gc);
             throw e;
         }
         worker.start();
@@ -172,7 +199,7 @@ public final class WorkerMain {
                 config.queue() != null ? config.queue() : config.topic() + "/" + config.subscription(),
                 feedback == null ? "" : " feedback=" + feedback.entity(), http.port(),
                 payloads == null ? "none" : payloads);
-        return new Running(worker, http, labels);
+        return new Running(worker, http, labels, () -> unbind(registry, gc));
     }
 
     private static ServiceBusTransport feedbackTransport(WorkerConfig config, FeedbackConfig feedback) {
@@ -192,10 +219,39 @@ public final class WorkerMain {
         return tb.build();
     }
 
-    /** The pipeline file's name without {@code .json}, the {@code pipeline} tag of the engine's meters. */
-    private static String pipelineName(java.nio.file.Path file) {
-        String name = String.valueOf(file.getFileName());
-        return name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+    /**
+     * The {@code pipeline} tag of the engine's meters: the pipeline's own {@code "name"}, or, when the file has
+     * none (or cannot be read here; loading it reports why), the file's name without {@code .json}.
+     */
+    static String pipelineName(Path file) {
+        try {
+            JsonNode name = new ObjectMapper().readTree(Files.readAllBytes(file)).path("name");
+            if (name.isTextual() && !name.asText().isBlank()) {
+                return name.asText();
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            log.debug("reading the name of pipeline {} failed: {}", file, e.toString());
+        }
+        String fileName = String.valueOf(file.getFileName());
+        return fileName.endsWith(".json") ? fileName.substring(0, fileName.length() - 5) : fileName;
+    }
+
+    /** The JVM and process meters; the returned GC binder holds notification listeners until closed. */
+    private static JvmGcMetrics bindJvmMetrics(PrometheusMeterRegistry registry) {
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        return gc;
+    }
+
+    private static void unbind(PrometheusMeterRegistry registry, JvmGcMetrics gc) {
+        Metrics.removeRegistry(registry);
+        gc.close();
     }
 
     /** Installs a handler for a signal through {@code sun.misc.Signal}, reflectively (jdk.unsupported). */
@@ -236,14 +292,17 @@ public final class WorkerMain {
         private final QueueWorker worker;
         private final HttpEndpoints http;
         private final @org.jspecify.annotations.Nullable FeedbackReceiver feedback;
+        private final Runnable unbindMetrics;
         private final CountDownLatch stopped = new CountDownLatch(1);
         private final AtomicBoolean stopping = new AtomicBoolean();
         private volatile QueueWorker.@org.jspecify.annotations.Nullable ShutdownSummary summary;
 
-        private Running(QueueWorker worker, HttpEndpoints http, @org.jspecify.annotations.Nullable FeedbackReceiver feedback) {
+        private Running(QueueWorker worker, HttpEndpoints http, @org.jspecify.annotations.Nullable FeedbackReceiver feedback,
+                        Runnable unbindMetrics) {
             this.worker = worker;
             this.http = http;
             this.feedback = feedback;
+            this.unbindMetrics = unbindMetrics;
         }
 
         /** The worker. */
@@ -272,6 +331,7 @@ public final class WorkerMain {
                 summary = worker.shutdown();
             } finally {
                 http.close();
+                unbindMetrics.run();
                 stopped.countDown();
             }
             return Objects.requireNonNull(summary);

@@ -50,7 +50,7 @@ class QueueWorkerServiceBusTest {
     static void start() throws Exception {
         // Stand-in delivery counts start at 0: one more attempt than the worker's maxDeliveryCount (3).
         ServiceBusStandIn.Builder b = ServiceBusStandIn.builder();
-        for (String q : List.of("bulk", "poison", "crash", "drain", "drain-timeout", "retry", "expired", "async")) {
+        for (String q : List.of("bulk", "poison", "crash", "drain", "drain-timeout", "retry", "expired", "async", "trace")) {
             b.queue(q, 4).queue(q + REPLIES, 4);
         }
         // every cut connection counts a delivery of what it held: room for a few
@@ -136,6 +136,45 @@ class QueueWorkerServiceBusTest {
             assertThat(worker.meterRegistry().counter("nearline.worker.messages.settled", "outcome", "complete",
                     "kind", "OK").count()).isEqualTo(n);
             assertThat(summary.abandoned()).isZero();
+        }
+    }
+
+    @Test
+    void worker_requestsWithTraceContext_repliesContinueEachTrace() throws Exception {
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String diagnostic = "0af7651916cd43dd8448eb211c80319c";
+        try (Requester requester = new Requester(standIn.connectionString(), "trace", "trace" + REPLIES)) {
+            ServiceBusMessage traced = requester.request("traced", TinyPipeline.record(0));
+            traced.getApplicationProperties().put("traceparent", "00-" + trace + "-00f067aa0ba902b7-01");
+            traced.getApplicationProperties().put("tracestate", "congo=t61rcWkgMzE");
+            ServiceBusMessage fromSdk = requester.request("from-sdk", TinyPipeline.record(1));
+            fromSdk.getApplicationProperties().put("Diagnostic-Id", "00-" + diagnostic + "-b7ad6b7169203331-00");
+            ServiceBusMessage malformed = requester.request("malformed", TinyPipeline.record(2));
+            malformed.getApplicationProperties().put("traceparent", "00-" + "0".repeat(32) + "-00f067aa0ba902b7-01");
+            ServiceBusMessage failing = requester.request("failing", "{\"f0\": \"abc\"}");
+            failing.getApplicationProperties().put("traceparent", "00-" + trace + "-1111111111111111-01");
+            requester.send(List.of(traced, fromSdk, malformed, requester.request("plain", TinyPipeline.record(3)),
+                    failing));
+            QueueWorker worker = worker(Pipeline.load(pipeline), transport("trace")).build();
+            worker.start();
+            List<ServiceBusReceivedMessage> replies = requester.replies(5, Duration.ofSeconds(30));
+            worker.shutdown();
+
+            Map<String, Map<String, Object>> props = new HashMap<>();
+            replies.forEach(r -> props.put(r.getCorrelationId(), r.getApplicationProperties()));
+            assertThat(props).containsOnlyKeys("traced", "from-sdk", "malformed", "plain", "failing");
+            assertThat(props.get("traced").get("traceparent")).asString()
+                    .matches("00-" + trace + "-[0-9a-f]{16}-01").doesNotContain("00f067aa0ba902b7");
+            assertThat(props.get("traced")).containsEntry("tracestate", "congo=t61rcWkgMzE");
+            assertThat(props.get("from-sdk").get("traceparent")).asString().matches("00-" + diagnostic + "-[0-9a-f]{16}-00");
+            assertThat(props.get("failing").get("traceparent")).as("an error reply continues the trace too").asString()
+                    .matches("00-" + trace + "-[0-9a-f]{16}-01");
+            assertThat(props.get("failing")).containsEntry("nearline-error-kind", "INVALID_INPUT");
+            for (String id : List.of("malformed", "plain")) {
+                assertThat(props.get(id).get("traceparent")).as(id + ": a new trace").asString()
+                        .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00").doesNotContain("0".repeat(32));
+                assertThat(props.get(id)).doesNotContainKey("tracestate");
+            }
         }
     }
 

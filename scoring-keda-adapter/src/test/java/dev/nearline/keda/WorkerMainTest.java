@@ -154,6 +154,16 @@ class WorkerMainTest {
                     .contains("nearline_worker_messages_settled_total{kind=\"OK\",outcome=\"complete\"}")
                     .contains("nearline_worker_score_seconds_bucket")
                     .contains("nearline_worker_inflight");
+            assertThat(metrics).as("the engine's meters carry the pipeline's own name, not the file's")
+                    .contains("nearline_request_success_total{pipeline=\"tiny\"}")
+                    .doesNotContain("pipeline=\"pipeline\"");
+            assertThat(metrics).as("JVM and process metrics")
+                    .contains("jvm_memory_used_bytes{", "jvm_gc_memory_allocated_bytes_total", "jvm_threads_live_threads",
+                            "jvm_classes_loaded_classes", "process_cpu_usage", "system_cpu_count",
+                            "process_uptime_seconds", "process_files_open_files");
+            assertThat(metrics).as("no percentile histograms unless asked for")
+                    .contains("nearline_compute_infer_duration_seconds_count{pipeline=\"tiny\"}")
+                    .doesNotContain("nearline_compute_infer_duration_seconds_bucket");
             assertThat(summary.abandoned()).isZero();
             assertThat(summary.took()).isLessThan(Duration.ofSeconds(10));
             assertThat(status(port, "/health/ready")).as("endpoints closed after shutdown").isEqualTo(-1);
@@ -163,9 +173,15 @@ class WorkerMainTest {
             assertThat(replies.stream().map(ServiceBusReceivedMessage::getCorrelationId).distinct().count())
                     .as("answered + still queued = sent").isEqualTo(n - left);
 
-            WorkerMain.Running next = WorkerMain.start(WorkerConfig.fromEnvironment(env("main", 0)));
+            Map<String, String> withHistograms = env("main", 0);
+            withHistograms.put("NEARLINE_METRICS_HISTOGRAMS", "true");
+            WorkerMain.Running next = WorkerMain.start(WorkerConfig.fromEnvironment(withHistograms));
             replies.addAll(requester.replies((int) left, Duration.ofMinutes(1)));
+            String nextMetrics = get(next.httpPort(), "/metrics").body();
             next.shutdown();
+            assertThat(nextMetrics).as("NEARLINE_METRICS_HISTOGRAMS=true")
+                    .contains("nearline_compute_infer_duration_seconds_bucket{pipeline=\"tiny\",le=")
+                    .contains("nearline_queue_duration_seconds_bucket{");
             assertAnswered(replies, "m", n);
         }
     }

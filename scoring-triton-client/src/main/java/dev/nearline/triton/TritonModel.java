@@ -11,7 +11,9 @@ import dev.nearline.api.internal.SetOnce;
 import dev.nearline.api.Ticker;
 import dev.nearline.triton.internal.Caller;
 import dev.nearline.triton.internal.CircuitBreaker;
+import dev.nearline.triton.internal.ClientStats;
 import dev.nearline.triton.internal.GrpcTransport;
+import dev.nearline.triton.internal.Meters;
 import dev.nearline.triton.internal.RequestLayout;
 import dev.nearline.triton.internal.RestCodec;
 import dev.nearline.triton.internal.RestTransport;
@@ -108,6 +110,9 @@ public final class TritonModel implements Model {
     private final Ticker ticker;
     private final Transport transport;
     private final Caller caller;
+    private final CircuitBreaker breaker;
+    private final ClientStats stats = new ClientStats();
+    private final Runnable unbindMeters;
     private final ModelSignature signature;
     private final boolean binary;
     private final Batching batching;
@@ -129,10 +134,10 @@ public final class TritonModel implements Model {
         String target = "triton model '" + modelName + "'" + (b.version.isEmpty() ? "" : " version " + b.version)
                 + " at " + baseUrl;
         CircuitBreakerPolicy cb = b.circuitBreaker;
-        CircuitBreaker breaker = new CircuitBreaker(target, cb.failureThreshold(), cb.openDuration().toNanos(), ticker);
+        this.breaker = new CircuitBreaker(target, cb.failureThreshold(), cb.openDuration().toNanos(), ticker);
         RetryPolicy rp = b.retry;
         this.caller = new Caller(target, rp.maxRetries(), rp.initialBackoff().toNanos(), rp.maxBackoff().toNanos(),
-                breaker, ticker, transport::resetConnectBackoff);
+                breaker, ticker, transport::resetConnectBackoff, stats);
         this.inFlight = new Semaphore(maxInFlight);
         this.idPrefix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0x1000000)) + "-";
 
@@ -158,6 +163,54 @@ public final class TritonModel implements Model {
                 protocol == Protocol.GRPC ? "raw contents" : binary ? "binary tensors" : "JSON tensors",
                 signature.inputs().size(), signature.outputs().size(), batching,
                 !batching.isDeclared() && batchAxis ? " (requests batch along the dynamic first axis)" : "");
+        this.unbindMeters = Meters.bind(modelName, baseUrl.getHost() + (baseUrl.getPort() < 0 ? "" : ":" + baseUrl.getPort()),
+                breaker, stats);
+    }
+
+    /**
+     * What this client has seen of the server so far: the circuit breaker's state, retries, calls the breaker
+     * rejected, and failed attempts by kind. A live, cheap read; thread-safe. When Micrometer is on the class
+     * path the same numbers are also meters in Micrometer's global registry ({@code nearline.remote.*}, tagged
+     * {@code model} and {@code server}; see this module's README), removed on {@link #close()}.
+     */
+    public Stats stats() {
+        Map<ScoringException.Kind, Long> failures = new java.util.EnumMap<>(ScoringException.Kind.class);
+        for (ScoringException.Kind k : ScoringException.Kind.values()) {
+            long n = stats.failures(k);
+            if (n > 0) {
+                failures.put(k, n);
+            }
+        }
+        return new Stats(BreakerState.valueOf(breaker.state().name()), stats.retries(), stats.rejectedByBreaker(),
+                failures);
+    }
+
+    /** The state of a client's circuit breaker (see {@link CircuitBreakerPolicy}). */
+    public enum BreakerState {
+        /** Calls go through. */
+        CLOSED,
+        /** Calls fail fast with UNAVAILABLE until the open period ends. */
+        OPEN,
+        /** One probe call is in flight or allowed; other calls fail fast. */
+        HALF_OPEN
+    }
+
+    /**
+     * A snapshot of {@link #stats()}.
+     *
+     * @param breaker           the circuit breaker's state
+     * @param retries           attempts made after a failed attempt
+     * @param rejectedByBreaker calls failed fast while the breaker was open
+     * @param failures          failed attempts by kind (kinds with none are left out); each attempt of a retried call
+     *                          counts, so this is at least the number of failed calls
+     */
+    public record Stats(BreakerState breaker, long retries, long rejectedByBreaker,
+                        Map<ScoringException.Kind, Long> failures) {
+        /** Copies the failures. */
+        public Stats {
+            java.util.Objects.requireNonNull(breaker, "breaker");
+            failures = Map.copyOf(failures);
+        }
     }
 
     /**
@@ -419,6 +472,7 @@ public final class TritonModel implements Model {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            unbindMeters.run();
             transport.close();
             LOG.debug("{}: closed", caller.target());
         }

@@ -11,6 +11,8 @@ import dev.nearline.triton.TritonModelIntegrationTest.Mode;
 import dev.nearline.triton.server.KServeTestServer;
 import dev.nearline.triton.server.OrtBackend;
 import dev.nearline.triton.server.SharedModels;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -131,6 +133,10 @@ class TritonModelFaultTest {
 
             assertThat(result).isEqualTo(backends.get(IRIS).runDirect(record));
             assertThat(server.inferCount() - before).isEqualTo(3);
+            TritonModel.Stats stats = model.stats();
+            assertThat(stats.retries()).isEqualTo(2);
+            assertThat(stats.failures()).containsExactly(Map.entry(Kind.UNAVAILABLE, 2L));
+            assertThat(stats.breaker()).isEqualTo(TritonModel.BreakerState.CLOSED);
         }
     }
 
@@ -320,6 +326,8 @@ class TritonModelFaultTest {
     @EnumSource(value = Mode.class, names = {"REST_BINARY", "GRPC"})
     void circuitBreaker_serverDown_opensFailsFastThenProbesAndCloses(Mode mode) throws Exception {
         FakeTicker ticker = new FakeTicker();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        Metrics.addRegistry(meters); // what a host does to export the client's meters
         try (TritonModel model = TritonModelIntegrationTest.builder(server, mode, IRIS).ticker(ticker)
                 .retry(RetryPolicy.none())
                 .circuitBreaker(new CircuitBreakerPolicy(3, Duration.ofSeconds(30)))
@@ -336,6 +344,16 @@ class TritonModelFaultTest {
                 assertThat(open.getMessage()).contains("circuit breaker open").contains("next probe in 30000ms");
                 ticker.advance(Duration.ofSeconds(29));
                 fails(Kind.UNAVAILABLE, 0, () -> model.predict(record));
+                TritonModel.Stats stats = model.stats();
+                assertThat(stats.breaker()).isEqualTo(TritonModel.BreakerState.OPEN);
+                assertThat(stats.rejectedByBreaker()).isEqualTo(2);
+                assertThat(stats.failures()).containsExactly(Map.entry(Kind.UNAVAILABLE, 3L));
+                assertThat(meters.get("nearline.remote.breaker.state").tag("model", IRIS).gauge().value())
+                        .as("1 = open").isEqualTo(1.0);
+                assertThat(meters.get("nearline.remote.rejected").tag("model", IRIS).functionCounter().count())
+                        .isEqualTo(2.0);
+                assertThat(meters.get("nearline.remote.failures").tags("model", IRIS, "kind", "UNAVAILABLE")
+                        .functionCounter().count()).isEqualTo(3.0);
             } finally {
                 server.resumeServing();
             }
@@ -346,7 +364,13 @@ class TritonModelFaultTest {
             assertThat(model.predict(record)).isEqualTo(backends.get(IRIS).runDirect(record));
             assertThat(model.predict(record)).isEqualTo(backends.get(IRIS).runDirect(record));
             assertThat(server.inferCount() - before).isEqualTo(2);
+            assertThat(model.stats().breaker()).isEqualTo(TritonModel.BreakerState.CLOSED);
+            assertThat(meters.get("nearline.remote.breaker.state").tag("model", IRIS).gauge().value()).isZero();
+        } finally {
+            Metrics.removeRegistry(meters);
         }
+        assertThat(meters.find("nearline.remote.breaker.state").tag("model", IRIS).gauge())
+                .as("removed on close").isNull();
     }
 
     @ParameterizedTest

@@ -19,8 +19,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link ScoringListener} that records into a Micrometer {@link MeterRegistry}, so a host can export
- * Prometheus (or any Micrometer backend) metrics. Names follow NVIDIA Triton's split of time and failure
- * counts, so Triton dashboards carry over (Prometheus names in brackets):
+ * Prometheus (or any Micrometer backend) metrics. Time is split as NVIDIA Triton splits it (queue, compute input,
+ * compute infer, compute output), but the names, units and types are Nearline's: a Triton dashboard needs its
+ * queries rewritten, as the metrics reference in the project README shows (Prometheus names in brackets):
  *
  * <ul>
  *   <li>{@code nearline.request.success} [{@code nearline_request_success_total}] and
@@ -28,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  *       [{@code nearline_request_failure_total}];
  *   <li>timers {@code nearline.queue.duration}, {@code nearline.compute.input.duration},
  *       {@code nearline.compute.infer.duration}, {@code nearline.compute.output.duration}
- *       [{@code ..._seconds}];
+ *       [{@code ..._seconds_count}, {@code _sum}, {@code _max}; with {@linkplain #MicrometerListener(MeterRegistry,
+ *       String, boolean) percentile histograms} also {@code _bucket}];
  *   <li>{@code nearline.step.duration} (timer) and {@code nearline.batch.size} (summary) with tag
  *       {@code step};
  *   <li>gauges {@code nearline.inflight} and {@code nearline.queue.depth} registered when the scorer is built.
@@ -69,12 +71,28 @@ public final class MicrometerListener implements ScoringListener, QualityBinding
     private final Timer output;
     private final Map<String, Timer> steps = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
+    private final boolean histograms;
     private volatile @Nullable QualityMeters quality;
 
-    /** A listener for the pipeline named {@code pipeline}, registering its meters in {@code registry}. */
+    /**
+     * A listener for the pipeline named {@code pipeline}, registering its meters in {@code registry}; timers publish
+     * no percentile histograms.
+     */
     public MicrometerListener(MeterRegistry registry, String pipeline) {
+        this(registry, pipeline, false);
+    }
+
+    /**
+     * A listener for the pipeline named {@code pipeline}, registering its meters in {@code registry}. With
+     * {@code percentileHistograms} the timers ({@code nearline.queue.duration}, the {@code nearline.compute.*}
+     * timers and {@code nearline.step.duration}) also publish histogram buckets, so a backend can compute
+     * percentiles across instances (Prometheus: {@code histogram_quantile} over {@code _bucket}); that adds about
+     * 70 series per timer and a little work per record, so it is off by default.
+     */
+    public MicrometerListener(MeterRegistry registry, String pipeline, boolean percentileHistograms) {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+        this.histograms = percentileHistograms;
         this.success = Counter.builder("nearline.request.success").tag("pipeline", pipeline)
                 .description("records scored").register(registry);
         for (ScoringException.Kind k : ScoringException.Kind.values()) {
@@ -139,7 +157,7 @@ public final class MicrometerListener implements ScoringListener, QualityBinding
     public void stepCompleted(String pipeline, String step, int batchSize, long nanos) {
         Timer timer = steps.computeIfAbsent(step, s -> Timer.builder("nearline.step.duration")
                 .tag("pipeline", this.pipeline).tag("step", s).description("duration of one model call")
-                .register(registry));
+                .publishPercentileHistogram(histograms).register(registry));
         if (nanos >= 0) {
             timer.record(nanos, TimeUnit.NANOSECONDS);
         }
@@ -149,6 +167,7 @@ public final class MicrometerListener implements ScoringListener, QualityBinding
     }
 
     private Timer timer(String name, String description) {
-        return Timer.builder(name).tag("pipeline", pipeline).description(description).register(registry);
+        return Timer.builder(name).tag("pipeline", pipeline).description(description)
+                .publishPercentileHistogram(histograms).register(registry);
     }
 }

@@ -10,6 +10,7 @@ import dev.nearline.api.Ticker;
 import dev.nearline.core.internal.wire.PayloadRef;
 import dev.nearline.core.internal.wire.QueueReply;
 import dev.nearline.core.internal.wire.QueueRequest;
+import dev.nearline.core.internal.wire.TraceContext;
 import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.keda.InboundMessage;
 import dev.nearline.keda.Reply;
@@ -469,7 +470,7 @@ public final class WorkerEngine {
                     }
                 }
                 if (failure.kind() == Kind.UNAVAILABLE) {
-                    withMdc(w.message, () -> log.warn("worker '{}': messageId={} {}", options.name(), w.message.messageId(),
+                    withMdc(w, () -> log.warn("worker '{}': messageId={} {}", options.name(), w.message.messageId(),
                             failure.getMessage()));
                 }
                 finish(w, null, failure, 0);
@@ -555,7 +556,7 @@ public final class WorkerEngine {
         ObjectNode body;
         try {
             body = QueueReply.body(error == null ? Objects.requireNonNull(value, "value") : null, error, timing(w, scoreNanos));
-            reply = toReply(m, replyTo, QueueReply.bytes(body), error);
+            reply = toReply(w, replyTo, QueueReply.bytes(body), error);
         } catch (RuntimeException e) {
             ScoringException internal = asScoringException(e);
             if (error == null) {
@@ -589,7 +590,7 @@ public final class WorkerEngine {
             if (e == null) {
                 Reply reply;
                 try {
-                    reply = toReply(m, replyTo, QueueReply.bytes(QueueReply.okByReference(ref, timing(w, scoreNanos))), null);
+                    reply = toReply(w, replyTo, QueueReply.bytes(QueueReply.okByReference(ref, timing(w, scoreNanos))), null);
                 } catch (RuntimeException buildFailure) {
                     settle(w, Action.ABANDON, null, "", kindLabel);
                     return;
@@ -602,7 +603,7 @@ public final class WorkerEngine {
                 metrics.timedOut(Call.PAYLOAD_WRITE.tag); // the store's own bound cut the write off first
             }
             pausedUntilNanos.accumulateAndGet(ticker.read() + options.backoff().toNanos(), Math::max);
-            withMdc(m, () -> log.warn("worker '{}': messageId={} storing the {}-byte result for a reply by reference failed, "
+            withMdc(w, () -> log.warn("worker '{}': messageId={} storing the {}-byte result for a reply by reference failed, "
                     + "abandoning the request so that it is scored again: {}", options.name(), m.messageId(), output.length,
                     isTimeout(e) ? unwrap(e).getMessage() : asScoringException(e).getMessage()));
             settle(w, Action.ABANDON, null, "", kindLabel);
@@ -624,12 +625,12 @@ public final class WorkerEngine {
                     end(w); // not settled: left to the broker
                 }
                 bad("a reply timed out", evidenceBefore);
-                withMdc(m, () -> log.warn("worker '{}': messageId={} reply to {} did not complete within {} ms; "
+                withMdc(w, () -> log.warn("worker '{}': messageId={} reply to {} did not complete within {} ms; "
                         + "releasing the request, which the broker redelivers when its lock expires", options.name(),
                         m.messageId(), replyTo, TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos)));
             } else {
                 metrics.reply(false);
-                withMdc(m, () -> log.warn("worker '{}': messageId={} reply to {} failed, abandoning the request so "
+                withMdc(w, () -> log.warn("worker '{}': messageId={} reply to {} failed, abandoning the request so "
                         + "that it is scored again: {}", options.name(), m.messageId(), replyTo, replyError.toString()));
                 settle(w, Action.ABANDON, null, "", kindLabel);
             }
@@ -643,9 +644,11 @@ public final class WorkerEngine {
                 TimeUnit.NANOSECONDS.toMicros(ticker.read() - w.receivedNanos));
     }
 
-    private static Reply toReply(InboundMessage m, String replyTo, byte[] body, @Nullable ScoringException error) {
+    /** The reply to {@code w}: the wire format's properties and the request's trace, continued by this hop. */
+    private static Reply toReply(Work w, String replyTo, byte[] body, @Nullable ScoringException error) {
+        InboundMessage m = w.message;
         return new Reply(replyTo, m.replyToSessionId(), m.messageId(), QueueReply.messageIdFor(m.messageId()), body,
-                QueueReply.properties(error == null ? null : error.kind()));
+                w.trace.addTo(QueueReply.properties(error == null ? null : error.kind())));
     }
 
     private void settle(Work w, Action action, @Nullable String reason, String description, String kindLabel) {
@@ -665,7 +668,7 @@ public final class WorkerEngine {
                     good();
                     metrics.settled(action, kindLabel, ticker.read() - w.receivedNanos);
                     deleting = action == Action.COMPLETE && deleteRequestBlob(w);
-                    withMdc(m, () -> {
+                    withMdc(w, () -> {
                         if (action == Action.DEAD_LETTER) {
                             log.warn("worker '{}': messageId={} dead-lettered reason={} description={}", options.name(),
                                     m.messageId(), reason, description);
@@ -676,12 +679,12 @@ public final class WorkerEngine {
                     });
                 } else if (isTimeout(error)) {
                     bad("a settlement timed out", evidenceBefore);
-                    withMdc(m, () -> log.warn("worker '{}': messageId={} {} did not complete within {} ms; releasing it, "
+                    withMdc(w, () -> log.warn("worker '{}': messageId={} {} did not complete within {} ms; releasing it, "
                                     + "the broker redelivers it when its lock expires", options.name(), m.messageId(), action,
                             TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos)));
                 } else {
                     metrics.settleFailed(action);
-                    withMdc(m, () -> log.warn("worker '{}': messageId={} {} failed; the broker redelivers the message "
+                    withMdc(w, () -> log.warn("worker '{}': messageId={} {} failed; the broker redelivers the message "
                             + "when its lock expires: {}", options.name(), m.messageId(), action, error.toString()));
                 }
             } finally {
@@ -710,7 +713,7 @@ public final class WorkerEngine {
         bounded(Call.PAYLOAD_DELETE, store.timeout().toNanos(), () -> store.delete(ref, store.timeout()), (ok, e) -> {
             try {
                 if (e != null) {
-                    withMdc(w.message, () -> log.warn("worker '{}': messageId={} completed, but deleting its request blob "
+                    withMdc(w, () -> log.warn("worker '{}': messageId={} completed, but deleting its request blob "
                             + "'{}' failed; the container's lifecycle rule removes it: {}", options.name(),
                             w.message.messageId(), ref, isTimeout(e) ? unwrap(e).getMessage() : asScoringException(e).getMessage()));
                 }
@@ -765,7 +768,7 @@ public final class WorkerEngine {
                     return;
                 }
                 metrics.renewal(false);
-                withMdc(w.message, () -> log.warn("worker '{}': messageId={} lock renewal failed: {}", options.name(),
+                withMdc(w, () -> log.warn("worker '{}': messageId={} lock renewal failed: {}", options.name(),
                         w.message.messageId(), cause.toString()));
             });
         }
@@ -1075,15 +1078,24 @@ public final class WorkerEngine {
         };
     }
 
-    private static void withMdc(InboundMessage m, Runnable r) {
-        // Settlement callbacks run on SDK threads, so the correlation ids are set around each log call.
+    /**
+     * Runs a log call with the request's correlation data in the MDC: {@code messageId} (the reply's
+     * CorrelationId), {@code deliveryCount}, and {@code traceId} and {@code spanId} (W3C, as on the reply's
+     * {@code traceparent}). Settlement callbacks run on SDK threads, so they are set around each log call.
+     */
+    private static void withMdc(Work w, Runnable r) {
+        InboundMessage m = w.message;
         MDC.put("messageId", m.messageId());
         MDC.put("deliveryCount", Long.toString(m.deliveryCount()));
+        MDC.put("traceId", w.trace.traceId());
+        MDC.put("spanId", w.trace.spanId());
         try {
             r.run();
         } finally {
             MDC.remove("messageId");
             MDC.remove("deliveryCount");
+            MDC.remove("traceId");
+            MDC.remove("spanId");
         }
     }
 
@@ -1102,10 +1114,13 @@ public final class WorkerEngine {
         final AtomicBoolean renewing = new AtomicBoolean();
         volatile @Nullable Instant lockedUntil;
         volatile @Nullable QueueRequest request;
+        /** The request's W3C trace, continued by this worker; the reply carries it. */
+        final TraceContext trace;
 
         Work(InboundMessage message, long receivedNanos) {
             this.message = message;
             this.receivedNanos = receivedNanos;
+            this.trace = TraceContext.continueFrom(message.properties());
             this.lockedUntil = message.lockedUntil();
         }
     }

@@ -34,6 +34,7 @@ public final class Caller {
     private final CircuitBreaker breaker;
     private final Ticker ticker;
     private final Runnable beforeRetry;
+    private final ClientStats stats;
 
     /**
      * A caller.
@@ -45,6 +46,13 @@ public final class Caller {
      */
     public Caller(String target, int maxRetries, long initialBackoffNanos, long maxBackoffNanos, CircuitBreaker breaker,
             Ticker ticker, Runnable beforeRetry) {
+        this(target, maxRetries, initialBackoffNanos, maxBackoffNanos, breaker, ticker, beforeRetry, new ClientStats());
+    }
+
+    /** As the other constructor, counting retries, breaker rejections and failed attempts in {@code stats}. */
+    public Caller(String target, int maxRetries, long initialBackoffNanos, long maxBackoffNanos, CircuitBreaker breaker,
+            Ticker ticker, Runnable beforeRetry, ClientStats stats) {
+        this.stats = java.util.Objects.requireNonNull(stats, "stats");
         this.target = target;
         this.maxRetries = maxRetries;
         this.initialBackoffNanos = initialBackoffNanos;
@@ -106,6 +114,7 @@ public final class Caller {
                 return;
             }
             if (!breaker.tryAcquire()) {
+                stats.rejected();
                 result.completeExceptionally(failure(ScoringException.Kind.UNAVAILABLE, breaker.rejection(), null));
                 return;
             }
@@ -143,6 +152,7 @@ public final class Caller {
                 return;
             }
             RemoteFailure rf = (RemoteFailure) e;
+            stats.failed(rf.kind());
             if (rf.kind() == ScoringException.Kind.DEADLINE_EXCEEDED && !rf.connected() && afterServerDown
                     && lastServerDown != null) {
                 // This attempt waited for a connection to a server found down and the deadline came
@@ -171,6 +181,7 @@ public final class Caller {
                     if (afterServerDown) {
                         beforeRetry.run();
                     }
+                    stats.retried();
                     CompletableFuture.delayedExecutor(backoff, TimeUnit.NANOSECONDS).execute(this::attempt);
                     return;
                 }
