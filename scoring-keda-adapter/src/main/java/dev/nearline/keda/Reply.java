@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param messageId     the reply's own MessageId; deterministic ({@code "r:" + correlationId}) so that
  *                      duplicate detection on the reply entity drops a second reply to a redelivered request
  * @param body          UTF-8 JSON
- * @param properties    application properties ({@code nearline-status}, {@code nearline-error-kind})
+ * @param properties    application properties ({@code nearline-status}, {@code nearline-error-kind}, {@code traceparent})
  */
 public record Reply(String to, @Nullable String sessionId, String correlationId, String messageId, byte[] body,
                     Map<String, String> properties) {

@@ -38,7 +38,9 @@ import org.junit.jupiter.api.Test;
  *       with the declared type and fixed dimensions, and the same record gets the same answer;</li>
  *   <li>{@code predict} with a timeout, {@code predictAsync} and {@code predictBatch} of one record answer as
  *       {@code predict} does; {@code predictBatch} answers one result per record, in order, and where the
- *       model declares a batch axis or {@code none}, each equal to the record's own answer;</li>
+ *       model declares a batch axis or {@code none}, each equal to the record's own answer;
+ *       {@code predictCombined} answers null or one result per record, in order, each equal to
+ *       {@code predictBatch}'s where the model declares a batch axis;</li>
  *   <li>many threads at once get the answers one thread gets;</li>
  *   <li>{@code close()} is idempotent and a call after it fails with {@code UNAVAILABLE};</li>
  *   <li>through the engine ({@code score}, {@code scoreAll}) the answers are the model's.</li>
@@ -157,6 +159,24 @@ public abstract class ModelContract {
         for (int i = 0; i < records.size(); i++) {
             assertSameAnswer(out.get(i), timed.get(i), "record " + i + " of a batch with a timeout");
         }
+    }
+
+    @Test
+    void predictCombined_severalRecords_nullOrOneAnswerPerRecordInOrder() {
+        List<Tensors> records = records(model, 4);
+        List<Tensors> combined = model.predictCombined(records, null);
+        if (combined == null) {
+            return; // the model would run these records one by one: allowed, the engine's probe then proves nothing
+        }
+        assertThat(combined).hasSize(records.size()).doesNotContainNull();
+        if (model.batching().isBatchable()) {
+            List<Tensors> batched = model.predictBatch(records);
+            for (int i = 0; i < records.size(); i++) {
+                assertSameAnswer(batched.get(i), combined.get(i), "record " + i + " of a combined call");
+            }
+        }
+        List<Tensors> timed = model.predictCombined(records, Duration.ofSeconds(30));
+        assertThat(timed).as("the same records with a timeout").isNotNull().hasSize(records.size());
     }
 
     @Test
