@@ -112,7 +112,7 @@ class ReportTest {
 
         assertThat(md).contains("| step | raw (2 runs) | nearline (1 runs) | file (1 runs) |")
                 .contains("| ONNX Runtime environment: native libraries (`env`, `runtime`) | 51.0 | 51.0 | 51.0 |")
-                .contains("| Jackson start-up, reading the file (`jackson`) | – | – | 20.0 |")
+                .contains("| a plain `ObjectMapper` reading the file (`jackson`, custom runs only) | – | – | 20.0 |")
                 .contains("| first score | 5.00 | 5.00 | 6.00 |")
                 .contains("| **JVM start → first score** | **106** | **112** | **152** |")
                 .contains("| second score, µs | 90.0 | 90.0 | 120 |");
