@@ -10,6 +10,7 @@ import com.microsoft.azure.functions.HttpStatus;
 import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.core.internal.wire.QueueReply;
+import dev.nearline.core.internal.wire.TraceContext;
 import dev.nearline.core.internal.wire.Wire;
 import dev.nearline.durable.internal.Correlation;
 import dev.nearline.durable.internal.Headers;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.logging.Level;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.MDC;
 
 /**
  * The single-record HTTP function: a JSON record in the request body, the scorer's result out.
@@ -38,6 +40,11 @@ import org.jspecify.annotations.Nullable;
  * <p>Every answer carries the correlation id in the header named by
  * {@value FunctionsSettings#CORRELATION_HEADER}: the caller's, when it sent a loggable one, else the
  * invocation id. The id is in the SLF4J MDC under {@code correlationId} while the record is scored.
+ *
+ * <p>Every answer also carries a W3C {@code traceparent} header (and the request's {@code tracestate}, when it
+ * had a valid one): the request's {@code traceparent} continued with a new span id for this invocation, or a
+ * new trace when the request had none or a malformed one, as the queue worker does for its replies. The
+ * trace id and span id are in the MDC under {@code traceId} and {@code spanId} while the record is scored.
  * Thread-safe; obtained from {@link NearlineFunctions#http()}.
  */
 public final class HttpScoring {
@@ -53,44 +60,57 @@ public final class HttpScoring {
         try (Correlation correlation = Correlation.open(request.getHeaders(), settings.correlationHeader(),
                 context.getInvocationId())) {
             String id = correlation.id();
-            long received = runtime.ticker().read();
-            String tooLarge = checkSize(request, settings.maxRequestBytes(), FunctionsSettings.MAX_REQUEST_BYTES);
-            if (tooLarge != null) {
-                return answer(request, HttpStatus.PAYLOAD_TOO_LARGE, QueueReply.error(ScoringException.Kind.INVALID_INPUT, tooLarge), id);
-            }
-            String body = body(request);
-            if (body == null) {
-                return answer(request, HttpStatus.BAD_REQUEST, QueueReply.error(ScoringException.Kind.INVALID_INPUT,
-                        "request body is empty; send one JSON record"), id);
-            }
-            JsonNode record;
+            TraceContext trace = TraceContext.continueFrom(request.getHeaders());
+            MDC.put("traceId", trace.traceId());
+            MDC.put("spanId", trace.spanId());
             try {
-                record = Json.parse(body);
-            } catch (JsonProcessingException e) {
-                return answer(request, HttpStatus.BAD_REQUEST, QueueReply.error(ScoringException.Kind.INVALID_INPUT,
-                        "request body is not valid JSON: " + Wire.jsonError(e)), id);
-            }
-            try {
-                Scorer<Object, Object> scorer = runtime.scorer();
-                Optional<Duration> timeout = settings.httpTimeout();
-                long start = runtime.ticker().read();
-                Object output = timeout.isPresent() ? scorer.score(record, timeout.get()) : scorer.score(record);
-                long scored = runtime.ticker().read();
-                runtime.recordFirst(scored - start);
-                QueueReply.Timing timing = new QueueReply.Timing(QueueReply.Timing.UNKNOWN, (scored - start) / 1_000,
-                        (scored - received) / 1_000);
-                return answer(request, HttpStatus.OK, QueueReply.ok(output, timing), id);
-            } catch (ScoringException e) {
-                return failure(request, context, e, id);
-            } catch (RuntimeException e) {
-                return failure(request, context, new ScoringException(ScoringException.Kind.INTERNAL,
-                        "unexpected " + e.getClass().getName() + ": " + e.getMessage(), e), id);
+                return score(request, context, settings, id, trace);
+            } finally {
+                MDC.remove("traceId");
+                MDC.remove("spanId");
             }
         }
     }
 
+    private HttpResponseMessage score(HttpRequestMessage<Optional<String>> request, ExecutionContext context,
+                                      FunctionsSettings settings, String id, TraceContext trace) {
+        long received = runtime.ticker().read();
+        String tooLarge = checkSize(request, settings.maxRequestBytes(), FunctionsSettings.MAX_REQUEST_BYTES);
+        if (tooLarge != null) {
+            return answer(request, HttpStatus.PAYLOAD_TOO_LARGE, QueueReply.error(ScoringException.Kind.INVALID_INPUT, tooLarge), id, trace);
+        }
+        String body = body(request);
+        if (body == null) {
+            return answer(request, HttpStatus.BAD_REQUEST, QueueReply.error(ScoringException.Kind.INVALID_INPUT,
+                    "request body is empty; send one JSON record"), id, trace);
+        }
+        JsonNode record;
+        try {
+            record = Json.parse(body);
+        } catch (JsonProcessingException e) {
+            return answer(request, HttpStatus.BAD_REQUEST, QueueReply.error(ScoringException.Kind.INVALID_INPUT,
+                    "request body is not valid JSON: " + Wire.jsonError(e)), id, trace);
+        }
+        try {
+            Scorer<Object, Object> scorer = runtime.scorer();
+            Optional<Duration> timeout = settings.httpTimeout();
+            long start = runtime.ticker().read();
+            Object output = timeout.isPresent() ? scorer.score(record, timeout.get()) : scorer.score(record);
+            long scored = runtime.ticker().read();
+            runtime.recordFirst(scored - start);
+            QueueReply.Timing timing = new QueueReply.Timing(QueueReply.Timing.UNKNOWN, (scored - start) / 1_000,
+                    (scored - received) / 1_000);
+            return answer(request, HttpStatus.OK, QueueReply.ok(output, timing), id, trace);
+        } catch (ScoringException e) {
+            return failure(request, context, e, id, trace);
+        } catch (RuntimeException e) {
+            return failure(request, context, new ScoringException(ScoringException.Kind.INTERNAL,
+                    "unexpected " + e.getClass().getName() + ": " + e.getMessage(), e), id, trace);
+        }
+    }
+
     private HttpResponseMessage failure(HttpRequestMessage<?> request, ExecutionContext context, ScoringException e,
-                                        String id) {
+                                        String id, TraceContext trace) {
         ScoringException.Kind kind = e.kind();
         HttpStatus status = statusOf(kind);
         String message = e.getMessage();
@@ -100,7 +120,7 @@ public final class HttpScoring {
         } else if (kind != ScoringException.Kind.INVALID_INPUT) {
             context.getLogger().warning("[correlationId=" + id + "] " + e);
         }
-        HttpResponseMessage.Builder b = request.createResponseBuilder(status)
+        HttpResponseMessage.Builder b = withTrace(request.createResponseBuilder(status), trace)
                 .header("Content-Type", "application/json")
                 .header(runtime.settings().correlationHeader(), id)
                 .body(Json.write(QueueReply.error(kind, message)));
@@ -110,12 +130,19 @@ public final class HttpScoring {
         return b.build();
     }
 
-    private HttpResponseMessage answer(HttpRequestMessage<?> request, HttpStatus status, ObjectNode body, String id) {
-        return request.createResponseBuilder(status)
+    private HttpResponseMessage answer(HttpRequestMessage<?> request, HttpStatus status, ObjectNode body, String id,
+                                       TraceContext trace) {
+        return withTrace(request.createResponseBuilder(status), trace)
                 .header("Content-Type", "application/json")
                 .header(runtime.settings().correlationHeader(), id)
                 .body(Json.write(body))
                 .build();
+    }
+
+    /** {@code traceparent}, and {@code tracestate} when the request had one, on the answer. */
+    private static HttpResponseMessage.Builder withTrace(HttpResponseMessage.Builder b, TraceContext trace) {
+        trace.replyProperties().forEach(b::header);
+        return b;
     }
 
     /** The HTTP status for a failure of {@code kind}. */

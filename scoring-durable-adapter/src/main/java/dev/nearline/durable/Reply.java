@@ -2,6 +2,8 @@ package dev.nearline.durable;
 
 import dev.nearline.api.ScoringException;
 import dev.nearline.core.internal.wire.QueueReply;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -19,23 +21,34 @@ import org.jspecify.annotations.Nullable;
  * @param correlationId the request's message id
  * @param body          the JSON body
  * @param errorKind     the failure kind of an error reply, or null for a result
+ * @param trace         the W3C trace properties: {@code traceparent} continuing the request's trace (a new one
+ *                      when the request had none or a malformed one) and the request's {@code tracestate}, if
+ *                      any; empty when the reply carries no trace
  */
 public record Reply(String to, String messageId, String correlationId, String body,
-                    ScoringException.@Nullable Kind errorKind) {
+                    ScoringException.@Nullable Kind errorKind, Map<String, String> trace) {
 
-    /** Requires every part but the kind. */
+    /** Requires every part but the kind; copies {@code trace}. */
     public Reply {
         Objects.requireNonNull(to, "to");
         Objects.requireNonNull(messageId, "messageId");
         Objects.requireNonNull(correlationId, "correlationId");
         Objects.requireNonNull(body, "body");
+        trace = Map.copyOf(Objects.requireNonNull(trace, "trace"));
+    }
+
+    /** A reply without trace properties. */
+    public Reply(String to, String messageId, String correlationId, String body, ScoringException.@Nullable Kind errorKind) {
+        this(to, messageId, correlationId, body, errorKind, Map.of());
     }
 
     /**
-     * The reply's application properties: {@code nearline-status} ({@code OK} or {@code ERROR}) and, on an
-     * error reply, {@code nearline-error-kind}. Immutable.
+     * The reply's application properties: {@code nearline-status} ({@code OK} or {@code ERROR}), on an
+     * error reply {@code nearline-error-kind}, and the {@link #trace()} properties. Immutable.
      */
     public Map<String, String> properties() {
-        return QueueReply.properties(errorKind);
+        Map<String, String> out = new LinkedHashMap<>(QueueReply.properties(errorKind));
+        out.putAll(trace);
+        return Collections.unmodifiableMap(out);
     }
 }

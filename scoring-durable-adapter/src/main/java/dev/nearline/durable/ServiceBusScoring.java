@@ -7,6 +7,7 @@ import dev.nearline.api.Scorer;
 import dev.nearline.api.ScoringException;
 import dev.nearline.core.internal.wire.PayloadRef;
 import dev.nearline.core.internal.wire.QueueReply;
+import dev.nearline.core.internal.wire.TraceContext;
 import dev.nearline.core.internal.wire.QueueRequest;
 import dev.nearline.durable.internal.Correlation;
 import java.io.UncheckedIOException;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.logging.Level;
 import org.jspecify.annotations.Nullable;
@@ -64,14 +66,17 @@ public final class ServiceBusScoring {
     private static final class Message {
         final @Nullable String id;
         final @Nullable String replyTo;
+        /** The request's W3C trace, continued by this invocation; the reply carries it. */
+        final TraceContext trace;
         @Nullable QueueRequest request;
         @Nullable Outcome<Object> outcome;
         boolean expiredOnArrival;
         long scoreNanos;
 
-        Message(@Nullable String id, @Nullable String replyTo) {
+        Message(@Nullable String id, @Nullable String replyTo, TraceContext trace) {
             this.id = id;
             this.replyTo = replyTo;
+            this.trace = trace;
         }
     }
 
@@ -86,15 +91,38 @@ public final class ServiceBusScoring {
      * @throws RuntimeException when a reply cannot be sent (the batch is then redelivered too)
      */
     public void score(String[] bodies, String[] messageIds, String @Nullable [] replyTos, ExecutionContext context) {
-        if (messageIds.length != bodies.length || (replyTos != null && replyTos.length != bodies.length)) {
+        score(bodies, messageIds, replyTos, null, context);
+    }
+
+    /**
+     * Scores a batch of messages as {@link #score(String[], String[], String[], ExecutionContext)} does, and
+     * continues each request's W3C trace on its reply: the reply's application properties carry a
+     * {@code traceparent} with the request's trace id and flags and a new span id (and the request's
+     * {@code tracestate}), read from the request's {@code traceparent} application property, else its
+     * {@code Diagnostic-Id}; a request without a valid one gets a new trace. Bind the properties with
+     * {@code @BindingName("ApplicationPropertiesArray") Map<String, Object>[] properties}.
+     *
+     * @param applicationProperties each message's application properties, aligned with {@code bodies}; null,
+     *     or null elements, for messages without any
+     * @throws ScoringException of a retryable kind when at least one message should be delivered again
+     * @throws RuntimeException when a reply cannot be sent (the batch is then redelivered too)
+     */
+    public void score(String[] bodies, String[] messageIds, String @Nullable [] replyTos,
+                      @Nullable Map<String, ?> @Nullable [] applicationProperties, ExecutionContext context) {
+        if (messageIds.length != bodies.length || (replyTos != null && replyTos.length != bodies.length)
+                || (applicationProperties != null && applicationProperties.length != bodies.length)) {
             throw new IllegalArgumentException("binding arrays differ in length: " + bodies.length + " bodies, "
-                    + messageIds.length + " message ids, " + (replyTos == null ? 0 : replyTos.length) + " reply-tos");
+                    + messageIds.length + " message ids, " + (replyTos == null ? 0 : replyTos.length) + " reply-tos, "
+                    + (applicationProperties == null ? 0 : applicationProperties.length) + " application properties");
         }
         long received = runtime.ticker().read();
         Instant now = runtime.clock().instant();
         List<Message> messages = new ArrayList<>(bodies.length);
         for (int i = 0; i < bodies.length; i++) {
-            Message m = new Message(blankToNull(messageIds[i]), replyTos == null ? null : blankToNull(replyTos[i]));
+            Map<String, ?> properties = applicationProperties == null || applicationProperties[i] == null
+                    ? Map.of() : applicationProperties[i];
+            Message m = new Message(blankToNull(messageIds[i]), replyTos == null ? null : blankToNull(replyTos[i]),
+                    TraceContext.continueFrom(properties));
             messages.add(m);
             if (m.id == null) {
                 m.outcome = Outcome.failure(QueueRequest.missingMessageId());
@@ -145,7 +173,7 @@ public final class ServiceBusScoring {
                     body = QueueReply.text(QueueReply.okByReference(writeOutput(store, m.id, o.value()), timing));
                 }
                 runtime.replySender().send(new Reply(m.replyTo, QueueReply.messageIdFor(m.id), m.id, body,
-                        error == null ? null : error.kind()));
+                        error == null ? null : error.kind(), m.trace.replyProperties()));
             }
         }
         if (retry == null) {

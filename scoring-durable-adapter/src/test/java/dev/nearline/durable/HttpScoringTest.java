@@ -117,6 +117,64 @@ class HttpScoringTest {
         assertThat(MDC.get(Correlation.MDC_KEY)).isNull();
     }
 
+    /**
+     * W3C trace context through the HTTP function: the request's {@code traceparent} header continued on the
+     * answer. The answer is built by the host's response builder, faked here because no Functions host runs
+     * on this machine (see {@link FakeHttpRequest}); the pipeline and model are real.
+     */
+    @Test
+    void score_requestWithTraceparent_answerContinuesTheTraceWithANewSpanAndPassesTracestate() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Scorer<Object, Object> scorer = Pipeline.builder((Object r) -> {
+            seen.add(MDC.get("traceId") + "/" + MDC.get("spanId"));
+            return dev.nearline.api.Tensors.of("input", dev.nearline.api.Tensor.ofFloats(new float[] {1}, 1, 1));
+        }).model(new TestPipelines.EchoModel()).build(out -> Map.of("score", out.get(0).floatAt(0)));
+        NearlineFunctions f = withScorer(scorer, Map.of());
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+        HttpResponseMessage response = f.http().score(FakeHttpRequest.post("/api/score", "{\"x\": 1}")
+                .header("TraceParent", "00-" + trace + "-00f067aa0ba902b7-01")
+                .header("tracestate", "congo=t61rcWkgMzE"), new RecordingContext("i-1"));
+
+        assertThat(response.getStatusCode()).isEqualTo(200);
+        String traceparent = response.getHeader("traceparent");
+        assertThat(traceparent).matches("00-" + trace + "-[0-9a-f]{16}-01").doesNotContain("00f067aa0ba902b7");
+        assertThat(response.getHeader("tracestate")).isEqualTo("congo=t61rcWkgMzE");
+        assertThat(seen).as("trace and this invocation's span in the MDC while scoring")
+                .containsExactly(trace + "/" + traceparent.substring(36, 52));
+        assertThat(MDC.get("traceId")).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource(nullValues = "none", value = {
+            "none", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "garbage"})
+    void score_requestWithoutValidTraceparent_answerStartsANewTraceWithoutTracestate(String traceparent) {
+        NearlineFunctions f = onnx(Map.of());
+        FakeHttpRequest request = FakeHttpRequest.post("/api/score", Json.write(TestPipelines.record(1)))
+                .header("tracestate", "congo=t61rcWkgMzE");
+        if (traceparent != null) {
+            request.header("traceparent", traceparent);
+        }
+        HttpResponseMessage response = f.http().score(request, new RecordingContext("inv"));
+
+        assertThat(response.getStatusCode()).isEqualTo(200);
+        assertThat(response.getHeader("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00")
+                .doesNotContain("0".repeat(32)).doesNotContainIgnoringCase("4bf92f3577b34da6");
+        assertThat(response.getHeader("tracestate")).isNull();
+    }
+
+    @Test
+    void score_rejectedRecord_errorAnswerContinuesTheTraceToo() {
+        NearlineFunctions f = onnx(Map.of());
+        String trace = "0af7651916cd43dd8448eb211c80319c";
+        HttpResponseMessage response = f.http().score(FakeHttpRequest.post("/api/score", Json.write(TestPipelines.badRecord(1)))
+                .header("traceparent", "00-" + trace + "-b7ad6b7169203331-00"), new RecordingContext("inv"));
+
+        assertThat(response.getStatusCode()).isEqualTo(400);
+        assertThat(response.getHeader("traceparent")).matches("00-" + trace + "-[0-9a-f]{16}-00");
+    }
+
     @Test
     void score_missingField_returns400WithReason() throws IOException {
         NearlineFunctions f = onnx(Map.of());

@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,6 +51,58 @@ class ServiceBusScoringTest {
 
     private static String request(JsonNode record) {
         return "{\"record\": " + Json.write(record) + "}";
+    }
+
+    /**
+     * W3C trace context through the queue function: each reply's application properties continue its
+     * request's trace (the properties the host binds as {@code ApplicationPropertiesArray}, passed here as the
+     * host would, since no Functions host runs on this machine), an error reply too; a request without a valid
+     * {@code traceparent} starts a new trace.
+     */
+    @Test
+    void score_requestsWithTraceContext_repliesContinueEachTrace() {
+        NearlineFunctions f = onnx();
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String diagnostic = "0af7651916cd43dd8448eb211c80319c";
+        String[] bodies = {request(TestPipelines.record(1)), request(TestPipelines.record(2)),
+                request(TestPipelines.badRecord(3)), request(TestPipelines.record(4)), request(TestPipelines.record(5))};
+        @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array, as the host's binding hands it over
+        Map<String, ?>[] properties = new Map[] {
+                Map.of("traceparent", "00-" + trace + "-00f067aa0ba902b7-01", "tracestate", "congo=t61rcWkgMzE"),
+                Map.of("Diagnostic-Id", "00-" + diagnostic + "-b7ad6b7169203331-00"),
+                Map.of("traceparent", "00-" + trace + "-1111111111111111-01"),
+                Map.of("traceparent", "00-" + "0".repeat(32) + "-00f067aa0ba902b7-01", "tracestate", "congo=t61rcWkgMzE"),
+                null};
+
+        f.serviceBus().score(bodies, new String[] {"traced", "from-sdk", "failing", "malformed", "plain"},
+                new String[] {"rq", "rq", "rq", "rq", "rq"}, properties, new RecordingContext("inv"));
+
+        Map<String, Map<String, String>> props = new java.util.HashMap<>();
+        replies.sent.forEach(r -> props.put(r.correlationId(), r.properties()));
+        assertThat(props).containsOnlyKeys("traced", "from-sdk", "failing", "malformed", "plain");
+        assertThat(props.get("traced").get("traceparent")).matches("00-" + trace + "-[0-9a-f]{16}-01")
+                .doesNotContain("00f067aa0ba902b7");
+        assertThat(props.get("traced")).containsEntry("tracestate", "congo=t61rcWkgMzE").containsEntry("nearline-status", "OK");
+        assertThat(props.get("from-sdk").get("traceparent")).matches("00-" + diagnostic + "-[0-9a-f]{16}-00");
+        assertThat(props.get("failing").get("traceparent")).as("an error reply continues the trace too")
+                .matches("00-" + trace + "-[0-9a-f]{16}-01");
+        assertThat(props.get("failing")).containsEntry("nearline-error-kind", "INVALID_INPUT");
+        for (String id : List.of("malformed", "plain")) {
+            assertThat(props.get(id).get("traceparent")).as(id + ": a new trace").matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00")
+                    .doesNotContain("0".repeat(32));
+            assertThat(props.get(id)).doesNotContainKey("tracestate");
+        }
+        assertThat(props.get("traced").get("traceparent")).as("each message its own span")
+                .isNotEqualTo(props.get("failing").get("traceparent"));
+    }
+
+    @Test
+    void score_withoutApplicationProperties_everyReplyStartsANewTrace() {
+        NearlineFunctions f = onnx();
+        f.serviceBus().score(new String[] {request(TestPipelines.record(1))}, new String[] {"m-1"}, new String[] {"rq"},
+                new RecordingContext("inv"));
+        assertThat(replies.sent).singleElement().satisfies(r ->
+                assertThat(r.properties().get("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00"));
     }
 
     @Test
@@ -156,13 +209,13 @@ class ServiceBusScoringTest {
                     t.get("totalMicros").longValue());
             assertThat(reply.messageId()).isEqualTo(QueueReply.messageIdFor(ids[i]));
             if (i == 0) {
-                assertThat(reply.properties()).isEqualTo(QueueReply.properties(null));
+                assertThat(reply.properties()).isEqualTo(withTrace(QueueReply.properties(null), reply));
                 assertThat(reply.body()).isEqualTo(QueueReply.text(QueueReply.ok(body.get("output"), timing)));
                 continue;
             }
             String request = bodies[i];
             ScoringException expected = catchThrowableOfType(ScoringException.class, () -> QueueRequest.parse(request));
-            assertThat(reply.properties()).as(request).isEqualTo(QueueReply.properties(Kind.INVALID_INPUT));
+            assertThat(reply.properties()).as(request).isEqualTo(withTrace(QueueReply.properties(Kind.INVALID_INPUT), reply));
             assertThat(reply.body()).as(request).isEqualTo(QueueReply.text(
                     QueueReply.error(Kind.INVALID_INPUT, expected.getMessage(), timing)));
         }
@@ -185,6 +238,14 @@ class ServiceBusScoringTest {
         assertThat(replies.sent).isEmpty();
         assertThat(context.lines()).anySatisfy(l -> assertThat(l).contains("no MessageId")
                 .contains(QueueRequest.missingMessageId().getMessage()));
+    }
+
+    /** The wire format's properties plus the reply's {@code traceparent}, which every reply carries. */
+    private static Map<String, String> withTrace(Map<String, String> wire, Reply reply) {
+        assertThat(reply.trace()).containsOnlyKeys("traceparent");
+        Map<String, String> out = new java.util.HashMap<>(wire);
+        out.putAll(reply.trace());
+        return out;
     }
 
     @Test

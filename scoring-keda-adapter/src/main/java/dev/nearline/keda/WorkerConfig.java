@@ -84,6 +84,8 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
             "NEARLINE_LOCK_RENEWAL_MARGIN_MS", "NEARLINE_LOCK_DURATION_MS", "NEARLINE_DRAIN_TIMEOUT_MS",
             "NEARLINE_GRACE_PERIOD_MS", "NEARLINE_BACKOFF_MS", "NEARLINE_REPLY_TTL_MS", "NEARLINE_HTTP_PORT",
             "NEARLINE_METRICS_HISTOGRAMS",
+            // read by the runnable worker's logging configuration (examples/keda-worker), not by this class
+            "NEARLINE_LOG_FORMAT",
             // the claim-check payload store, read by BlobPayloadStore.fromEnvironment
             BlobPayloadStore.CONTAINER, BlobPayloadStore.CONNECTION_STRING, BlobPayloadStore.ACCOUNT_URL,
             BlobPayloadStore.THRESHOLD_BYTES, BlobPayloadStore.TIMEOUT_MS, BlobPayloadStore.MAX_BYTES);

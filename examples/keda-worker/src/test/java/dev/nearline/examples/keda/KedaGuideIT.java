@@ -4,6 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.azure.core.util.BinaryData;
+import com.azure.messaging.servicebus.ServiceBusClientBuilder;
+import com.azure.messaging.servicebus.ServiceBusMessage;
+import com.azure.messaging.servicebus.ServiceBusReceivedMessage;
+import com.azure.messaging.servicebus.ServiceBusReceiverClient;
+import com.azure.messaging.servicebus.ServiceBusSenderClient;
+import com.azure.messaging.servicebus.models.ServiceBusReceiveMode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nearline.api.Scorer;
@@ -26,7 +33,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -53,6 +63,9 @@ class KedaGuideIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String REPLIES = "scoring-replies";
+    /** The queues of the log test's worker, apart from the guide's so that its counts stay the guide's. */
+    private static final String LOG_REQUESTS = "log-requests";
+    private static final String LOG_REPLIES = "log-replies";
     private static final Path LOGS = GuideLayout.MODULE.resolve("target");
 
     @TempDir
@@ -76,7 +89,8 @@ class KedaGuideIT {
         int maxDelivery = Integer.parseInt(envValue(deployment, "NEARLINE_MAX_DELIVERY_COUNT", "10"));
         requestQueue = envValue(deployment, "NEARLINE_REQUEST_QUEUE", null);
         // the stand-in counts deliveries from 0, Service Bus from 1: one more attempt lines the two up
-        standIn = ServiceBusStandIn.builder().queue(requestQueue, maxDelivery + 1).queue(REPLIES, 10).start();
+        standIn = ServiceBusStandIn.builder().queue(requestQueue, maxDelivery + 1).queue(REPLIES, 10)
+                .queue(LOG_REQUESTS, maxDelivery + 1).queue(LOG_REPLIES, 10).start();
         for (JsonNode e : deployment.at("/spec/template/spec/containers/0/env")) {
             if (e.has("valueFrom")) {
                 secrets.put(e.at("/valueFrom/secretKeyRef/name").asText() + "/" + e.at("/valueFrom/secretKeyRef/key").asText(),
@@ -109,6 +123,11 @@ class KedaGuideIT {
 
     /** A worker pod: the entry point with the pod's environment, on a free port. */
     private static Worker startWorker(String name) throws Exception {
+        return startWorker(name, Map.of());
+    }
+
+    /** A worker pod with the pod's environment and {@code env} over it. */
+    private static Worker startWorker(String name, Map<String, String> env) throws Exception {
         int port = freePort();
         ProcessBuilder pb = new ProcessBuilder(layout.command()).redirectErrorStream(true)
                 .redirectOutput(LOGS.resolve("guide-" + name + ".log").toFile());
@@ -117,6 +136,7 @@ class KedaGuideIT {
         pb.environment().put("NEARLINE_HTTP_PORT", Integer.toString(port));
         pb.environment().put("NEARLINE_REPLY_TTL_MS", "600000");
         pb.environment().put("NEARLINE_LOCK_RENEWAL_MARGIN_MS", "0");
+        pb.environment().putAll(env);
         Worker w = new Worker(pb.start(), port, LOGS.resolve("guide-" + name + ".log"));
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             if (!w.process.isAlive()) {
@@ -322,6 +342,89 @@ class KedaGuideIT {
         plain.remove("SERVICEBUS_NAMESPACE");
         variant.remove("SERVICEBUS_CONNECTION_STRING");
         assertThat(variant).isEqualTo(plain);
+    }
+
+    /**
+     * The Deployment's {@code NEARLINE_LOG_FORMAT=json}: a request with a W3C {@code traceparent} that the worker
+     * dead-letters (a record without a feature the pipeline needs) is answered with the trace continued, and
+     * the worker's warning about it is one JSON object (logback's JsonEncoder) whose MDC carries the request's
+     * MessageId, its trace id and the span id the reply names as parent; every line of the worker's output is
+     * JSON, and none holds a value of the record.
+     */
+    @Test
+    void logs_jsonFormatOfTheDeployment_requestLinesAreJsonWithMessageIdAndTraceButNoRecordValues() throws Exception {
+        assertThat(podEnv).containsEntry("NEARLINE_LOG_FORMAT", "json");
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String messageId = "log-" + UUID.randomUUID();
+        // values that appear nowhere else: 30 features less f7, each 7 digits after the point
+        List<String> values = new ArrayList<>();
+        StringBuilder record = new StringBuilder("{");
+        for (int f = 0; f < 30; f++) {
+            if (f != 7) {
+                String v = String.format(Locale.ROOT, "0.%07d", 1_234_567 + 1_111 * f);
+                values.add(v);
+                record.append(record.length() > 1 ? "," : "").append("\"f").append(f).append("\":").append(v);
+            }
+        }
+        record.append('}');
+        Worker w = startWorker("worker-json", Map.of("NEARLINE_REQUEST_QUEUE", LOG_REQUESTS));
+        ServiceBusReceivedMessage reply;
+        try {
+            ServiceBusClientBuilder clients = new ServiceBusClientBuilder().connectionString(standIn.connectionString());
+            try (ServiceBusSenderClient sender = clients.sender().queueName(LOG_REQUESTS).buildClient();
+                 ServiceBusReceiverClient receiver = clients.receiver().queueName(LOG_REPLIES)
+                         .receiveMode(ServiceBusReceiveMode.RECEIVE_AND_DELETE).buildClient()) {
+                ServiceBusMessage request = new ServiceBusMessage(BinaryData.fromString("{\"record\": " + record + "}"))
+                        .setMessageId(messageId).setReplyTo(LOG_REPLIES).setContentType("application/json")
+                        .setTimeToLive(Duration.ofMinutes(5));
+                request.getApplicationProperties().put("traceparent", "00-" + trace + "-00f067aa0ba902b7-01");
+                sender.sendMessage(request);
+                reply = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (reply == null && System.nanoTime() < deadline) {
+                    for (ServiceBusReceivedMessage m : receiver.receiveMessages(1, Duration.ofSeconds(1))) {
+                        if (messageId.equals(m.getCorrelationId())) {
+                            reply = m;
+                        }
+                    }
+                }
+            }
+            assertThat(reply).as("the reply to %s; worker log %s", messageId, w.log).isNotNull();
+        } finally {
+            w.process.destroy();
+            assertThat(w.process.waitFor(30, TimeUnit.SECONDS)).as("the worker drains and exits").isTrue();
+        }
+        assertThat(reply.getApplicationProperties()).containsEntry("nearline-error-kind", "INVALID_INPUT");
+        Matcher parent = Pattern.compile("00-" + trace + "-([0-9a-f]{16})-01")
+                .matcher(String.valueOf(reply.getApplicationProperties().get("traceparent")));
+        assertThat(parent.matches()).as("the reply continues the trace: %s", reply.getApplicationProperties()).isTrue();
+
+        String log = Files.readString(w.log);
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : log.lines().filter(l -> !l.isBlank()).toList()) {
+            JsonNode json;
+            try {
+                json = JSON.readTree(line);
+            } catch (IOException e) {
+                throw new AssertionError("not a JSON line in " + w.log + ": " + line, e);
+            }
+            assertThat(json.isObject()).as(line).isTrue();
+            assertThat(json.path("level").asText()).as(line).isIn("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
+            assertThat(json.path("loggerName").asText()).as(line).isNotEmpty();
+            assertThat(json.path("timestamp").asLong()).as(line).isPositive();
+            lines.add(json);
+        }
+        List<JsonNode> about = lines.stream().filter(l -> messageId.equals(l.at("/mdc/messageId").asText())).toList();
+        assertThat(about).as("lines about %s in %s", messageId, w.log).isNotEmpty().allSatisfy(l -> {
+            assertThat(l.at("/mdc/traceId").asText()).isEqualTo(trace);
+            assertThat(l.at("/mdc/spanId").asText()).isEqualTo(parent.group(1));
+            assertThat(l.at("/mdc/deliveryCount").asText()).matches("\\d+");
+        });
+        assertThat(about).anySatisfy(l -> {
+            assertThat(l.path("level").asText()).isEqualTo("WARN");
+            assertThat(l.path("formattedMessage").asText()).contains("dead-lettered").contains("'f7'");
+        });
+        assertThat(values).as("record values in the log").allSatisfy(v -> assertThat(log).doesNotContain(v));
     }
 
     private static Map<String, String> env(JsonNode deployment) {
