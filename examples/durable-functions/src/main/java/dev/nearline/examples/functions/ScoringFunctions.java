@@ -19,6 +19,7 @@ import com.microsoft.durabletask.azurefunctions.DurableOrchestrationTrigger;
 import dev.nearline.durable.BatchReport;
 import dev.nearline.durable.DurableBatchScoring;
 import dev.nearline.durable.NearlineFunctions;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -73,7 +74,8 @@ public class ScoringFunctions {
 
     /**
      * Scores request messages from the queue named by app setting {@code NEARLINE_REQUEST_QUEUE} and
-     * replies to each message's {@code ReplyTo}; for Functions on AKS scaled by KEDA.
+     * replies to each message's {@code ReplyTo}, continuing the W3C trace its application properties carry;
+     * for Functions on AKS scaled by KEDA.
      */
     @FunctionName("ScoreQueue")
     public void scoreQueue(
@@ -82,8 +84,9 @@ public class ScoringFunctions {
             String[] messages,
             @BindingName("MessageIdArray") String[] messageIds,
             @BindingName("ReplyToArray") String[] replyTos,
+            @BindingName("ApplicationPropertiesArray") Map<String, Object>[] properties,
             ExecutionContext context) {
-        NearlineFunctions.shared().serviceBus().score(messages, messageIds, replyTos, context);
+        NearlineFunctions.shared().serviceBus().score(messages, messageIds, replyTos, properties, context);
     }
 
     /**
