@@ -34,9 +34,6 @@ import org.jspecify.annotations.Nullable;
  * state of one record lives in a {@link Budget}.
  */
 final class RecordLimits {
-    /** Jackson's {@code Unrecognized token '<text>'}, the one parser message that quotes more than a character. */
-    private static final java.util.regex.Pattern UNRECOGNIZED_TOKEN =
-            java.util.regex.Pattern.compile("Unrecognized token '(?s:.*?)'(?=: was expecting|$)");
     /** Settings key of the size limit. */
     static final String MAX_RECORD_BYTES = "maxRecordBytes";
     /** Settings key of the depth limit. */
@@ -180,7 +177,7 @@ final class RecordLimits {
      */
     static String reason(@Nullable String parserMessage, boolean quoteValues) {
         String m = String.valueOf(parserMessage);
-        return quoteValues ? m : UNRECOGNIZED_TOKEN.matcher(m).replaceFirst("Unrecognized token (not shown)");
+        return quoteValues ? m : Redaction.parserReason(m);
     }
 
     /** Fails unless {@code p}, having read one value, is at the end of its text. */

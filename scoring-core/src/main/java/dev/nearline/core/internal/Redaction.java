@@ -26,7 +26,18 @@ public final class Redaction {
     private static final Pattern USER_INFO = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@");
     private static final Pattern SEGMENT_INDEX = Pattern.compile("\\[\\d+]");
 
+    /** Jackson's {@code Unrecognized token '<text>'}, the one parser message that quotes more than a character. */
+    private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("Unrecognized token '(?s:.*?)'(?=: was expecting|$)");
+
     private Redaction() {
+    }
+
+    /**
+     * A JSON parser's message without the text of a token it quotes ({@code Unrecognized token 'twelve': ...}), for
+     * messages about records, whose text may be personal data.
+     */
+    public static String parserReason(@Nullable String parserMessage) {
+        return UNRECOGNIZED_TOKEN.matcher(String.valueOf(parserMessage)).replaceFirst("Unrecognized token (not shown)");
     }
 
     /** Whether a setting named {@code key} holds a secret ({@code bearerToken}, {@code headers}, ...). */
@@ -138,6 +149,37 @@ public final class Redaction {
         }
         return (endpoint == null ? "" : "Endpoint=" + endpoint) + (endpoint != null && entity != null ? ";" : "")
                 + (entity == null ? "" : "EntityPath=" + entity);
+    }
+
+    /**
+     * What is wrong with the form of a connection string ({@code Name=value;Name=value}), naming parts by position or
+     * key, never by value; null when each part is a name and a value and the keys of one of {@code alternatives} (each
+     * a list of required keys, compared ignoring case) are all present.
+     */
+    public static @Nullable String connectionStringProblem(String connectionString, List<List<String>> alternatives) {
+        List<String> names = new java.util.ArrayList<>();
+        String[] parts = connectionString.split(";");
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i].trim();
+            if (part.isEmpty()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            if (eq <= 0 || eq == part.length() - 1) {
+                return "part " + (i + 1) + " is not Name=value";
+            }
+            names.add(part.substring(0, eq).trim().toLowerCase(Locale.ROOT));
+        }
+        for (List<String> keys : alternatives) {
+            if (keys.stream().allMatch(k -> names.contains(k.toLowerCase(Locale.ROOT)))) {
+                return null;
+            }
+        }
+        StringBuilder b = new StringBuilder("it needs ");
+        for (int i = 0; i < alternatives.size(); i++) {
+            b.append(i == 0 ? "" : " or ").append(String.join(", ", alternatives.get(i)));
+        }
+        return b.toString();
     }
 
     /** {@code text} unless it {@link #looksSecret looks like a secret}, else {@link #HIDDEN}. */
