@@ -98,7 +98,7 @@ class WireFormatTest {
             String message = failure("{\"record\": {}, \"deadlineMs\": \"" + value + "\"}");
             assertThat(message).isEqualTo("'deadlineMs' must be epoch milliseconds (an integer), got \""
                     + "v".repeat(Wire.MAX_ECHO_CHARS - 4) + "...");
-            assertThat(failure("[" + "1,".repeat(500) + "1]")).endsWith("got [" + "1,".repeat(58) + "...");
+            assertThat(failure("[" + "1,".repeat(500) + "1]")).endsWith("got an array");
         }
 
         @Test
