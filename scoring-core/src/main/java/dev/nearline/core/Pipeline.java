@@ -9,6 +9,7 @@ import dev.nearline.api.Ticker;
 import dev.nearline.api.Transform;
 import dev.nearline.api.internal.SetOnce;
 import dev.nearline.core.internal.BatchPolicy;
+import dev.nearline.core.internal.EchoesValues;
 import dev.nearline.core.internal.Engine;
 import dev.nearline.core.internal.EngineOptions;
 import dev.nearline.core.internal.PipelineLoader;
@@ -135,6 +136,7 @@ public final class Pipeline {
         private @Nullable QualityMonitor quality;
         private @Nullable Function<Object, @Nullable String> idOf;
         private @Nullable Challenger challenger;
+        private @Nullable Boolean includeValuesInErrors;
         private boolean built;
 
         private Builder(Preprocessor<I> preprocessor) {
@@ -304,6 +306,20 @@ public final class Pipeline {
             return this;
         }
 
+        /**
+         * Whether {@code INVALID_INPUT} messages of the built-in preprocessors ({@code json-features},
+         * {@code tensors}) quote the offending record value. Default {@code false}: a message names the field and
+         * what was expected and the JSON type it got ({@code field 'amount' expects a number, got a string of 6
+         * characters}), never the value, because messages reach logs, dead-letter descriptions and replies, and
+         * record values may be personal data. Turn it on for development only ({@code field 'amount' expects a
+         * number, got string "twelve"}; values clipped to 40 characters). A preprocessor of your own decides for
+         * itself what its messages show. In a pipeline file: {@code "errors": {"includeValues": true}}.
+         */
+        public Builder<I> includeValuesInErrors(boolean include) {
+            this.includeValuesInErrors = SetOnce.check(this.includeValuesInErrors, include, "includeValuesInErrors");
+            return this;
+        }
+
         /** The time source for deadlines (tests pass a fake). Default {@link Ticker#system()}. */
         public Builder<I> ticker(Ticker ticker) {
             this.ticker = SetOnce.check(this.ticker, Objects.requireNonNull(ticker, "ticker"), "ticker");
@@ -351,7 +367,13 @@ public final class Pipeline {
                     asyncThreads == -1 ? Runtime.getRuntime().availableProcessors() : asyncThreads,
                     asyncQueueCapacity == -1 ? 1024 : asyncQueueCapacity, maxInFlight == -1 ? 0 : maxInFlight,
                     events, b, warmupRecords, observer, monitor);
-            Engine<I, O> engine = new Engine<>(preprocessor, steps, postprocessor, options);
+            Preprocessor<I> pre = preprocessor;
+            if (Boolean.TRUE.equals(includeValuesInErrors) && pre instanceof EchoesValues) {
+                @SuppressWarnings("unchecked")
+                Preprocessor<I> quoting = ((EchoesValues<I>) pre).quotingValues();
+                pre = quoting;
+            }
+            Engine<I, O> engine = new Engine<>(pre, steps, postprocessor, options);
             if (q == null) {
                 return engine;
             }

@@ -109,7 +109,7 @@ class PipelineLoaderTest {
         try (Scorer<Object, Object> scorer = fromJson(FRAUD)) {
             assertThat(scoringFailure(() -> scorer.score(Map.of("age", 3))).getMessage()).contains("'amount'", "missing");
             assertThat(scoringFailure(() -> scorer.score("{\"amount\": \"lots\"}")).getMessage())
-                    .contains("'amount'", "\"lots\"");
+                    .isEqualTo("field 'amount' expects a number, got a string of 4 characters");
             assertThat(scoringFailure(() -> scorer.score("not json")).kind()).isEqualTo(Kind.INVALID_INPUT);
             assertThat(scoringFailure(() -> scorer.score("[1, 2]")).getMessage()).contains("JSON object");
             assertThat(scoringFailure(() -> scorer.score(42)).getMessage()).contains("java.lang.Integer");

@@ -14,6 +14,7 @@ import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.blob.options.BlobParallelUploadOptions;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
+import dev.nearline.core.internal.Redaction;
 import dev.nearline.core.internal.wire.PayloadRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -76,12 +77,22 @@ public final class BlobPayloadStore implements PayloadStore {
         HttpClient http = HttpClient.createDefault(new HttpClientOptions().setConnectTimeout(timeout)
                 .setResponseTimeout(timeout).setReadTimeout(timeout).setWriteTimeout(timeout));
         BlobServiceClientBuilder b = new BlobServiceClientBuilder().httpClient(http).retryOptions(retries);
-        if (connectionString != null) {
-            b.connectionString(connectionString);
-        } else {
-            b.endpoint(Objects.requireNonNull(blobServiceUri, "blobServiceUri")).credential(Objects.requireNonNull(credential));
+        BlobContainerClient client;
+        try {
+            if (connectionString != null) {
+                b.connectionString(connectionString);
+            } else {
+                b.endpoint(Objects.requireNonNull(blobServiceUri, "blobServiceUri"))
+                        .credential(Objects.requireNonNull(credential));
+            }
+            client = b.buildClient().getBlobContainerClient(container);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // The SDK's messages and causes can quote the URL or the connection string, SAS token included.
+            throw new IllegalArgumentException((connectionString != null ? "the payload store's connection string"
+                    : "the payload store's blob endpoint " + Redaction.url(blobServiceUri))
+                    + " was rejected by the storage SDK (" + e.getClass().getSimpleName() + ")");
         }
-        return of(b.buildClient().getBlobContainerClient(container), timeout);
+        return of(client, timeout);
     }
 
     /** The container. */

@@ -9,6 +9,7 @@ import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
 import dev.nearline.api.internal.SetOnce;
+import dev.nearline.core.internal.Redaction;
 import dev.nearline.core.internal.wire.PayloadRef;
 import dev.nearline.keda.internal.BlobPayloads;
 import dev.nearline.keda.internal.Payloads;
@@ -58,6 +59,9 @@ public final class BlobPayloadStore {
 
     private final Payloads payloads;
     private final String description;
+    /** The keys a storage connection string needs: an account key, a SAS with an endpoint, or the emulator. */
+    private static final List<List<String>> STORAGE_KEYS = List.of(List.of("AccountName", "AccountKey"),
+            List.of("BlobEndpoint", "SharedAccessSignature"), List.of("UseDevelopmentStorage"));
 
     private BlobPayloadStore(Payloads payloads, String description) {
         this.payloads = payloads;
@@ -96,6 +100,12 @@ public final class BlobPayloadStore {
         if (url != null && !url.startsWith("https://") && !url.startsWith("http://")) {
             problems.add(ACCOUNT_URL + " must be the blob endpoint, such as https://myaccount.blob.core.windows.net");
         }
+        if (cs != null) {
+            String problem = Redaction.connectionStringProblem(cs, STORAGE_KEYS);
+            if (problem != null) {
+                problems.add(CONNECTION_STRING + " is not a storage connection string: " + problem);
+            }
+        }
         long threshold = number(env, THRESHOLD_BYTES, DEFAULT_THRESHOLD_BYTES, 1024, 100L << 20, problems);
         long timeoutMs = number(env, TIMEOUT_MS, DEFAULT_TIMEOUT.toMillis(), 100, 600_000, problems);
         long maxBytes = number(env, MAX_BYTES, DEFAULT_MAX_BYTES, 1024, 1L << 30, problems);
@@ -107,12 +117,20 @@ public final class BlobPayloadStore {
         }
         Builder b = builder().container(container).thresholdBytes((int) threshold).timeout(Duration.ofMillis(timeoutMs))
                 .maxBytes(maxBytes);
-        if (cs != null) {
-            b.connectionString(cs);
-        } else {
-            b.accountUrl(Objects.requireNonNull(url), new DefaultAzureCredentialBuilder().build());
+        try {
+            if (cs != null) {
+                b.connectionString(cs);
+            } else {
+                b.accountUrl(Objects.requireNonNull(url), new DefaultAzureCredentialBuilder().build());
+            }
+            return Optional.of(b.build());
+        } catch (RuntimeException e) {
+            // The SDK's messages and causes can quote the URL or connection string, SAS token included: report
+            // which variable and the exception type only, without the cause.
+            throw new IllegalArgumentException("payload store configuration is invalid:\n  "
+                    + (cs != null ? CONNECTION_STRING : ACCOUNT_URL + " (" + Redaction.url(url) + ")")
+                    + " was rejected by the storage SDK (" + e.getClass().getSimpleName() + ")");
         }
-        return Optional.of(b.build());
     }
 
     /** The container. */
@@ -261,12 +279,20 @@ public final class BlobPayloadStore {
             HttpClient http = HttpClient.createDefault(new HttpClientOptions().setConnectTimeout(t).setResponseTimeout(t)
                     .setReadTimeout(t).setWriteTimeout(t));
             BlobServiceClientBuilder b = new BlobServiceClientBuilder().httpClient(http).retryOptions(retries);
-            if (connectionString != null) {
-                b.connectionString(connectionString);
-            } else {
-                b.endpoint(Objects.requireNonNull(accountUrl)).credential(Objects.requireNonNull(credential));
+            BlobContainerAsyncClient client;
+            try {
+                if (connectionString != null) {
+                    b.connectionString(connectionString);
+                } else {
+                    b.endpoint(Objects.requireNonNull(accountUrl)).credential(Objects.requireNonNull(credential));
+                }
+                client = b.buildAsyncClient().getBlobContainerAsyncClient(container);
+            } catch (RuntimeException e) {
+                // The SDK's messages and causes can quote the URL or the connection string, SAS token included.
+                throw new IllegalArgumentException((connectionString != null ? "the connection string"
+                        : "accountUrl " + Redaction.url(accountUrl)) + " was rejected by the storage SDK ("
+                        + e.getClass().getSimpleName() + ")");
             }
-            BlobContainerAsyncClient client = b.buildAsyncClient().getBlobContainerAsyncClient(container);
             String url = client.getBlobContainerUrl();
             int query = url.indexOf('?');
             String endpoint = query < 0 ? url : url.substring(0, query); // a SAS connection string puts its token here

@@ -1,5 +1,6 @@
 package dev.nearline.keda;
 
+import dev.nearline.core.internal.Redaction;
 import dev.nearline.keda.internal.WorkerEngine;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,6 +91,10 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
             BlobPayloadStore.CONTAINER, BlobPayloadStore.CONNECTION_STRING, BlobPayloadStore.ACCOUNT_URL,
             BlobPayloadStore.THRESHOLD_BYTES, BlobPayloadStore.TIMEOUT_MS, BlobPayloadStore.MAX_BYTES);
 
+    /** The keys a Service Bus connection string needs: a key name and key, or a shared access signature. */
+    private static final List<List<String>> SERVICE_BUS_KEYS = List.of(
+            List.of("Endpoint", "SharedAccessKeyName", "SharedAccessKey"), List.of("Endpoint", "SharedAccessSignature"));
+
     /** Default of {@code NEARLINE_HTTP_PORT}. */
     public static final int DEFAULT_HTTP_PORT = 8080;
 
@@ -123,6 +128,19 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
         }
     }
 
+    /** Every setting, the connection string as its endpoint and entity only: never a key or signature. */
+    @Override
+    public String toString() {
+        return "WorkerConfig[pipeline=" + pipeline + ", connectionString="
+                + (connectionString == null ? "null" : Redaction.connectionString(connectionString))
+                + ", namespace=" + namespace + ", queue=" + queue + ", topic=" + topic + ", subscription=" + subscription
+                + ", concurrency=" + concurrency + ", batchMax=" + batchMax + ", batchWait=" + batchWait
+                + ", maxInFlight=" + maxInFlight + ", batching=" + batching + ", prefetch=" + prefetch
+                + ", maxDeliveryCount=" + maxDeliveryCount + ", lockRenewalMargin=" + lockRenewalMargin
+                + ", lockDuration=" + lockDuration + ", drainTimeout=" + drainTimeout + ", gracePeriod=" + gracePeriod
+                + ", backoff=" + backoff + ", replyTimeToLive=" + replyTimeToLive + ", httpPort=" + httpPort + "]";
+    }
+
     /**
      * Reads the configuration from environment variables ({@code System.getenv()} in production).
      *
@@ -143,9 +161,18 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
         } else if (cs != null && ns != null) {
             r.problems.add("SERVICEBUS_CONNECTION_STRING and SERVICEBUS_NAMESPACE are both set; set only one");
         }
-        if (ns != null && (ns.contains("://") || !ns.contains("."))) {
+        if (cs != null) {
+            // Checked here, so that the SDK's parser (whose messages can quote a part) never sees a malformed one.
+            String problem = Redaction.connectionStringProblem(cs, SERVICE_BUS_KEYS);
+            if (problem != null) {
+                r.problems.add("SERVICEBUS_CONNECTION_STRING is not a Service Bus connection string: " + problem
+                        + " (Endpoint=sb://<namespace>/;SharedAccessKeyName=...;SharedAccessKey=...)");
+            }
+        }
+        if (ns != null && (ns.contains("://") || ns.contains("@") || !ns.contains("."))) {
             r.problems.add("SERVICEBUS_NAMESPACE must be a fully qualified host name such as "
-                    + "my-ns.servicebus.windows.net, got '" + ns + "'");
+                    + "my-ns.servicebus.windows.net, got " + (ns.contains("://") ? "the URL " + Redaction.url(ns)
+                    : ns.contains("@") || Redaction.looksSecret(ns) ? "a value with credentials" : "'" + ns + "'"));
         }
         String queue = r.optional("NEARLINE_REQUEST_QUEUE");
         String topic = r.optional("NEARLINE_TOPIC");

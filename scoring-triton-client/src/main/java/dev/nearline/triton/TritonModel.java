@@ -545,7 +545,7 @@ public final class TritonModel implements Model {
             if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
                     || baseUrl.getHost() == null) {
                 throw new IllegalArgumentException("Triton URL must be absolute http or https with a host, such as "
-                        + "http://triton:8000, got '" + baseUrl + "'");
+                        + "http://triton:8000, got " + shown(baseUrl));
             }
             if (baseUrl.getRawUserInfo() != null || baseUrl.getRawQuery() != null || baseUrl.getRawFragment() != null) {
                 throw new IllegalArgumentException("Triton URL must not carry credentials, a query or a fragment "
@@ -556,6 +556,17 @@ public final class TritonModel implements Model {
             }
             this.baseUrl = baseUrl;
             this.modelName = modelName;
+        }
+
+        /**
+         * What a message may show of a URL that failed validation: its scheme and host, never user info, a path, a
+         * query or a fragment (any of which may carry a credential).
+         */
+        private static String shown(URI url) {
+            if (url.getScheme() == null) {
+                return "a URL without a scheme";
+            }
+            return "a " + url.getScheme() + " URL" + (url.getHost() == null ? " without a host" : " to " + url.getHost());
         }
 
         private void once(String property) {

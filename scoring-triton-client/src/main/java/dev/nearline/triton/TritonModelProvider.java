@@ -150,7 +150,8 @@ public final class TritonModelProvider implements ModelProvider {
         try {
             return new URI(url);
         } catch (URISyntaxException e) {
-            throw settings.error("url", "not a URL: " + e.getMessage());
+            // URISyntaxException's message repeats the input, which may hold credentials: give the reason and index only.
+            throw settings.error("url", "not a URL (" + e.getReason() + " at index " + e.getIndex() + ")");
         }
     }
 

@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * the configured fields, and by the record's deadline. Thread-safe and immutable.
  */
 public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, RowPreprocessor<Object>,
-        Bindings.DeclaresOutputs {
+        Bindings.DeclaresOutputs, EchoesValues<Object> {
     /** Default {@code maxRecordBytes}: 1 MiB of JSON text. */
     static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
     /** Units of work one field counts for: the deadline is looked at every 64 fields. */
@@ -65,10 +65,12 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
     private final int width;
     private final long[] shape;
     private final RecordLimits limits;
+    private final boolean quoteValues;
 
     private FeaturesPreprocessor(String output, boolean fp64, boolean allowNaN, List<Field> fields,
-                                 RecordLimits limits) {
+                                 RecordLimits limits, boolean quoteValues) {
         this.limits = limits;
+        this.quoteValues = quoteValues;
         this.output = output;
         this.fp64 = fp64;
         this.allowNaN = allowNaN;
@@ -123,7 +125,13 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
         if (fields.isEmpty()) {
             throw s.error("fields", "needs at least one field");
         }
-        return new FeaturesPreprocessor(output, fp64, allowNaN, fields, limits);
+        return new FeaturesPreprocessor(output, fp64, allowNaN, fields, limits, false);
+    }
+
+    /** The same preprocessor, its INVALID_INPUT messages quoting record values (clipped to 40 characters). */
+    @Override
+    public FeaturesPreprocessor quotingValues() {
+        return quoteValues ? this : new FeaturesPreprocessor(output, fp64, allowNaN, List.of(fields), limits, true);
     }
 
     /** A number, or a boolean as 1 or 0 (booleans are features too: card present, foreign, ...). */
@@ -183,7 +191,7 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
 
     private double[] features(Object record, Ticker ticker, long deadline) {
         RecordLimits.Budget budget = limits.budget(ticker, deadline);
-        Object r = Records.normalize(record, limits, budget);
+        Object r = Records.normalize(record, limits, budget, quoteValues);
         double[] row = new double[width];
         for (Field f : fields) {
             budget.work(FIELD_WORK);
@@ -196,7 +204,7 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
                     }
                     x = f.defaultValue;
                 } else {
-                    x = Records.number(f.name, v);
+                    x = Records.number(f.name, v, quoteValues);
                 }
                 if (!allowNaN && (Double.isNaN(x) || Double.isInfinite(x))) {
                     throw ScoringException.invalidInput("field '" + f.name + "' is " + x
@@ -204,8 +212,8 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
                 }
                 if (!allowNaN && !fp64 && Math.abs(x) > Float.MAX_VALUE) {
                     // It would reach the model as an FP32 infinity.
-                    throw ScoringException.invalidInput("field '" + f.name + "' is " + x
-                            + ", beyond the FP32 range; this pipeline expects finite numbers");
+                    throw ScoringException.invalidInput("field '" + f.name + "' is " + (quoteValues ? x + ", " : "")
+                            + "beyond the FP32 range; this pipeline expects finite numbers");
                 }
                 row[f.offset] = x;
             } else {
@@ -235,8 +243,9 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
             }
             if (v != null && f.unknownIsError) {
                 throw ScoringException.invalidInput("categorical field '" + f.name + "' has "
-                        + (container ? Records.describe(v) + " value" : "unknown value \""
-                        + Records.clip(Records.text(v)) + "\"") + "; expected one of " + f.categories.keySet());
+                        + (container ? Records.describe(v) + " value" : quoteValues ? "unknown value \""
+                        + Records.clip(Records.text(v)) + "\"" : "an unknown value (" + unknownKind(v) + ")")
+                        + "; expected one of " + f.categories.keySet());
             }
             if (!f.oneHot) {
                 row[f.offset] = f.hasDefault ? f.defaultValue : -1;
@@ -248,6 +257,20 @@ public final class FeaturesPreprocessor implements BoundedPreprocessor<Object>, 
         } else {
             row[f.offset] = index;
         }
+    }
+
+    /** What an unknown category value is, without its content. */
+    private static String unknownKind(Object v) {
+        if (v instanceof JsonNode) {
+            return JsonSettings.typeOf((JsonNode) v);
+        }
+        if (v instanceof CharSequence) {
+            return Records.kind((CharSequence) v, false);
+        }
+        if (v instanceof Number) {
+            return "a number";
+        }
+        return v instanceof Boolean ? "a boolean" : Records.describe(v);
     }
 
     /** Registers {@code json-features}. */

@@ -28,22 +28,36 @@ public final class JsonSettings implements Settings {
     private final ObjectNode node;
     private final String path;
     private final Path baseDirectory;
+    private final Substitutions.Resolved substituted;
     private final Set<String> read = new LinkedHashSet<>();
     private final List<JsonSettings> children = new ArrayList<>();
 
     /** Settings over {@code node}, found at JSON path {@code path}. */
     public JsonSettings(ObjectNode node, String path, Path baseDirectory) {
+        this(node, path, baseDirectory, Substitutions.Resolved.NONE);
+    }
+
+    private JsonSettings(ObjectNode node, String path, Path baseDirectory, Substitutions.Resolved substituted) {
         this.node = node;
         this.path = path;
         this.baseDirectory = baseDirectory;
+        this.substituted = substituted;
     }
 
     /** Settings at {@code path}, which must be a JSON object. */
     public static JsonSettings of(JsonNode node, String path, Path baseDirectory) {
+        return of(node, path, baseDirectory, Substitutions.Resolved.NONE);
+    }
+
+    /**
+     * Settings at {@code path}, which must be a JSON object, whose values {@code substituted} came from secret
+     * references: messages never show those (nor values under secret keys such as {@code bearerToken}).
+     */
+    public static JsonSettings of(JsonNode node, String path, Path baseDirectory, Substitutions.Resolved substituted) {
         if (!(node instanceof ObjectNode)) {
-            throw new ConfigException(path, "expected an object, got " + describe(node));
+            throw new ConfigException(path, "expected an object, got " + describe(node, path, substituted));
         }
-        return new JsonSettings((ObjectNode) node, path, baseDirectory);
+        return new JsonSettings((ObjectNode) node, path, baseDirectory, substituted);
     }
 
     /** Marks {@code keys} as read without reading them (keys the engine handles). */
@@ -92,7 +106,7 @@ public final class JsonSettings implements Settings {
     public String string(String key) {
         JsonNode v = require(key);
         if (!v.isTextual()) {
-            throw error(key, "expected a string, got " + describe(v));
+            throw error(key, "expected a string, got " + shown(key, v));
         }
         return v.textValue();
     }
@@ -106,7 +120,7 @@ public final class JsonSettings implements Settings {
     public int integer(String key) {
         JsonNode v = require(key);
         if (!v.canConvertToInt() || !v.isIntegralNumber()) {
-            throw error(key, "expected an integer, got " + describe(v));
+            throw error(key, "expected an integer, got " + shown(key, v));
         }
         return v.intValue();
     }
@@ -120,7 +134,7 @@ public final class JsonSettings implements Settings {
     public double number(String key) {
         JsonNode v = require(key);
         if (!v.isNumber()) {
-            throw error(key, "expected a number, got " + describe(v));
+            throw error(key, "expected a number, got " + shown(key, v));
         }
         return v.doubleValue();
     }
@@ -137,7 +151,7 @@ public final class JsonSettings implements Settings {
         }
         JsonNode v = require(key);
         if (!v.isBoolean()) {
-            throw error(key, "expected true or false, got " + describe(v));
+            throw error(key, "expected true or false, got " + shown(key, v));
         }
         return v.booleanValue();
     }
@@ -177,8 +191,8 @@ public final class JsonSettings implements Settings {
         try {
             return Duration.parse(text);
         } catch (DateTimeParseException e) {
-            throw error(key, "expected a duration such as \"250us\", \"5ms\", \"2s\" or \"PT0.5S\", got \""
-                    + Records.clip(text) + "\"");
+            throw error(key, "expected a duration such as \"250us\", \"5ms\", \"2s\" or \"PT0.5S\", got "
+                    + shown(key, node.get(key)));
         }
     }
 
@@ -190,7 +204,10 @@ public final class JsonSettings implements Settings {
                 return a;
             }
         }
-        throw error(key, "expected one of " + List.of(allowed) + ", got \"" + Records.clip(String.valueOf(v)) + "\"");
+        JsonNode given = node.get(key);
+        boolean plain = given != null && given.isTextual() && shown(key, given).equals(describe(given));
+        throw error(key, "expected one of " + List.of(allowed) + ", got "
+                + (plain ? "\"" + Records.clip(given.textValue()) + "\"" : shown(key, given)));
     }
 
     @Override
@@ -206,13 +223,14 @@ public final class JsonSettings implements Settings {
     public List<String> strings(String key) {
         JsonNode v = require(key);
         if (!v.isArray()) {
-            throw error(key, "expected an array of strings, got " + describe(v));
+            throw error(key, "expected an array of strings, got " + shown(key, v));
         }
         List<String> out = new ArrayList<>(v.size());
         for (int i = 0; i < v.size(); i++) {
             JsonNode e = v.get(i);
             if (!e.isTextual()) {
-                throw new ConfigException(path + "." + key + "[" + i + "]", "expected a string, got " + describe(e));
+                String at = path + "." + key + "[" + i + "]";
+                throw new ConfigException(at, "expected a string, got " + describe(e, at, substituted));
             }
             out.add(e.textValue());
         }
@@ -228,13 +246,14 @@ public final class JsonSettings implements Settings {
     public List<Double> numbers(String key) {
         JsonNode v = require(key);
         if (!v.isArray()) {
-            throw error(key, "expected an array of numbers, got " + describe(v));
+            throw error(key, "expected an array of numbers, got " + shown(key, v));
         }
         List<Double> out = new ArrayList<>(v.size());
         for (int i = 0; i < v.size(); i++) {
             JsonNode e = v.get(i);
             if (!e.isNumber()) {
-                throw new ConfigException(path + "." + key + "[" + i + "]", "expected a number, got " + describe(e));
+                String at = path + "." + key + "[" + i + "]";
+                throw new ConfigException(at, "expected a number, got " + describe(e, at, substituted));
             }
             out.add(e.doubleValue());
         }
@@ -256,7 +275,7 @@ public final class JsonSettings implements Settings {
     public List<Settings> objects(String key) {
         JsonNode v = require(key);
         if (!v.isArray()) {
-            throw error(key, "expected an array of objects, got " + describe(v));
+            throw error(key, "expected an array of objects, got " + shown(key, v));
         }
         List<Settings> out = new ArrayList<>(v.size());
         for (int i = 0; i < v.size(); i++) {
@@ -272,13 +291,13 @@ public final class JsonSettings implements Settings {
         }
         JsonNode v = require(key);
         if (!v.isObject()) {
-            throw error(key, "expected an object of strings, got " + describe(v));
+            throw error(key, "expected an object of strings, got " + shown(key, v));
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : v.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new ConfigException(path + "." + key + "." + e.getKey(), "expected a string, got "
-                        + describe(e.getValue()));
+                String at = path + "." + key + "." + e.getKey();
+                throw new ConfigException(at, "expected a string, got " + describe(e.getValue(), at, substituted));
             }
             out.put(e.getKey(), e.getValue().textValue());
         }
@@ -297,7 +316,7 @@ public final class JsonSettings implements Settings {
     }
 
     private JsonSettings child(JsonNode v, String childPath) {
-        JsonSettings c = of(v, childPath, baseDirectory);
+        JsonSettings c = of(v, childPath, baseDirectory, substituted);
         children.add(c);
         return c;
     }
@@ -343,8 +362,59 @@ public final class JsonSettings implements Settings {
         return v.isObject() ? "an object" : v.getNodeType().toString().toLowerCase(Locale.ROOT);
     }
 
-    /** {@link #describe(JsonNode)} of the value of {@code key} when {@code s} is a JSON object; for messages. */
+    /**
+     * What a message may show of the value at {@code path}: {@link #describe(JsonNode)}, or only its JSON type
+     * when it came from a secret reference, sits under a key that names a secret ({@code bearerToken},
+     * {@code headers}, {@code trustStorePassword}, ...) or looks like one (a SAS signature, a URL with user info).
+     */
+    static String describe(@Nullable JsonNode v, String path, Substitutions.Resolved substituted) {
+        if (v == null || v.isNull() || v.isMissingNode() || v.isContainerNode()) {
+            return describe(v);
+        }
+        boolean hide = substituted.isSensitive(v) || Redaction.isSecretPath(path)
+                || (v.isTextual() && Redaction.looksSecret(v.textValue()));
+        return hide ? typeOf(v) + " " + Redaction.HIDDEN : describe(v);
+    }
+
+    /** The JSON type of a value with, for a string, its length; never its content. */
+    static String typeOf(@Nullable JsonNode v) {
+        if (v == null || v.isNull()) {
+            return "null";
+        }
+        if (v.isTextual()) {
+            int n = v.textValue().length();
+            return "a string of " + n + (n == 1 ? " character" : " characters");
+        }
+        if (v.isNumber()) {
+            return "a number";
+        }
+        if (v.isBoolean()) {
+            return "a boolean";
+        }
+        if (v.isArray()) {
+            return "an array";
+        }
+        return v.isObject() ? "an object" : describe(v);
+    }
+
+    /** What a message may show of the value of {@code key} here; see {@link #describe(JsonNode, String, Substitutions.Resolved)}. */
+    String shown(String key, @Nullable JsonNode v) {
+        return describe(v, path + "." + key, substituted);
+    }
+
+    /** {@link #shown} of the value of {@code key} when {@code s} is a JSON object; for messages. */
     static String describe(Settings s, String key) {
-        return s instanceof JsonSettings ? describe(((JsonSettings) s).node.get(key)) : "a value of another type";
+        return s instanceof JsonSettings ? ((JsonSettings) s).shown(key, ((JsonSettings) s).node.get(key))
+                : "a value of another type";
+    }
+
+    /**
+     * Whether the value of {@code key} must not be shown in messages or logs (see
+     * {@link #describe(JsonNode, String, Substitutions.Resolved)}); for plugins that build their own messages.
+     */
+    public boolean isSensitive(String key) {
+        JsonNode v = node.get(key);
+        return substituted.isSensitive(v) || Redaction.isSecretPath(path + "." + key)
+                || (v != null && v.isTextual() && Redaction.looksSecret(v.textValue()));
     }
 }

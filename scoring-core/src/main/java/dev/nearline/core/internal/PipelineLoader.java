@@ -26,6 +26,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +56,12 @@ public final class PipelineLoader {
 
     /** Loads {@code file}; see {@link Pipeline#load(Path)}. */
     public static ManagedScorer<Object, Object> load(Path file, PluginRegistry registry, ScoringListener listener) {
+        return load(file, registry, listener, System::getenv);
+    }
+
+    /** Loads {@code file}, resolving {@code ${env:NAME}} references with {@code environment}. */
+    public static ManagedScorer<Object, Object> load(Path file, PluginRegistry registry, ScoringListener listener,
+                                                     Function<String, @Nullable String> environment) {
         String text;
         try {
             text = Files.readString(file);
@@ -63,15 +71,31 @@ public final class PipelineLoader {
             throw new IllegalArgumentException("cannot read pipeline file " + file.toAbsolutePath() + ": " + e, e);
         }
         Path dir = file.toAbsolutePath().getParent();
-        return fromJson(text, file.toString(), dir == null ? Path.of("") : dir, registry, listener);
+        return fromJson(text, file.toString(), dir == null ? Path.of("") : dir, registry, listener, environment);
     }
 
-    /** Builds a scorer from JSON text; {@code source} names the text in messages. */
+    /**
+     * Builds a scorer from JSON text; {@code source} names the text in messages. {@code ${env:NAME}} references
+     * read the process environment.
+     */
     public static ManagedScorer<Object, Object> fromJson(String json, String source, Path baseDirectory,
                                                          PluginRegistry registry, ScoringListener listener) {
+        return fromJson(json, source, baseDirectory, registry, listener, System::getenv);
+    }
+
+    /**
+     * Builds a scorer from JSON text, resolving {@code ${env:NAME}} references with {@code environment} (tests pass
+     * a map's {@code get}) and {@code ${file:PATH}} references against {@code baseDirectory}; see
+     * {@link Substitutions}.
+     */
+    public static ManagedScorer<Object, Object> fromJson(String json, String source, Path baseDirectory,
+                                                         PluginRegistry registry, ScoringListener listener,
+                                                         Function<String, @Nullable String> environment) {
         JsonSettings top;
         try {
-            top = JsonSettings.of(parse(json), "$", baseDirectory);
+            JsonNode root = parse(json);
+            Substitutions.Resolved substituted = new Substitutions(environment, baseDirectory).resolve(root);
+            top = JsonSettings.of(root, "$", baseDirectory, substituted);
         } catch (ConfigException e) {
             throw e.in(source);
         }
@@ -144,9 +168,14 @@ public final class PipelineLoader {
     private static ManagedScorer<Object, Object> build(JsonSettings top, PluginRegistry registry, List<Model> created,
                                                        ScoringListener listener) {
         String name = top.string("name", "pipeline");
+        Settings errors = top.optionalObject("errors");
+        boolean includeValues = errors != null && errors.bool("includeValues", false);
         Settings preSettings = top.object("preprocessor");
         Preprocessor<Object> pre = createStage(preSettings, s -> registry.preprocessorProvider(type(s)).create(s));
         Pipeline.Builder<Object> builder = Pipeline.builder(pre).name(name);
+        if (includeValues) {
+            builder.includeValuesInErrors(true);
+        }
 
         List<Settings> steps = top.objects("steps");
         if (steps.isEmpty()) {

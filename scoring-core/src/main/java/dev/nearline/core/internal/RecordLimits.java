@@ -133,7 +133,7 @@ final class RecordLimits {
      * @throws ScoringException INVALID_INPUT when the text is empty, too large, too deep, malformed, not an
      *     object, or has content after the object
      */
-    ObjectNode parseObject(CharSequence text, Budget budget) {
+    ObjectNode parseObject(CharSequence text, Budget budget, boolean quoteValues) {
         if (utf8Length(text, maxBytes) > maxBytes) {
             throw tooLarge("");
         }
@@ -156,7 +156,7 @@ final class RecordLimits {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             throw ScoringException.invalidInput("record is not valid JSON" + (at == null ? "" : " at line " + at.getLineNr()
-                    + ", column " + at.getColumnNr()) + ": " + e.getOriginalMessage());
+                    + ", column " + at.getColumnNr()) + ": " + reason(e.getOriginalMessage(), quoteValues));
         } catch (IOException e) {
             // A String source does no I/O; keep the contract (one exception type) all the same.
             throw ScoringException.invalidInput("record cannot be read as JSON: " + e.getMessage());
@@ -169,6 +169,15 @@ final class RecordLimits {
                 }
             }
         }
+    }
+
+    /**
+     * The parser's reason, without the text of a token it quotes ({@code Unrecognized token 'twelve': ...}) unless
+     * values may be quoted: that text is the record's.
+     */
+    static String reason(@Nullable String parserMessage, boolean quoteValues) {
+        String m = String.valueOf(parserMessage);
+        return quoteValues ? m : Redaction.parserReason(m);
     }
 
     /** Fails unless {@code p}, having read one value, is at the end of its text. */

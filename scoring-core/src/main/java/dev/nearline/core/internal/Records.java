@@ -18,15 +18,15 @@ final class Records {
      *
      * @throws ScoringException INVALID_INPUT naming what the record is instead
      */
-    static Object normalize(Object record, RecordLimits limits, RecordLimits.Budget budget) {
+    static Object normalize(Object record, RecordLimits limits, RecordLimits.Budget budget, boolean quoteValues) {
         if (record instanceof ObjectNode || record instanceof Map) {
             return record;
         }
         if (record instanceof CharSequence) {
-            return limits.parseObject((CharSequence) record, budget);
+            return limits.parseObject((CharSequence) record, budget, quoteValues);
         }
         if (record instanceof JsonNode) {
-            throw ScoringException.invalidInput("record must be a JSON object, got " + JsonSettings.describe((JsonNode) record));
+            throw ScoringException.invalidInput("record must be a JSON object, got " + kind((JsonNode) record, quoteValues));
         }
         throw ScoringException.invalidInput("record must be a JSON object, a Map or JSON text, got "
                 + record.getClass().getName());
@@ -44,9 +44,10 @@ final class Records {
     /**
      * The value as a double: JSON numbers, numeric strings, booleans (1/0).
      *
+     * @param quoteValues whether the message may quote the value (else it names its JSON type only)
      * @throws ScoringException INVALID_INPUT naming the field and what it got
      */
-    static double number(String field, Object value) {
+    static double number(String field, Object value, boolean quoteValues) {
         if (value instanceof JsonNode) {
             JsonNode n = (JsonNode) value;
             if (n.isNumber()) {
@@ -56,9 +57,9 @@ final class Records {
                 return n.booleanValue() ? 1 : 0;
             }
             if (n.isTextual()) {
-                return parse(field, n.textValue());
+                return parse(field, n.textValue(), quoteValues);
             }
-            throw notNumber(field, JsonSettings.describe(n));
+            throw notNumber(field, kind(n, quoteValues));
         }
         if (value instanceof Number) {
             return ((Number) value).doubleValue();
@@ -67,7 +68,7 @@ final class Records {
             return (Boolean) value ? 1 : 0;
         }
         if (value instanceof CharSequence) {
-            return parse(field, (CharSequence) value);
+            return parse(field, (CharSequence) value, quoteValues);
         }
         throw notNumber(field, describe(value));
     }
@@ -90,9 +91,24 @@ final class Records {
             return "an array";
         }
         if (value instanceof JsonNode) {
-            return JsonSettings.describe((JsonNode) value);
+            return JsonSettings.typeOf((JsonNode) value);
         }
         return "a value of type " + value.getClass().getName();
+    }
+
+    /**
+     * What a record's JSON value is, for messages: with {@code quoteValues}, its type and (clipped) value, such as
+     * {@code string "twelve"}; otherwise its type only, such as {@code a string of 6 characters}.
+     */
+    static String kind(JsonNode value, boolean quoteValues) {
+        return quoteValues ? JsonSettings.describe(value) : JsonSettings.typeOf(value);
+    }
+
+    /** A string record value for messages: quoted and clipped, or its length only. */
+    static String kind(CharSequence text, boolean quoteValues) {
+        int n = text.length();
+        return quoteValues ? "string \"" + clip(text.toString()) + "\""
+                : "a string of " + n + (n == 1 ? " character" : " characters");
     }
 
     /**
@@ -100,7 +116,7 @@ final class Records {
      * {@code +}, plus {@code NaN} and {@code [+-]Infinity}; no hex, no Java suffixes. One pass over the
      * text, and texts longer than {@link RecordLimits#MAX_NUMBER_CHARS} are refused before it.
      */
-    private static double parse(String field, CharSequence text) {
+    private static double parse(String field, CharSequence text, boolean quoteValues) {
         int n = text.length();
         if (n > RecordLimits.MAX_NUMBER_CHARS) {
             throw notNumber(field, "a string of " + n + " characters (numbers have at most "
@@ -115,12 +131,12 @@ final class Records {
             end--;
         }
         if (!isNumber(text, start, end)) {
-            throw notNumber(field, "string \"" + clip(text.toString()) + "\"");
+            throw notNumber(field, kind(text, quoteValues));
         }
         try {
             return Double.parseDouble(text.subSequence(start, end).toString());
         } catch (NumberFormatException e) {
-            throw notNumber(field, "string \"" + clip(text.toString()) + "\"");
+            throw notNumber(field, kind(text, quoteValues));
         }
     }
 

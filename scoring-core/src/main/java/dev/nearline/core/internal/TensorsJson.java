@@ -35,7 +35,7 @@ public final class TensorsJson {
     /** Longest tensor name a record may use. */
     static final int MAX_NAME_LENGTH = 256;
     private static final Reader DEFAULT = new Reader(new RecordLimits("tensors", DEFAULT_MAX_RECORD_BYTES,
-            RecordLimits.DEFAULT_DEPTH));
+            RecordLimits.DEFAULT_DEPTH), false);
 
     private TensorsJson() {
     }
@@ -46,11 +46,19 @@ public final class TensorsJson {
     }
 
     /** The {@code tensors} preprocessor. Thread-safe and immutable. */
-    static final class Reader implements BoundedPreprocessor<Object>, RowPreprocessor<Object> {
+    static final class Reader implements BoundedPreprocessor<Object>, RowPreprocessor<Object>, EchoesValues<Object> {
         private final RecordLimits limits;
+        private final boolean quoteValues;
 
-        Reader(RecordLimits limits) {
+        Reader(RecordLimits limits, boolean quoteValues) {
             this.limits = limits;
+            this.quoteValues = quoteValues;
+        }
+
+        /** The same reader, its INVALID_INPUT messages quoting record values (clipped). */
+        @Override
+        public Reader quotingValues() {
+            return quoteValues ? this : new Reader(limits, true);
         }
 
         @Override
@@ -66,14 +74,14 @@ public final class TensorsJson {
                 root = (JsonNode) record;
                 limits.checkRecord(root, budget);
             } else if (record instanceof CharSequence) {
-                root = limits.parseObject((CharSequence) record, budget);
+                root = limits.parseObject((CharSequence) record, budget, quoteValues);
             } else if (record instanceof Map) {
                 root = limits.toTree(record, budget);
             } else {
                 throw ScoringException.invalidInput("record must be a JSON object, a Map or JSON text, got "
                         + record.getClass().getName());
             }
-            return TensorsJson.read(root, budget);
+            return TensorsJson.read(root, budget, quoteValues);
         }
 
         /** Records name their own tensors: the engine checks each against the model's inputs as it is written. */
@@ -96,7 +104,7 @@ public final class TensorsJson {
         }
     }
 
-    private static Tensors read(JsonNode root, RecordLimits.Budget budget) {
+    private static Tensors read(JsonNode root, RecordLimits.Budget budget, boolean quoteValues) {
         JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray()) {
             throw ScoringException.invalidInput("record needs an 'inputs' array of tensors");
@@ -132,8 +140,10 @@ public final class TensorsJson {
             for (int d = 0; d < shape.length; d++) {
                 JsonNode dim = shapeNode.get(d);
                 if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.longValue() < 0) {
-                    throw ScoringException.invalidInput(where + " has an invalid dimension " + (dim.isContainerNode()
-                            ? JsonSettings.describe(dim) : Records.clip(dim.toString())) + " at shape[" + d + "]");
+                    throw ScoringException.invalidInput(where + " has an invalid dimension " + (dim.isNumber()
+                            || (quoteValues && !dim.isContainerNode()) ? Records.clip(dim.toString())
+                            : JsonSettings.typeOf(dim)) + " at shape["
+                            + d + "]; expected a non-negative integer");
                 }
                 shape[d] = dim.longValue();
             }
@@ -148,7 +158,7 @@ public final class TensorsJson {
                 throw ScoringException.invalidInput(where + " of shape " + java.util.Arrays.toString(shape) + " needs "
                         + n + " values, got " + data.size());
             }
-            b.add(name, tensor(where, type, data, shape, budget));
+            b.add(name, tensor(where, type, data, shape, budget, quoteValues));
         }
         return b.build();
     }
@@ -162,7 +172,8 @@ public final class TensorsJson {
         return null;
     }
 
-    private static Tensor tensor(String where, DataType type, JsonNode data, long[] shape, RecordLimits.Budget budget) {
+    private static Tensor tensor(String where, DataType type, JsonNode data, long[] shape, RecordLimits.Budget budget,
+                                 boolean quoteValues) {
         int n = data.size();
         switch (type) {
             case BYTES: {
@@ -179,7 +190,7 @@ public final class TensorsJson {
                     budget.work(1);
                     if (!data.get(i).isBoolean()) {
                         throw ScoringException.invalidInput(where + " element " + i + " expects true or false, got "
-                                + JsonSettings.describe(data.get(i)));
+                                + Records.kind(data.get(i), quoteValues));
                     }
                     v[i] = data.get(i).booleanValue();
                 }
@@ -192,7 +203,7 @@ public final class TensorsJson {
             budget.work(1);
             if (!data.get(i).isNumber()) {
                 throw ScoringException.invalidInput(where + " element " + i + " expects a number, got "
-                        + JsonSettings.describe(data.get(i)));
+                        + Records.kind(data.get(i), quoteValues));
             }
         }
         if (!type.isFloatingPoint()) {
@@ -207,10 +218,10 @@ public final class TensorsJson {
                     l[i] = (long) d;
                 } else {
                     throw ScoringException.invalidInput(where + " element " + i + " expects an integer within INT64, got "
-                            + JsonSettings.describe(e));
+                            + Records.kind(e, quoteValues));
                 }
             }
-            return narrow(where, type, l, shape);
+            return narrow(where, type, l, shape, quoteValues);
         }
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
@@ -239,7 +250,7 @@ public final class TensorsJson {
         }
     }
 
-    private static Tensor narrow(String where, DataType type, long[] l, long[] shape) {
+    private static Tensor narrow(String where, DataType type, long[] l, long[] shape, boolean quoteValues) {
         long min;
         long max;
         switch (type) {
@@ -251,8 +262,8 @@ public final class TensorsJson {
         }
         for (int i = 0; i < l.length; i++) {
             if (l[i] < min || l[i] > max) {
-                throw ScoringException.invalidInput(where + " element " + i + " = " + l[i] + " is outside " + type
-                        + " [" + min + ", " + max + "]");
+                throw ScoringException.invalidInput(where + " element " + i + (quoteValues ? " = " + l[i] : "")
+                        + " is outside " + type + " [" + min + ", " + max + "]");
             }
         }
         switch (type) {
@@ -330,7 +341,7 @@ public final class TensorsJson {
 
         @Override
         public Preprocessor<Object> create(Settings settings) {
-            return new Reader(RecordLimits.fromSettings(settings, "tensors", DEFAULT_MAX_RECORD_BYTES));
+            return new Reader(RecordLimits.fromSettings(settings, "tensors", DEFAULT_MAX_RECORD_BYTES), false);
         }
     }
 

@@ -73,23 +73,46 @@ class FeaturesPreprocessorTest {
     }
 
     @Test
-    void preprocess_nonNumericString_failsNamingFieldAndValue() {
+    void preprocess_nonNumericString_failsNamingFieldAndTypeNotValue() {
         FeaturesPreprocessor p = numeric("");
 
         assertThat(invalidInput(() -> p.preprocess(Map.of("amount", "twelve"))).getMessage())
-                .isEqualTo("field 'amount' expects a number, got string \"twelve\"");
+                .isEqualTo("field 'amount' expects a number, got a string of 6 characters");
         assertThat(invalidInput(() -> p.preprocess("{\"amount\": \"twelve\"}")).getMessage())
-                .contains("'amount'", "\"twelve\"");
+                .isEqualTo("field 'amount' expects a number, got a string of 6 characters");
         assertThat(invalidInput(() -> p.preprocess("{\"amount\": [1]}")).getMessage()).contains("'amount'", "array");
         assertThat(invalidInput(() -> p.preprocess(Map.of("amount", new Object()))).getMessage()).contains("'amount'");
     }
 
     @Test
-    void preprocess_longValue_clippedInMessage() {
+    void preprocess_quotingValues_messagesQuoteTheValue() {
+        FeaturesPreprocessor p = numeric("").quotingValues();
+
+        assertThat(invalidInput(() -> p.preprocess(Map.of("amount", "twelve"))).getMessage())
+                .isEqualTo("field 'amount' expects a number, got string \"twelve\"");
+        assertThat(invalidInput(() -> p.preprocess("{\"amount\": \"twelve\"}")).getMessage())
+                .contains("'amount'", "\"twelve\"");
+        assertThat(invalidInput(() -> p.preprocess("{\"amount\": twelve}")).getMessage()).contains("'twelve'");
+        assertThat(p.quotingValues()).isSameAs(p);
+    }
+
+    @Test
+    void preprocess_malformedRecordText_tokenNotQuotedByDefault() {
         FeaturesPreprocessor p = numeric("");
+
+        String message = invalidInput(() -> p.preprocess("{\"amount\": twelveEuros}")).getMessage();
+
+        assertThat(message).startsWith("record is not valid JSON at line 1, column ").contains("Unrecognized token")
+                .doesNotContain("twelve");
+    }
+
+    @Test
+    void preprocess_longValue_clippedInMessage() {
+        FeaturesPreprocessor p = numeric("").quotingValues();
         String longText = "x".repeat(500);
 
-        assertThat(invalidInput(() -> p.preprocess(Map.of("amount", longText))).getMessage()).hasSizeLessThan(120);
+        assertThat(invalidInput(() -> p.preprocess(Map.of("amount", longText))).getMessage()).hasSizeLessThan(120)
+                .contains("x".repeat(40) + "...");
     }
 
     @Test
@@ -159,11 +182,13 @@ class FeaturesPreprocessorTest {
     }
 
     @Test
-    void preprocess_categoricalUnknownIsError_failsNamingFieldValueAndCategories() {
+    void preprocess_categoricalUnknownIsError_failsNamingFieldAndCategoriesNotValue() {
         FeaturesPreprocessor p = create("{\"fields\": [{\"name\": \"country\", \"categories\": [\"NL\"],"
                 + " \"unknown\": \"error\"}]}");
 
         assertThat(invalidInput(() -> p.preprocess(Map.of("country", "BE"))).getMessage())
+                .isEqualTo("categorical field 'country' has an unknown value (a string of 2 characters); expected one of [NL]");
+        assertThat(invalidInput(() -> p.quotingValues().preprocess(Map.of("country", "BE"))).getMessage())
                 .isEqualTo("categorical field 'country' has unknown value \"BE\"; expected one of [NL]");
         assertThat(invalidInput(() -> p.preprocess(Map.of())).getMessage()).contains("'country'", "missing");
         assertThat(row(p, Map.of("country", "NL")).toFloatArray()).containsExactly(1f);

@@ -4,9 +4,11 @@ import com.azure.core.util.BinaryData;
 import com.azure.messaging.servicebus.ServiceBusClientBuilder;
 import com.azure.messaging.servicebus.ServiceBusMessage;
 import com.azure.messaging.servicebus.ServiceBusSenderClient;
+import dev.nearline.core.internal.Redaction;
 import dev.nearline.core.internal.wire.QueueReply;
 import dev.nearline.durable.Reply;
 import dev.nearline.durable.ReplySender;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -20,9 +22,26 @@ public final class ServiceBusReplySender implements ReplySender {
     private final Map<String, ServiceBusSenderClient> senders = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    /** A sender on the namespace of {@code connectionString}; nothing connects until the first reply. */
+    /**
+     * A sender on the namespace of {@code connectionString}; nothing connects until the first reply.
+     *
+     * @throws IllegalArgumentException when it is not a Service Bus connection string; the message names the
+     *     missing or malformed part, never a value
+     */
     public ServiceBusReplySender(String connectionString) {
-        this.builder = new ServiceBusClientBuilder().connectionString(connectionString);
+        String problem = Redaction.connectionStringProblem(connectionString, List.of(
+                List.of("Endpoint", "SharedAccessKeyName", "SharedAccessKey"), List.of("Endpoint", "SharedAccessSignature")));
+        if (problem != null) {
+            throw new IllegalArgumentException("the reply connection string is not a Service Bus connection string: "
+                    + problem);
+        }
+        try {
+            this.builder = new ServiceBusClientBuilder().connectionString(connectionString);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            // The SDK's message can quote a part of the connection string.
+            throw new IllegalArgumentException("the reply connection string was rejected by the Service Bus SDK ("
+                    + e.getClass().getSimpleName() + ")");
+        }
     }
 
     @Override

@@ -29,6 +29,15 @@ public record TransportConfig(URI baseUrl, String model, String version, Map<Str
         headers = Map.copyOf(headers);
     }
 
+    /** Everything but the header values and the trust store's content, which may be secrets. */
+    @Override
+    public String toString() {
+        return "TransportConfig[baseUrl=" + baseUrl + ", model=" + model + ", version=" + version + ", headers="
+                + headers.keySet() + ", connectTimeout=" + connectTimeout + ", httpVersion=" + httpVersion
+                + ", trustStore=" + (trustStore == null ? "default" : "custom") + ", maxMessageBytes=" + maxMessageBytes
+                + ", maxConnections=" + maxConnections + "]";
+    }
+
     /** Whether the URL asks for TLS. */
     public boolean tls() {
         return "https".equalsIgnoreCase(baseUrl.getScheme());

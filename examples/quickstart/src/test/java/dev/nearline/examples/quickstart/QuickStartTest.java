@@ -30,7 +30,7 @@ class QuickStartTest {
                 .containsPattern("first call: +[0-9.]+ ms \\(pipeline loaded in [0-9]+ ms")
                 .containsPattern("Scorer.score, per call: +p50 [0-9.]+ us, p99 [0-9.]+ us")
                 .containsPattern("Scorer.scoreAll: +[0-9.]+ us per record \\(500 ok")
-                .contains("INVALID_INPUT: field 'amount' expects a number, got string \"twelve euros\"")
+                .contains("INVALID_INPUT: field 'amount' expects a number, got a string of 12 characters")
                 .contains("INVALID_INPUT: field 'amount' is missing and has no default")
                 .contains("next record: {score=");
         assertThat(dir.resolve("fraud.onnx")).exists();

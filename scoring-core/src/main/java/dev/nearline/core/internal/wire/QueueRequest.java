@@ -64,7 +64,7 @@ public record QueueRequest(@Nullable JsonNode record, @Nullable Instant deadline
             String at = e instanceof JsonProcessingException j && j.getLocation() != null && j.getLocation().getLineNr() > 0
                     ? " (at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")" : "";
             throw new ScoringException(Kind.INVALID_INPUT, "the record at " + PayloadRef.RECORD_REF + " '" + ref
-                    + "' is not valid JSON" + at, e);
+                    + "' is not valid JSON" + at); // no cause either: its message quotes the token
         }
         if (record == null || record.isMissingNode() || record.isNull()) {
             throw ScoringException.invalidInput("the record at " + PayloadRef.RECORD_REF + " '" + ref + "' is empty or "
@@ -147,14 +147,16 @@ public record QueueRequest(@Nullable JsonNode record, @Nullable Instant deadline
         try {
             root = body.read();
         } catch (IOException e) {
-            throw new ScoringException(Kind.INVALID_INPUT, "request body is not valid JSON: " + Wire.jsonError(e), e);
+            // No cause: the parser's own message quotes the body, which may be personal data.
+            throw new ScoringException(Kind.INVALID_INPUT, "request body is not valid JSON: " + Wire.jsonError(e));
         }
         if (root == null || root.isMissingNode()) {
             throw empty();
         }
         if (!root.isObject()) {
             throw ScoringException.invalidInput("request body must be a JSON object {\"record\": {...}}, got "
-                    + Wire.clip(root.toString(), Wire.MAX_ECHO_CHARS));
+                    + (root.isArray() ? "an array" : root.isTextual() ? "a string" : root.isNumber() ? "a number"
+                    : root.isBoolean() ? "a boolean" : root.isNull() ? "null" : "a " + root.getNodeType()));
         }
         JsonNode record = root.get("record");
         JsonNode ref = root.get(PayloadRef.RECORD_REF);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.nearline.core.internal.Redaction;
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
@@ -61,7 +62,7 @@ public final class Wire {
      * A one-line reason why a body is not valid JSON, with where the parser stopped, for example
      * {@code unexpected end of input at line 1, column 12}: the parser's first message line, or for input
      * that ends too soon (chosen by the exception's type, not its text) a fixed phrase, since the parser's
-     * phrase then carries a second location.
+     * phrase then carries a second location. A token the parser quotes is not shown.
      */
     public static String jsonError(IOException e) {
         String what;
@@ -69,7 +70,8 @@ public final class Wire {
             what = "unexpected end of input";
         } else {
             String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            what = firstLine(String.valueOf(m));
+            // Bodies are records and labels: the parser's quote of a token is their text, possibly personal data.
+            what = Redaction.parserReason(firstLine(String.valueOf(m)));
         }
         if (e instanceof JsonProcessingException j) {
             JsonLocation at = j.getLocation();
