@@ -137,19 +137,8 @@ public final class WorkerMain {
         ServiceBusTransport transport;
         HttpEndpoints http;
         try {
-            ServiceBusTransport.Builder tb = ServiceBusTransport.builder().prefetch(config.prefetch());
-            String cs = config.connectionString();
-            if (cs != null) {
-                tb.connectionString(cs);
-            } else {
-                tb.namespace(Objects.requireNonNull(config.namespace()), new DefaultAzureCredentialBuilder().build());
-            }
-            String queue = config.queue();
-            if (queue != null) {
-                tb.queue(queue);
-            } else {
-                tb.subscription(Objects.requireNonNull(config.topic()), Objects.requireNonNull(config.subscription()));
-            }
+            ServiceBusTransport.Builder tb = transportBuilder(config, config.queue(), config.topic(),
+                    config.subscription());
             if (config.replyTimeToLive() != null) {
                 tb.replyTimeToLive(config.replyTimeToLive());
             }
@@ -203,6 +192,13 @@ public final class WorkerMain {
     }
 
     private static ServiceBusTransport feedbackTransport(WorkerConfig config, FeedbackConfig feedback) {
+        return transportBuilder(config, feedback.queue(), feedback.topic(), feedback.subscription()).build();
+    }
+
+    /** A transport on the namespace of {@code config}, for {@code queue}, or else the topic's subscription. */
+    private static ServiceBusTransport.Builder transportBuilder(WorkerConfig config,
+            @org.jspecify.annotations.Nullable String queue, @org.jspecify.annotations.Nullable String topic,
+            @org.jspecify.annotations.Nullable String subscription) {
         ServiceBusTransport.Builder tb = ServiceBusTransport.builder().prefetch(config.prefetch());
         String cs = config.connectionString();
         if (cs != null) {
@@ -210,13 +206,12 @@ public final class WorkerMain {
         } else {
             tb.namespace(Objects.requireNonNull(config.namespace()), new DefaultAzureCredentialBuilder().build());
         }
-        String queue = feedback.queue();
         if (queue != null) {
             tb.queue(queue);
         } else {
-            tb.subscription(Objects.requireNonNull(feedback.topic()), Objects.requireNonNull(feedback.subscription()));
+            tb.subscription(Objects.requireNonNull(topic), Objects.requireNonNull(subscription));
         }
-        return tb.build();
+        return tb;
     }
 
     /**

@@ -177,33 +177,8 @@ public final class PipelineLoader {
             builder.includeValuesInErrors(true);
         }
 
-        List<Settings> steps = top.objects("steps");
-        if (steps.isEmpty()) {
-            throw top.error("steps", "needs at least one step");
-        }
-        boolean anyModel = false;
-        for (int i = 0; i < steps.size(); i++) {
-            JsonSettings step = (JsonSettings) steps.get(i);
-            String type = type(step);
-            String stepName = step.string("name", type + "-" + (i + 1));
-            boolean isModel = registry.hasModelType(type);
-            if (isModel && registry.hasTransformType(type)) {
-                throw step.error("type", "'" + type + "' names both a model and a transform plugin");
-            }
-            if (isModel || !registry.hasTransformType(type)) {
-                Map<String, String> bindings = step.stringMap("inputs");
-                Model model = createStage(step, s -> registry.modelProvider(type).create(s));
-                created.add(model);
-                option(step, "inputs", () -> builder.model(stepName, model, bindings));
-                anyModel = true;
-            } else {
-                Transform transform = createStage(step, s -> registry.transformProvider(type).create(s));
-                option(step, "name", () -> builder.transform(stepName, transform));
-            }
-        }
-        if (!anyModel) {
-            throw top.error("steps", "needs at least one model step; transforms run between models");
-        }
+        steps(top, registry, created, builder::model, builder::transform,
+                "needs at least one model step; transforms run between models");
         Settings postSettings = top.object("postprocessor");
         Postprocessor<Object> post = createStage(postSettings, s -> registry.postprocessorProvider(type(s)).create(s));
 
@@ -283,33 +258,7 @@ public final class PipelineLoader {
      */
     private static Challenger challenger(Settings c, PluginRegistry registry, List<Model> created) {
         Challenger.Builder cb = Challenger.builder();
-        List<Settings> steps = c.objects("steps");
-        if (steps.isEmpty()) {
-            throw c.error("steps", "needs at least one step");
-        }
-        boolean anyModel = false;
-        for (int i = 0; i < steps.size(); i++) {
-            JsonSettings step = (JsonSettings) steps.get(i);
-            String type = type(step);
-            String stepName = step.string("name", type + "-" + (i + 1));
-            boolean isModel = registry.hasModelType(type);
-            if (isModel && registry.hasTransformType(type)) {
-                throw step.error("type", "'" + type + "' names both a model and a transform plugin");
-            }
-            if (isModel || !registry.hasTransformType(type)) {
-                Map<String, String> bindings = step.stringMap("inputs");
-                Model model = createStage(step, s -> registry.modelProvider(type).create(s));
-                created.add(model);
-                option(step, "name", () -> cb.model(stepName, model, bindings));
-                anyModel = true;
-            } else {
-                Transform transform = createStage(step, s -> registry.transformProvider(type).create(s));
-                option(step, "name", () -> cb.transform(stepName, transform));
-            }
-        }
-        if (!anyModel) {
-            throw c.error("steps", "needs at least one model step");
-        }
+        steps(c, registry, created, cb::model, cb::transform, "needs at least one model step");
         if (c.has("sample")) {
             double sample = c.number("sample");
             option(c, "sample", () -> cb.sample(sample));
@@ -335,6 +284,48 @@ public final class PipelineLoader {
             cb.timeout(timeout);
         }
         return cb.build();
+    }
+
+    /** Where the model steps of a {@code "steps"} array go: the pipeline's builder, or the challenger's. */
+    @FunctionalInterface
+    private interface ModelSink {
+        void add(String stepName, Model model, Map<String, String> bindings);
+    }
+
+    /**
+     * Creates the models and transforms of {@code parent}'s {@code "steps"} array, in order, into {@code models}
+     * and {@code transforms};
+     * every model created is added to {@code created} (closed if loading fails later).
+     */
+    private static void steps(Settings parent, PluginRegistry registry, List<Model> created, ModelSink models,
+                              java.util.function.BiConsumer<String, Transform> transforms, String noModel) {
+        List<Settings> steps = parent.objects("steps");
+        if (steps.isEmpty()) {
+            throw parent.error("steps", "needs at least one step");
+        }
+        boolean anyModel = false;
+        for (int i = 0; i < steps.size(); i++) {
+            JsonSettings step = (JsonSettings) steps.get(i);
+            String type = type(step);
+            String stepName = step.string("name", type + "-" + (i + 1));
+            boolean isModel = registry.hasModelType(type);
+            if (isModel && registry.hasTransformType(type)) {
+                throw step.error("type", "'" + type + "' names both a model and a transform plugin");
+            }
+            if (isModel || !registry.hasTransformType(type)) {
+                Map<String, String> bindings = step.stringMap("inputs");
+                Model model = createStage(step, s -> registry.modelProvider(type).create(s));
+                created.add(model);
+                option(step, "inputs", () -> models.add(stepName, model, bindings));
+                anyModel = true;
+            } else {
+                Transform transform = createStage(step, s -> registry.transformProvider(type).create(s));
+                option(step, "name", () -> transforms.accept(stepName, transform));
+            }
+        }
+        if (!anyModel) {
+            throw parent.error("steps", noModel);
+        }
     }
 
     /** Sets a builder option read from {@code key}; a value the builder rejects is reported at the key's path. */
