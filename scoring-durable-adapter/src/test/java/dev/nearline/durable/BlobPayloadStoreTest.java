@@ -16,6 +16,7 @@ import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.core.Pipeline;
 import dev.nearline.durable.internal.BatchJob;
 import dev.nearline.durable.internal.Json;
+import dev.nearline.durable.testing.Azurite;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

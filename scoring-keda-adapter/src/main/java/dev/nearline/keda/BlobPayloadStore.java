@@ -14,7 +14,6 @@ import dev.nearline.core.internal.wire.PayloadRef;
 import dev.nearline.keda.internal.BlobPayloads;
 import dev.nearline.keda.internal.Payloads;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -81,10 +80,11 @@ public final class BlobPayloadStore {
      * @throws IllegalArgumentException naming every missing, conflicting or malformed variable, one per line
      */
     public static Optional<BlobPayloadStore> fromEnvironment(Map<String, String> env) {
-        String container = value(env, CONTAINER);
-        String cs = value(env, CONNECTION_STRING);
-        String url = value(env, ACCOUNT_URL);
-        List<String> problems = new ArrayList<>();
+        EnvReader r = new EnvReader(env);
+        String container = r.optional(CONTAINER);
+        String cs = r.optional(CONNECTION_STRING);
+        String url = r.optional(ACCOUNT_URL);
+        List<String> problems = r.problems;
         if (container == null) {
             if (cs != null || url != null) {
                 problems.add(CONTAINER + " is required with " + (cs != null ? CONNECTION_STRING : ACCOUNT_URL));
@@ -106,9 +106,9 @@ public final class BlobPayloadStore {
                 problems.add(CONNECTION_STRING + " is not a storage connection string: " + problem);
             }
         }
-        long threshold = number(env, THRESHOLD_BYTES, DEFAULT_THRESHOLD_BYTES, 1024, 100L << 20, problems);
-        long timeoutMs = number(env, TIMEOUT_MS, DEFAULT_TIMEOUT.toMillis(), 100, 600_000, problems);
-        long maxBytes = number(env, MAX_BYTES, DEFAULT_MAX_BYTES, 1024, 1L << 30, problems);
+        long threshold = r.number(THRESHOLD_BYTES, DEFAULT_THRESHOLD_BYTES, 1024, 100L << 20);
+        long timeoutMs = r.number(TIMEOUT_MS, DEFAULT_TIMEOUT.toMillis(), 100, 600_000);
+        long maxBytes = r.number(MAX_BYTES, DEFAULT_MAX_BYTES, 1024, 1L << 30);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("payload store configuration is invalid:\n  " + String.join("\n  ", problems));
         }
@@ -157,30 +157,6 @@ public final class BlobPayloadStore {
     @Override
     public String toString() {
         return "BlobPayloadStore[" + description + "]";
-    }
-
-    private static @Nullable String value(Map<String, String> env, String name) {
-        String v = env.get(name);
-        return v == null || v.isBlank() ? null : v.trim();
-    }
-
-    private static long number(Map<String, String> env, String name, long defaultValue, long min, long max,
-                               List<String> problems) {
-        String v = value(env, name);
-        if (v == null) {
-            return defaultValue;
-        }
-        try {
-            long n = Long.parseLong(v);
-            if (n < min || n > max) {
-                problems.add(name + " must be between " + min + " and " + max + ", got " + n);
-                return defaultValue;
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            problems.add(name + " must be an integer, got '" + v + "'");
-            return defaultValue;
-        }
     }
 
     /** Options of a {@link BlobPayloadStore}; each settable once. Not thread-safe; use once. */

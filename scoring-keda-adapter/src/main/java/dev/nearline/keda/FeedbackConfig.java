@@ -40,9 +40,10 @@ public record FeedbackConfig(@Nullable String queue, @Nullable String topic, @Nu
      * @throws IllegalArgumentException naming the variables that conflict or are missing
      */
     public static @Nullable FeedbackConfig fromEnvironment(Map<String, String> env) {
-        String queue = value(env, "NEARLINE_FEEDBACK_QUEUE");
-        String topic = value(env, "NEARLINE_FEEDBACK_TOPIC");
-        String subscription = value(env, "NEARLINE_FEEDBACK_SUBSCRIPTION");
+        EnvReader r = new EnvReader(env);
+        String queue = r.optional("NEARLINE_FEEDBACK_QUEUE");
+        String topic = r.optional("NEARLINE_FEEDBACK_TOPIC");
+        String subscription = r.optional("NEARLINE_FEEDBACK_SUBSCRIPTION");
         List<String> problems = new ArrayList<>();
         if (queue != null && (topic != null || subscription != null)) {
             problems.add("NEARLINE_FEEDBACK_QUEUE and NEARLINE_FEEDBACK_TOPIC/NEARLINE_FEEDBACK_SUBSCRIPTION are both "
@@ -58,11 +59,6 @@ public record FeedbackConfig(@Nullable String queue, @Nullable String topic, @Nu
             return null;
         }
         return new FeedbackConfig(queue, topic, subscription);
-    }
-
-    private static @Nullable String value(Map<String, String> env, String name) {
-        String v = env.get(name);
-        return v == null || v.isBlank() ? null : v.trim();
     }
 
     /** The entity, as the worker logs it. */

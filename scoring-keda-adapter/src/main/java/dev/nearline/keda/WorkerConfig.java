@@ -4,9 +4,7 @@ import dev.nearline.core.internal.Redaction;
 import dev.nearline.keda.internal.WorkerEngine;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -147,7 +145,7 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
      * @throws IllegalArgumentException naming every missing, conflicting or malformed variable, one per line
      */
     public static WorkerConfig fromEnvironment(Map<String, String> env) {
-        Reader r = new Reader(env);
+        EnvReader r = new EnvReader(env);
         String pipeline = r.required("NEARLINE_PIPELINE", "the path of the pipeline JSON file");
         String transport = r.string("NEARLINE_TRANSPORT", "servicebus");
         if (!transport.equals("servicebus")) {
@@ -214,67 +212,5 @@ public record WorkerConfig(Path pipeline, @Nullable String connectionString, @Nu
                 concurrency, batchMax, Duration.ofMillis(batchWaitMs), maxInFlight, batching, prefetch, maxDeliveryCount,
                 Duration.ofMillis(renewMs), Duration.ofMillis(lockMs), Duration.ofMillis(drainMs), Duration.ofMillis(graceMs),
                 Duration.ofMillis(backoffMs), replyTtl, port, histograms);
-    }
-
-    /** Collects problems instead of failing on the first, so one start names every bad variable. */
-    private static final class Reader {
-        private final Map<String, String> env;
-        private final List<String> problems = new ArrayList<>();
-
-        Reader(Map<String, String> env) {
-            this.env = Objects.requireNonNull(env, "env");
-        }
-
-        @Nullable String optional(String name) {
-            String v = env.get(name);
-            return v == null || v.isBlank() ? null : v.trim();
-        }
-
-        @Nullable String required(String name, String what) {
-            String v = optional(name);
-            if (v == null) {
-                problems.add(name + " is required (" + what + ")");
-            }
-            return v;
-        }
-
-        String string(String name, String defaultValue) {
-            String v = optional(name);
-            return v == null ? defaultValue : v;
-        }
-
-        int integer(String name, int defaultValue, int min, int max) {
-            String v = optional(name);
-            if (v == null) {
-                return defaultValue;
-            }
-            try {
-                int n = Integer.parseInt(v);
-                if (n < min || n > max) {
-                    problems.add(name + " must be between " + min + " and " + max + ", got " + n);
-                    return defaultValue;
-                }
-                return n;
-            } catch (NumberFormatException e) {
-                problems.add(name + " must be an integer, got '" + v + "'");
-                return defaultValue;
-            }
-        }
-
-        boolean bool(String name, boolean defaultValue) {
-            String v = optional(name);
-            if (v == null) {
-                return defaultValue;
-            }
-            switch (v.toLowerCase(Locale.ROOT)) {
-                case "true":
-                    return true;
-                case "false":
-                    return false;
-                default:
-                    problems.add(name + " must be true or false, got '" + v + "'");
-                    return defaultValue;
-            }
-        }
     }
 }

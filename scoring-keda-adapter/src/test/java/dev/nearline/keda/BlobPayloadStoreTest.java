@@ -18,6 +18,7 @@ import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.Pipeline;
+import dev.nearline.durable.testing.Azurite;
 import dev.nearline.keda.standin.ServiceBusStandIn;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -8,13 +8,8 @@ import dev.nearline.api.RowBatch;
 import dev.nearline.api.RowWriter;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
+import dev.nearline.api.internal.BufferRows;
 import java.nio.Buffer;
-import java.nio.ByteBuffer;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
-import java.nio.ShortBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -142,24 +137,21 @@ final class RowBatches {
      * Rows written straight into a lease's input buffers; one run over the filled rows, whose outputs (over
      * pinned buffers once confirmed) stay valid until {@link #close()}. Used by one thread.
      */
-    private final class Rows implements RowBatch, RowWriter {
+    private final class Rows implements RowBatch {
         private final int capacity;
         private final long[][] rowShapes;
         private final DataType[] types;
-        private final int[] widths;
         private final BatchBuffers.Lease lease;
-        private final Buffer[] in;
+        private final BufferRows writer;
         private @Nullable BatchFeed unkept;
-        private int row;
         private boolean closed;
 
         Rows(int capacity, long[][] rowShapes, DataType[] types, int[] widths) {
             this.capacity = capacity;
             this.rowShapes = rowShapes;
             this.types = types;
-            this.widths = widths;
             this.lease = buffers.acquire();
-            this.in = new Buffer[types.length];
+            Buffer[] in = new Buffer[types.length];
             try {
                 for (int i = 0; i < types.length; i++) {
                     in[i] = lease.input(i, types[i], capacity * widths[i]);
@@ -168,6 +160,7 @@ final class RowBatches {
                 buffers.release(lease);
                 throw e;
             }
+            this.writer = new BufferRows(sig.inputNames, types, widths, in);
         }
 
         @Override
@@ -180,29 +173,8 @@ final class RowBatches {
             if (row < 0 || row >= capacity) {
                 throw new IndexOutOfBoundsException("row " + row + " of a batch of " + capacity);
             }
-            this.row = row;
-            for (int i = 0; i < in.length; i++) {
-                Rows.clear(in[i], row * widths[i], widths[i]); // a record that failed half-way may have used it
-            }
-            return this;
-        }
-
-        private static void clear(Buffer b, int from, int n) {
-            for (int j = from, end = from + n; j < end; j++) {
-                if (b instanceof FloatBuffer) {
-                    ((FloatBuffer) b).put(j, 0f);
-                } else if (b instanceof DoubleBuffer) {
-                    ((DoubleBuffer) b).put(j, 0d);
-                } else if (b instanceof LongBuffer) {
-                    ((LongBuffer) b).put(j, 0L);
-                } else if (b instanceof IntBuffer) {
-                    ((IntBuffer) b).put(j, 0);
-                } else if (b instanceof ShortBuffer) {
-                    ((ShortBuffer) b).put(j, (short) 0);
-                } else {
-                    ((ByteBuffer) b).put(j, (byte) 0);
-                }
-            }
+            writer.select(row);
+            return writer;
         }
 
         @Override
@@ -282,128 +254,6 @@ final class RowBatches {
                 closeUnkept();
                 buffers.release(lease);
             }
-        }
-
-        // ---------------------------------------------------------------- RowWriter over model input indices
-
-        @Override
-        public int input(String tensor) {
-            for (int i = 0; i < sig.inputNames.length; i++) {
-                if (sig.inputNames[i].equals(tensor)) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        @Override
-        public DataType type(int input) {
-            return types[input];
-        }
-
-        @Override
-        public int width(int input) {
-            return widths[input];
-        }
-
-        @Override
-        public void setFloat(int input, int index, float value) {
-            if (in[input] instanceof FloatBuffer) {
-                ((FloatBuffer) in[input]).put(at(input, index), value);
-            } else {
-                setDouble(input, index, value);
-            }
-        }
-
-        @Override
-        public void setDouble(int input, int index, double value) {
-            int at = at(input, index);
-            Buffer b = in[input];
-            switch (types[input]) {
-                case FP32:
-                    ((FloatBuffer) b).put(at, (float) value);
-                    break;
-                case FP64:
-                    ((DoubleBuffer) b).put(at, value);
-                    break;
-                case FP16:
-                    ((ShortBuffer) b).put(at, Tensor.floatToHalf((float) value));
-                    break;
-                case BF16:
-                    ((ShortBuffer) b).put(at, Tensor.floatToBfloat16((float) value));
-                    break;
-                default:
-                    setLong(input, index, (long) value);
-            }
-        }
-
-        @Override
-        public void setLong(int input, int index, long value) {
-            int at = at(input, index);
-            Buffer b = in[input];
-            switch (types[input]) {
-                case INT64:
-                    ((LongBuffer) b).put(at, value);
-                    break;
-                case INT32:
-                    ((IntBuffer) b).put(at, (int) value);
-                    break;
-                case INT16:
-                    ((ShortBuffer) b).put(at, (short) value);
-                    break;
-                case BOOL:
-                    ((ByteBuffer) b).put(at, (byte) (value != 0 ? 1 : 0));
-                    break;
-                case INT8:
-                case UINT8:
-                    ((ByteBuffer) b).put(at, (byte) value);
-                    break;
-                default:
-                    setDouble(input, index, value);
-            }
-        }
-
-        @Override
-        public void setFloats(int input, float[] values) {
-            checkWidth(input, values.length);
-            if (in[input] instanceof FloatBuffer) {
-                ((FloatBuffer) in[input]).put(row * widths[input], values);
-            } else {
-                for (int j = 0; j < values.length; j++) {
-                    setDouble(input, j, values[j]);
-                }
-            }
-        }
-
-        @Override
-        public void setDoubles(int input, double[] values) {
-            checkWidth(input, values.length);
-            if (in[input] instanceof DoubleBuffer) {
-                ((DoubleBuffer) in[input]).put(row * widths[input], values);
-            } else {
-                for (int j = 0; j < values.length; j++) {
-                    setDouble(input, j, values[j]);
-                }
-            }
-        }
-
-        private void checkWidth(int input, int length) {
-            if (length != widths[input]) {
-                throw new IllegalArgumentException(length + " values for a row of " + widths[input] + " elements");
-            }
-        }
-
-        @Override
-        public void set(String tensor, Tensor value) {
-            throw new UnsupportedOperationException("the engine copies whole tensors through its own writer");
-        }
-
-        private int at(int input, int index) {
-            if (index < 0 || index >= widths[input]) {
-                throw new IndexOutOfBoundsException("element " + index + " is outside a row of " + widths[input]
-                        + " of input '" + sig.inputNames[input] + "'");
-            }
-            return row * widths[input] + index;
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.nearline.keda;
+package dev.nearline.durable.testing;
 
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
@@ -41,11 +41,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>Azurite is looked for in {@code .ci/azurite} (system property {@code nearline.azurite.dir}, which the
  * build sets), where {@code .ci/install-azurite} puts the version pinned in its {@code package.json}; when it
  * is missing and npm is present, it is installed there first (once, under a file lock). Only when Node.js
- * or npm is absent are the tests skipped, with a message saying so.
+ * or npm is absent are the tests skipped, with a message saying so. It serves the tests of both
+ * adapters (scoring-keda-adapter takes it from this module's test jar).
  */
-final class Azurite implements BeforeAllCallback, AfterAllCallback {
+public final class Azurite implements BeforeAllCallback, AfterAllCallback {
     /** The emulator's well-known development account (published in Azure's documentation). */
-    static final String ACCOUNT = "devstoreaccount1";
+    public static final String ACCOUNT = "devstoreaccount1";
     private static final String KEY =
             "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private static final Pattern LISTENING = Pattern.compile("successfully listens on http://127\\.0\\.0\\.1:(\\d+)");
@@ -97,18 +98,18 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
     }
 
     /** The blob service's port. */
-    int port() {
+    public int port() {
         return port;
     }
 
     /** A connection string for the development account on this instance. */
-    String connectionString() {
+    public String connectionString() {
         return "DefaultEndpointsProtocol=http;AccountName=" + ACCOUNT + ";AccountKey=" + KEY + ";BlobEndpoint=http://127.0.0.1:"
                 + port + "/" + ACCOUNT + ";";
     }
 
     /** Creates the container {@code name} (if missing) and returns a client for it. */
-    BlobContainerClient container(String name) {
+    public BlobContainerClient container(String name) {
         BlobContainerClient c = new BlobServiceClientBuilder().connectionString(connectionString()).buildClient()
                 .getBlobContainerClient(name);
         c.createIfNotExists();
@@ -116,7 +117,7 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
     }
 
     /** The names of the blobs in {@code container}, sorted. */
-    static List<String> names(BlobContainerClient container) {
+    public static List<String> names(BlobContainerClient container) {
         return container.listBlobs().stream().map(BlobItem::getName).sorted().toList();
     }
 
