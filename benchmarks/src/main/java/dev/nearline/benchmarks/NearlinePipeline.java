@@ -56,6 +56,22 @@ final class NearlinePipeline {
                 .build(out -> out.get(0).floatAt(0));
     }
 
+    /**
+     * As {@link #qualityScorer} without the quality monitor: the same records through the same stages, so the
+     * two differ only in tracking.
+     */
+    static Scorer<Keyed, Float> keyedScorer(OnnxModel onnx, BenchModel model) {
+        return keyed(onnx, model).build(out -> out.get(0).floatAt(0));
+    }
+
+    private static Pipeline.Builder<Keyed> keyed(OnnxModel onnx, BenchModel model) {
+        long[] shape = model.recordShape();
+        return Pipeline
+                .builder((Keyed record) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(record.values(), shape)))
+                .name(model.label)
+                .model(onnx);
+    }
+
     /** A record with its id, as a quality-monitored pipeline reads it. */
     record Keyed(String id, float[] values) {
     }
@@ -66,12 +82,7 @@ final class NearlinePipeline {
      * and, when {@code challenger} is not null, a challenger on a 10% sample of the records.
      */
     static Scorer<Keyed, Float> qualityScorer(OnnxModel onnx, BenchModel model, OnnxModel challenger) {
-        long[] shape = model.recordShape();
-        Pipeline.Builder<Keyed> builder = Pipeline
-                .builder((Keyed record) -> Tensors.of(BenchModel.INPUT, Tensor.ofFloats(record.values(), shape)))
-                .name(model.label)
-                .model(onnx)
-                .quality(QualityMonitor.builder().build(), Keyed::id);
+        Pipeline.Builder<Keyed> builder = keyed(onnx, model).quality(QualityMonitor.builder().build(), Keyed::id);
         if (challenger != null) {
             builder.challenger(Challenger.builder().model(challenger).sample(0.10).build());
         }

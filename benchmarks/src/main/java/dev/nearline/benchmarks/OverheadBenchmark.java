@@ -41,9 +41,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@link NearlinePipeline}).</li>
  *   <li>{@code djl}: {@code Predictor.predict} with a minimal translator (see {@link Djl}), one
  *       predictor per thread as DJL documents.</li>
- *   <li>{@code nearlineQuality}: {@code nearline} with a {@code QualityMonitor} at its defaults keeping each
- *       prediction under the record's id (262,144 distinct ids in turn, so the store of 100,000 evicts one per
- *       record, as in steady state), no labels: what tracking costs on the scoring path.</li>
+ *   <li>{@code nearlineKeyed}: {@code nearline} on records that carry an id (262,144 distinct records in
+ *       turn), no quality monitor: the "off" for the two below, which take the same records.</li>
+ *   <li>{@code nearlineQuality}: {@code nearlineKeyed} with a {@code QualityMonitor} at its defaults keeping each
+ *       prediction under the record's id (the store of 100,000 evicts one per record, as in steady state), no
+ *       labels: what tracking costs on the scoring path.</li>
  *   <li>{@code nearlineChallenger}: {@code nearlineQuality} with a challenger (a second session of the same
  *       model) on a 10% sample, scored on its own thread: what the hand-off costs the champion.</li>
  * </ul>
@@ -55,7 +57,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar OverheadBenchmark -prof gc -rf json -rff overhead.json
- * java -jar benchmarks/target/benchmarks.jar 'OverheadBenchmark.(nearline|nearlineQuality|nearlineChallenger)$' \
+ * java -jar benchmarks/target/benchmarks.jar 'OverheadBenchmark.(nearline|nearlineKeyed|nearlineQuality|nearlineChallenger)$' \
  *     -p model=tiny -f 2 -wi 3 -w 1 -i 5 -r 1 -bm sample -tu ns
  * </pre>
  *
@@ -85,7 +87,9 @@ public class OverheadBenchmark {
     Scorer<float[], Float> scorer;
     /** The same pipeline with the built-in metrics recorder and a drift monitor (default sampling) on. */
     Scorer<float[], Float> observed;
-    /** The same pipeline keeping predictions by id for a quality monitor. */
+    /** The same pipeline for records with ids, no quality monitor: {@link #quality}'s "off". */
+    Scorer<NearlinePipeline.Keyed, Float> keyedOff;
+    /** {@link #keyedOff} keeping predictions by id for a quality monitor. */
     Scorer<NearlinePipeline.Keyed, Float> quality;
     /** {@link #quality} with a challenger on a 10% sample. */
     Scorer<NearlinePipeline.Keyed, Float> challenger;
@@ -108,6 +112,7 @@ public class OverheadBenchmark {
         raw = new RawOrt(file);
         scorer = NearlinePipeline.scorer(file, m);
         observed = NearlinePipeline.observedScorer(NearlinePipeline.onnxModel(file), m);
+        keyedOff = NearlinePipeline.keyedScorer(NearlinePipeline.onnxModel(file), m);
         quality = NearlinePipeline.qualityScorer(NearlinePipeline.onnxModel(file), m, null);
         challenger = NearlinePipeline.qualityScorer(NearlinePipeline.onnxModel(file), m, NearlinePipeline.onnxModel(file));
         keyed = new NearlinePipeline.Keyed[KEYS];
@@ -119,7 +124,7 @@ public class OverheadBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        TempFiles.closeAll(scorer, observed, quality, challenger, djlModel, raw);
+        TempFiles.closeAll(scorer, observed, keyedOff, quality, challenger, djlModel, raw);
         TempFiles.deleteTree(dir);
     }
 
@@ -213,7 +218,16 @@ public class OverheadBenchmark {
         return observed.score(record);
     }
 
-    /** {@code nearline} keeping each prediction by id for a quality monitor (no labels). */
+    /**
+     * {@code nearline} on the records with ids that {@code nearlineQuality} takes, with no quality monitor: the
+     * "off" that {@code nearlineQuality} is compared with (same records, same stages, only the tracking differs).
+     */
+    @Benchmark
+    public Float nearlineKeyed(KeyCursor c) {
+        return keyedOff.score(c.next(this));
+    }
+
+    /** {@code nearlineKeyed} keeping each prediction by id for a quality monitor (no labels). */
     @Benchmark
     public Float nearlineQuality(KeyCursor c) {
         return quality.score(c.next(this));
@@ -260,6 +274,7 @@ public class OverheadBenchmark {
             p.tearDown();
         }
         float nearlineScore = scorer.score(record);
+        float keyedScore = keyedOff.score(new NearlinePipeline.Keyed("check", record));
         float qualityScore = quality.score(new NearlinePipeline.Keyed("check", record));
         float challengerScore = challenger.score(new NearlinePipeline.Keyed("check", record));
         float djlScore;
@@ -267,10 +282,10 @@ public class OverheadBenchmark {
             djlScore = predictor.predict(record);
         }
         if (pinnedScore != expected || nearlineScore != expected || djlScore != expected || qualityScore != expected
-                || challengerScore != expected) {
+                || keyedScore != expected || challengerScore != expected) {
             throw new IllegalStateException("contenders disagree on model '" + model + "': rawOrt=" + expected
                     + " rawOrtPinned=" + pinnedScore + " nearline=" + nearlineScore + " djl=" + djlScore
-                    + " nearlineQuality=" + qualityScore + " nearlineChallenger=" + challengerScore);
+                    + " nearlineKeyed=" + keyedScore + " nearlineQuality=" + qualityScore + " nearlineChallenger=" + challengerScore);
         }
     }
 }

@@ -34,6 +34,7 @@ class ContendersTest {
                 assertThat(b.nearline()).isEqualTo(expected);
                 assertThat(b.djl(djl)).isEqualTo(expected);
                 OverheadBenchmark.KeyCursor cursor = new OverheadBenchmark.KeyCursor();
+                assertThat(b.nearlineKeyed(cursor)).isEqualTo(expected);
                 assertThat(b.nearlineQuality(cursor)).isEqualTo(expected);
                 assertThat(b.nearlineChallenger(cursor)).isEqualTo(expected);
             } finally {
