@@ -22,11 +22,12 @@ public final class Stages {
     }
 
     /**
-     * A {@code float[]} record of {@code width} features as the FP32 tensor {@code tensor} of shape
+     * A {@code float[]} record of {@code width} features as the FP32 tensor {@code tensorName} of shape
      * {@code [1, width]}. A record of another length fails with {@code INVALID_INPUT}.
      */
-    public static RowPreprocessor<float[]> floats(String tensor, int width) {
-        Objects.requireNonNull(tensor, "tensor");
+    public static RowPreprocessor<float[]> floats(String tensorName, int width) {
+        // interned, as ONNX models' input names are: the per-row name lookup then compares by identity
+        String tensor = Objects.requireNonNull(tensorName, "tensor").intern();
         if (width < 1) {
             throw new IllegalArgumentException("width must be at least 1, got " + width);
         }
@@ -69,11 +70,11 @@ public final class Stages {
     }
 
     /**
-     * Element {@code index} of the record's own part of output {@code output} (of a one-record output
+     * Element {@code index} of the record's own part of output {@code outputName} (of a one-record output
      * {@code [1, n]}: element {@code index} of its row), as a float.
      */
-    public static RowPostprocessor<Float> floatAt(String output, int index) {
-        Objects.requireNonNull(output, "output");
+    public static RowPostprocessor<Float> floatAt(String outputName, int index) {
+        String output = Objects.requireNonNull(outputName, "output").intern(); // see floats
         if (index < 0) {
             throw new IllegalArgumentException("index must not be negative, got " + index);
         }
@@ -86,12 +87,15 @@ public final class Stages {
             @Override
             public Float postprocessRow(Tensors batchOutputs, int row) {
                 Tensor t = batchOutputs.require(output);
-                int rowSize = t.size() / (int) t.dim(0);
+                long rowSize = 1; // a product of the few dimensions after the first, not a division per row
+                for (int d = 1; d < t.rank(); d++) {
+                    rowSize *= t.dim(d);
+                }
                 if (index >= rowSize) {
                     throw new IndexOutOfBoundsException("index " + index + " is outside one row of output '" + output
                             + "' " + t);
                 }
-                return t.floatAt(row * rowSize + index);
+                return t.floatAt((int) (row * rowSize + index));
             }
 
             @Override

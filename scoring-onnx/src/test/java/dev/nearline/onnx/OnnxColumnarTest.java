@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.nearline.api.Batching;
+import dev.nearline.api.DataType;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.RowBatch;
+import dev.nearline.api.RowPreprocessor;
 import dev.nearline.api.RowWriter;
+import dev.nearline.api.Tensor;
+import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
 import dev.nearline.core.ManagedScorer;
 import dev.nearline.core.Pipeline;
@@ -90,6 +94,75 @@ class OnnxColumnarTest {
                         assertThat(out.get(0).floatAt(r)).as("round %d row %d", round, r)
                                 .isCloseTo(alone.get(0).floatAt(0), within(1e-6f));
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * A row preprocessor that writes a one-hot record element by element: the rest of its row must read as zeros,
+     * although the reused native buffers hold dense rows from earlier batches and a record that failed half-way
+     * wrote into the same row just before.
+     */
+    @Test
+    void scoreAll_sparseRowsAfterDenseAndFailedRecords_readZerosWhereNothingWasWritten() {
+        Path file = DemoModels.logistic(dir.resolve("lr.onnx"), FEATURES, 7);
+        OnnxModel model = OnnxModel.builder(file).intraOpThreads(1).batching(Batching.alongAxis(0)).build();
+        String input = model.signature().inputs().get(0).name();
+        String output = model.signature().outputs().get(0).name();
+        RowPreprocessor<Object> mixed = new RowPreprocessor<>() {
+            @Override
+            public Tensors preprocess(Object record) {
+                float[] values = new float[FEATURES];
+                if (record instanceof float[]) {
+                    values = (float[]) record;
+                } else if (record instanceof Integer) {
+                    values[(Integer) record] = 1f;
+                } else {
+                    throw new IllegalArgumentException("bad record");
+                }
+                return Tensors.of(input, Tensor.ofFloats(values, 1, FEATURES));
+            }
+
+            @Override
+            public List<TensorSpec> rowLayout() {
+                return List.of(TensorSpec.of(input, DataType.FP32, 1, FEATURES));
+            }
+
+            @Override
+            public void preprocessRow(Object record, RowWriter row) {
+                int in = row.input(input);
+                if (record instanceof float[]) {
+                    row.setFloats(in, (float[]) record);
+                } else if (record instanceof Integer) {
+                    row.setFloat(in, (Integer) record, 1f);
+                } else {
+                    for (int j = 0; j < FEATURES; j += 2) {
+                        row.setFloat(in, j, 9f); // half the row, then the record fails
+                    }
+                    throw new IllegalArgumentException("bad record");
+                }
+            }
+        };
+        try (ManagedScorer<Object, Float> scorer = Pipeline.builder(mixed).model(model)
+                .build(Stages.floatAt(output, 0))) {
+            for (int round = 0; round < 4; round++) {
+                List<Object> dense = new ArrayList<>(records(24, round));
+                for (Outcome<Float> o : scorer.scoreAll(dense)) {
+                    assertThat(o.isSuccess()).isTrue();
+                }
+                List<Object> sparse = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    sparse.add(i % 3 == 1 ? (Object) "bad" : (Object) ((i + round) % FEATURES));
+                }
+                List<Outcome<Float>> all = scorer.scoreAll(sparse);
+                for (int i = 0; i < sparse.size(); i++) {
+                    if (i % 3 == 1) {
+                        assertThat(all.get(i).isSuccess()).isFalse();
+                        continue;
+                    }
+                    assertThat(all.get(i).get()).as("round %d record %d", round, i)
+                            .isCloseTo(scorer.score(sparse.get(i)), within(1e-6f));
                 }
             }
         }

@@ -18,11 +18,30 @@ import java.nio.ShortBuffer;
  * own writer. Not thread-safe; not part of the public API.
  */
 public class BufferRows implements RowWriter {
+    /** Inputs beyond this many are cleared when their row is selected rather than on their first write. */
+    private static final int TRACKED = 64;
+    private static final int ZEROS = 512;
+    private static final float[] ZERO_FLOATS = new float[ZEROS];
+    private static final double[] ZERO_DOUBLES = new double[ZEROS];
+    private static final long[] ZERO_LONGS = new long[ZEROS];
+    private static final int[] ZERO_INTS = new int[ZEROS];
+    private static final short[] ZERO_SHORTS = new short[ZEROS];
+    private static final byte[] ZERO_BYTES = new byte[ZEROS];
+
     private final String[] names;
     private final DataType[] types;
     private final int[] widths;
     private final Buffer[] buffers;
     private int row;
+    /**
+     * The inputs (of the first {@value #TRACKED}) whose part of the row holds this record's values: written whole,
+     * or cleared before the first single element was written. The others still hold whatever an earlier record
+     * (or batch) left there.
+     */
+    private long ready;
+    /** The last name {@link #input} looked up (a stage passes the same string for every record) and its index. */
+    private String lastName = "";
+    private int lastInput = -1;
 
     /**
      * @param names   the inputs' names, in input order
@@ -38,40 +57,75 @@ public class BufferRows implements RowWriter {
         this.buffers = buffers;
     }
 
-    /** Makes {@code row} the row written, cleared first (a record that failed half-way may have used it). */
+    /**
+     * Makes {@code row} the row written. The row reads as zeros wherever the record does not write (a record that
+     * failed half-way may have used it, and buffers are reused): an input written whole is not cleared at all,
+     * one written element by element is cleared in bulk before its first element.
+     */
     public final void select(int row) {
         this.row = row;
-        for (int i = 0; i < buffers.length; i++) {
-            clear(buffers[i], row * widths[i], widths[i]);
+        this.ready = 0;
+        for (int i = TRACKED; i < buffers.length; i++) {
+            clear(i);
         }
     }
 
-    private static void clear(Buffer b, int from, int n) {
-        for (int j = from, end = from + n; j < end; j++) {
-            if (b instanceof FloatBuffer) {
-                ((FloatBuffer) b).put(j, 0f);
-            } else if (b instanceof DoubleBuffer) {
-                ((DoubleBuffer) b).put(j, 0d);
-            } else if (b instanceof LongBuffer) {
-                ((LongBuffer) b).put(j, 0L);
-            } else if (b instanceof IntBuffer) {
-                ((IntBuffer) b).put(j, 0);
-            } else if (b instanceof ShortBuffer) {
-                ((ShortBuffer) b).put(j, (short) 0);
-            } else {
-                ((ByteBuffer) b).put(j, (byte) 0);
+    /** Clears input {@code input}'s part of the row unless it holds this record's values already. */
+    private void prepare(int input) {
+        if (input < TRACKED) {
+            long bit = 1L << input;
+            if ((ready & bit) == 0) {
+                clear(input);
+                ready |= bit;
             }
+        }
+    }
+
+    /** Notes that input {@code input}'s part of the row is about to be written whole. */
+    private void whole(int input) {
+        if (input < TRACKED) {
+            ready |= 1L << input;
+        }
+    }
+
+    private void clear(int input) {
+        Buffer b = buffers[input];
+        int from = row * widths[input];
+        for (int left = widths[input]; left > 0; ) {
+            int n = Math.min(left, ZEROS);
+            if (b instanceof FloatBuffer) {
+                ((FloatBuffer) b).put(from, ZERO_FLOATS, 0, n);
+            } else if (b instanceof DoubleBuffer) {
+                ((DoubleBuffer) b).put(from, ZERO_DOUBLES, 0, n);
+            } else if (b instanceof LongBuffer) {
+                ((LongBuffer) b).put(from, ZERO_LONGS, 0, n);
+            } else if (b instanceof IntBuffer) {
+                ((IntBuffer) b).put(from, ZERO_INTS, 0, n);
+            } else if (b instanceof ShortBuffer) {
+                ((ShortBuffer) b).put(from, ZERO_SHORTS, 0, n);
+            } else {
+                ((ByteBuffer) b).put(from, ZERO_BYTES, 0, n);
+            }
+            from += n;
+            left -= n;
         }
     }
 
     @Override
     public final int input(String tensor) {
+        if (tensor == lastName) { // NOPMD: identity first, the common case; equals below
+            return lastInput;
+        }
+        int found = -1;
         for (int i = 0; i < names.length; i++) {
             if (names[i].equals(tensor)) {
-                return i;
+                found = i;
+                break;
             }
         }
-        return -1;
+        lastName = tensor;
+        lastInput = found;
+        return found;
     }
 
     @Override
@@ -87,7 +141,9 @@ public class BufferRows implements RowWriter {
     @Override
     public final void setFloat(int input, int index, float value) {
         if (buffers[input] instanceof FloatBuffer) {
-            ((FloatBuffer) buffers[input]).put(at(input, index), value);
+            int at = at(input, index);
+            prepare(input);
+            ((FloatBuffer) buffers[input]).put(at, value);
         } else {
             setDouble(input, index, value);
         }
@@ -96,6 +152,7 @@ public class BufferRows implements RowWriter {
     @Override
     public final void setDouble(int input, int index, double value) {
         int at = at(input, index);
+        prepare(input);
         Buffer b = buffers[input];
         switch (types[input]) {
             case FP32:
@@ -118,6 +175,7 @@ public class BufferRows implements RowWriter {
     @Override
     public final void setLong(int input, int index, long value) {
         int at = at(input, index);
+        prepare(input);
         Buffer b = buffers[input];
         switch (types[input]) {
             case INT64:
@@ -144,6 +202,7 @@ public class BufferRows implements RowWriter {
     @Override
     public final void setFloats(int input, float[] values) {
         checkWidth(input, values.length);
+        whole(input);
         if (buffers[input] instanceof FloatBuffer) {
             ((FloatBuffer) buffers[input]).put(row * widths[input], values);
         } else {
@@ -156,6 +215,7 @@ public class BufferRows implements RowWriter {
     @Override
     public final void setDoubles(int input, double[] values) {
         checkWidth(input, values.length);
+        whole(input);
         if (buffers[input] instanceof DoubleBuffer) {
             ((DoubleBuffer) buffers[input]).put(row * widths[input], values);
         } else {

@@ -398,6 +398,11 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         return plan;
     }
 
+    /** Whether model calls are timed: for the batching policy or a listener. */
+    boolean measuresCalls() {
+        return policy != null || timed;
+    }
+
     /** A batched model call (columnar or not) over {@code rows} records took {@code nanos}: the policy and the listener. */
     void rowsCalled(String step, int rows, long nanos) {
         if (policy != null) {

@@ -16,6 +16,9 @@ final class EngineRowWriter implements RowWriter {
     private final RowPlan plan;
     private RowWriter target;
     private long written;
+    /** The last name {@link #input} looked up (a stage passes the same string for every record) and its index. */
+    private String lastName = "";
+    private int lastInput = -1;
 
     EngineRowWriter(RowPlan plan) {
         this.plan = plan;
@@ -43,7 +46,11 @@ final class EngineRowWriter implements RowWriter {
 
     @Override
     public int input(String tensor) {
-        return plan.input(tensor);
+        if (tensor != lastName) { // NOPMD: identity, the common case; RowPlan compares names
+            lastInput = plan.input(tensor);
+            lastName = tensor;
+        }
+        return lastInput;
     }
 
     @Override

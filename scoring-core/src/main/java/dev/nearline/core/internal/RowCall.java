@@ -33,7 +33,8 @@ final class RowCall<I, O> {
 
     /**
      * Scores {@code records[0..n)}, each with its deadline; fills {@code results[i]} or {@code errors[i]} and
-     * {@code inferNanos} with the model call's duration. Returns false, having filled nothing, when the batched
+     * {@code inferNanos} with the model call's duration (-1 when neither a listener nor the batching policy wants
+     * it, and the clock was not read). Returns false, having filled nothing, when the batched
      * call failed or its outputs are not one row per record: the caller then scores the records one by one,
      * which isolates a bad record.
      */
@@ -98,7 +99,12 @@ final class RowCall<I, O> {
                             RowPostprocessor<? extends O> post, @Nullable Object[] results,
                             @Nullable ScoringException[] found, long[] inferNanos) {
         Step step = plan.step;
-        long now = engine.ticker.read();
+        boolean anyDeadline = false;
+        for (int r = 0; r < rows && !anyDeadline; r++) {
+            anyDeadline = deadlines[index[r]] != Deadlines.NONE;
+        }
+        // The clock is read only when a deadline, the batching policy or a listener needs it.
+        long now = anyDeadline ? engine.ticker.read() : 0;
         // The call gets the time left to the latest record; a record already late does not hold up the others.
         int live = 0;
         for (int r = 0; r < rows; r++) {
@@ -115,13 +121,14 @@ final class RowCall<I, O> {
         }
         Duration timeout = latest == Deadlines.NONE ? null : Duration.ofNanos(Math.max(1, latest - now));
         Tensors out;
-        long s0 = engine.ticker.read();
+        boolean measure = engine.measuresCalls();
+        long s0 = measure ? engine.ticker.read() : 0;
         try {
             out = batch.run(rows, timeout);
         } catch (Throwable e) { // NOPMD: a failed batch is redone record by record, whatever it threw
             return false;
         }
-        long d = engine.ticker.read() - s0;
+        long d = measure ? engine.ticker.read() - s0 : -1;
         // Every declared output must have one row per record (a model may add outputs it could not declare, such
         // as the class keys of a ZipMap, which are the same for every record).
         for (String name : plan.declaredOutputs) {

@@ -71,7 +71,7 @@ public final class BatchBuffers {
     }
 
     private int home() {
-        return (int) (Thread.currentThread().getId() % capacity);
+        return ((int) Thread.currentThread().getId() & Integer.MAX_VALUE) % capacity; // an int division, not a long one
     }
 
     /**

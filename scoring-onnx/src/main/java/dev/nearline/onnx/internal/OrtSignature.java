@@ -56,7 +56,7 @@ public final class OrtSignature {
         boolean anyString = false;
         for (NodeInfo node : inputs.values()) {
             ValueInfo info = node.getInfo();
-            String input = node.getName();
+            String input = node.getName().intern(); // the stages' names are interned too: equals by identity
             if (info instanceof TensorInfo && OrtTypes.isFeedable((TensorInfo) info)) {
                 TensorInfo t = (TensorInfo) info;
                 DataType type = Objects.requireNonNull(OrtTypes.dataType(t));
@@ -83,7 +83,7 @@ public final class OrtSignature {
         Set<String> shared = new HashSet<>();
         for (NodeInfo node : outputs.values()) {
             ValueInfo info = node.getInfo();
-            String output = node.getName();
+            String output = node.getName().intern();
             if (info instanceof TensorInfo) {
                 TensorInfo t = (TensorInfo) info;
                 DataType type = OrtTypes.dataType(t);
