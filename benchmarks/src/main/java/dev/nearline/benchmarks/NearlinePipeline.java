@@ -8,6 +8,7 @@ import dev.nearline.core.DriftMonitor;
 import dev.nearline.core.MetricsRecorder;
 import dev.nearline.core.Pipeline;
 import dev.nearline.core.QualityMonitor;
+import dev.nearline.core.Stages;
 import dev.nearline.onnx.OnnxModel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +40,18 @@ final class NearlinePipeline {
     /** A scorer over {@code onnx}, which it then owns and closes. */
     static Scorer<float[], Float> scorer(OnnxModel onnx, BenchModel model) {
         return scorer(onnx, model, null);
+    }
+
+    /**
+     * As {@link #scorer(OnnxModel, BenchModel)} with the ready-made stages {@link Stages#floats} and
+     * {@link Stages#floatAt} in place of the lambdas: they work on rows, so a record is written straight into the
+     * model's reused input buffer and its score read from the pinned output in place, as the raw floor does.
+     */
+    static Scorer<float[], Float> stagesScorer(OnnxModel onnx, BenchModel model) {
+        return Pipeline.builder(Stages.floats(BenchModel.INPUT, model.features))
+                .name(model.label)
+                .model(onnx)
+                .build(Stages.floatAt(model.output, 0));
     }
 
     /**

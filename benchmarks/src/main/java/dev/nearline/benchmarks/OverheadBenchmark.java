@@ -37,8 +37,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       record in, run, read the score.</li>
  *   <li>{@code rawOrt}: idiomatic ONNX Runtime Java. Per call: an input tensor over the thread's
  *       direct buffer, {@code run}, read the output, close the tensor and the result.</li>
- *   <li>{@code nearline}: {@link Scorer#score} on a code-built pipeline (see
- *       {@link NearlinePipeline}).</li>
+ *   <li>{@code nearline}: {@link Scorer#score} on a code-built pipeline with the ready-made row stages
+ *       {@code Stages.floats} and {@code Stages.floatAt} (see {@link NearlinePipeline#stagesScorer}): the record
+ *       is written into the model's reused input buffer and the score read from the pinned output in place.</li>
+ *   <li>{@code nearlineLambda}: the same with lambdas for stages, which make and read per-record tensors; the
+ *       "off" for {@code nearlineObserved}, which has the same stages.</li>
  *   <li>{@code djl}: {@code Predictor.predict} with a minimal translator (see {@link Djl}), one
  *       predictor per thread as DJL documents.</li>
  *   <li>{@code nearlineKeyed}: {@code nearline} on records that carry an id (262,144 distinct records in
@@ -85,6 +88,8 @@ public class OverheadBenchmark {
     Path dir;
     RawOrt raw;
     Scorer<float[], Float> scorer;
+    /** The same pipeline with lambdas for stages (no rows): {@link #observed}'s "off". */
+    Scorer<float[], Float> lambdas;
     /** The same pipeline with the built-in metrics recorder and a drift monitor (default sampling) on. */
     Scorer<float[], Float> observed;
     /** The same pipeline for records with ids, no quality monitor: {@link #quality}'s "off". */
@@ -110,7 +115,8 @@ public class OverheadBenchmark {
         Path file = m.write(dir);
         djlModel = Djl.load(file, m);
         raw = new RawOrt(file);
-        scorer = NearlinePipeline.scorer(file, m);
+        scorer = NearlinePipeline.stagesScorer(NearlinePipeline.onnxModel(file), m);
+        lambdas = NearlinePipeline.scorer(file, m);
         observed = NearlinePipeline.observedScorer(NearlinePipeline.onnxModel(file), m);
         keyedOff = NearlinePipeline.keyedScorer(NearlinePipeline.onnxModel(file), m);
         quality = NearlinePipeline.qualityScorer(NearlinePipeline.onnxModel(file), m, null);
@@ -124,7 +130,7 @@ public class OverheadBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        TempFiles.closeAll(scorer, observed, keyedOff, quality, challenger, djlModel, raw);
+        TempFiles.closeAll(scorer, lambdas, observed, keyedOff, quality, challenger, djlModel, raw);
         TempFiles.deleteTree(dir);
     }
 
@@ -212,7 +218,13 @@ public class OverheadBenchmark {
         return scorer.score(record);
     }
 
-    /** {@code nearline} with metrics (HdrHistogram recorder) and drift monitoring on: their cost per record. */
+    /** {@code nearline} with lambdas for stages, which work on per-record tensors rather than rows. */
+    @Benchmark
+    public Float nearlineLambda() {
+        return lambdas.score(record);
+    }
+
+    /** {@code nearlineLambda} with metrics (HdrHistogram recorder) and drift monitoring on: their cost per record. */
     @Benchmark
     public Float nearlineObserved() {
         return observed.score(record);
@@ -274,6 +286,7 @@ public class OverheadBenchmark {
             p.tearDown();
         }
         float nearlineScore = scorer.score(record);
+        float lambdaScore = lambdas.score(record);
         float keyedScore = keyedOff.score(new NearlinePipeline.Keyed("check", record));
         float qualityScore = quality.score(new NearlinePipeline.Keyed("check", record));
         float challengerScore = challenger.score(new NearlinePipeline.Keyed("check", record));
@@ -282,10 +295,10 @@ public class OverheadBenchmark {
             djlScore = predictor.predict(record);
         }
         if (pinnedScore != expected || nearlineScore != expected || djlScore != expected || qualityScore != expected
-                || keyedScore != expected || challengerScore != expected) {
+                || keyedScore != expected || challengerScore != expected || lambdaScore != expected) {
             throw new IllegalStateException("contenders disagree on model '" + model + "': rawOrt=" + expected
                     + " rawOrtPinned=" + pinnedScore + " nearline=" + nearlineScore + " djl=" + djlScore
-                    + " nearlineKeyed=" + keyedScore + " nearlineQuality=" + qualityScore + " nearlineChallenger=" + challengerScore);
+                    + " nearlineLambda=" + lambdaScore + " nearlineKeyed=" + keyedScore + " nearlineQuality=" + qualityScore + " nearlineChallenger=" + challengerScore);
         }
     }
 }

@@ -32,6 +32,7 @@ class ContendersTest {
                 float expected = b.rawOrt(buffer);
                 assertThat(b.rawOrtPinned(pinned)).isEqualTo(expected);
                 assertThat(b.nearline()).isEqualTo(expected);
+                assertThat(b.nearlineLambda()).isEqualTo(expected);
                 assertThat(b.djl(djl)).isEqualTo(expected);
                 OverheadBenchmark.KeyCursor cursor = new OverheadBenchmark.KeyCursor();
                 assertThat(b.nearlineKeyed(cursor)).isEqualTo(expected);

@@ -72,7 +72,9 @@ public interface Model extends AutoCloseable {
     /**
      * A batch of up to {@code capacity} rows that the engine fills in place and runs as one call (see
      * {@link RowBatch}), or null when this model cannot offer one (the default; the engine then makes
-     * batches of per-record {@link Tensors} as before). Only called for models that batch along axis 0.
+     * batches of per-record {@link Tensors} as before). Called for models that batch along axis 0, and with a
+     * {@code capacity} of 1 for one record of a synchronous {@code score}, which is no batch, for any model
+     * whose batching is not along another axis.
      */
     default @org.jspecify.annotations.Nullable RowBatch newRowBatch(int capacity) {
         return null;

@@ -2,7 +2,8 @@ package dev.nearline.api;
 
 /**
  * A {@link Postprocessor} that can also read one record's result from its row of a batch's outputs in place,
- * without a {@link Tensors} per record: the engine's batched paths use it when every stage supports rows.
+ * without a {@link Tensors} per record: the engine uses it for {@code scoreAll}, micro-batches and a synchronous
+ * {@code score} (a row of one) when every stage supports rows.
  *
  * @param <O> result type
  */

@@ -4,8 +4,10 @@ import java.util.List;
 
 /**
  * A {@link Preprocessor} that can also write a record straight into its row of a batch, without making a
- * {@link Tensors} for it: the engine's batched paths ({@code scoreAll}, micro-batching) use it when every stage
- * of the pipeline supports rows. A record it rejects fails alone, with the message {@link #preprocess} gives.
+ * {@link Tensors} for it: the engine uses it for {@code scoreAll}, micro-batches and a synchronous {@code score}
+ * (a row of one) when every stage of the pipeline supports rows. A record it rejects fails alone, with the
+ * message {@link #preprocess} gives. A preprocessor that checks a deadline as it parses (the built-in
+ * {@code json-features}) is not given a row of one for a record with a deadline.
  *
  * @param <I> record type
  */

@@ -1,6 +1,7 @@
 package dev.nearline.onnx;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.nearline.api.Batching;
@@ -9,6 +10,8 @@ import dev.nearline.api.Outcome;
 import dev.nearline.api.RowBatch;
 import dev.nearline.api.RowPreprocessor;
 import dev.nearline.api.RowWriter;
+import dev.nearline.api.ScoringException;
+import dev.nearline.api.ScoringListener;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
@@ -17,9 +20,15 @@ import dev.nearline.core.Pipeline;
 import dev.nearline.core.Stages;
 import dev.nearline.onnx.testing.DemoModels;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -166,5 +175,140 @@ class OnnxColumnarTest {
                 }
             }
         }
+    }
+
+    /** A pipeline of the ready-made row stages over {@code file}, and the same with lambdas (the per-record path). */
+    private static ManagedScorer<float[], Float> rows(OnnxModel model) {
+        String input = model.signature().inputs().get(0).name();
+        String output = model.signature().outputs().get(0).name();
+        return Pipeline.builder(Stages.floats(input, FEATURES)).model(model).build(Stages.floatAt(output, 0));
+    }
+
+    private static ManagedScorer<float[], Float> lambdas(OnnxModel model) {
+        String input = model.signature().inputs().get(0).name();
+        return Pipeline.builder((float[] r) -> Tensors.of(input, Tensor.ofFloats(r, 1, r.length))).model(model)
+                .build(out -> out.get(0).floatAt(0));
+    }
+
+    @Test
+    void score_rowStages_oneRowPerRecordEqualsThePerRecordPathAndFailsTheSameWay() {
+        Path file = DemoModels.logistic(dir.resolve("lr.onnx"), FEATURES, 11);
+        OnnxModel model = OnnxModel.builder(file).intraOpThreads(1).build();
+        try (ManagedScorer<float[], Float> rows = rows(model);
+             ManagedScorer<float[], Float> reference = lambdas(OnnxModel.builder(file).intraOpThreads(1).build())) {
+            List<float[]> records = records(200, 5);
+            long before = model.rowBatches();
+            for (float[] r : records) {
+                assertThat(rows.score(r)).isEqualTo(reference.score(r));
+            }
+            assertThat(model.rowBatches() - before).as("every record on a row of one").isEqualTo(records.size());
+            float[] shortRecord = new float[2];
+            assertThatThrownBy(() -> rows.score(shortRecord)).isInstanceOfSatisfying(ScoringException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ScoringException.Kind.INVALID_INPUT);
+                assertThat(e.getMessage()).contains("record has 2 values, expected 13");
+            });
+            assertThatThrownBy(() -> rows.score(records.get(0), Duration.ZERO)) // passed at once: no timing
+                    .isInstanceOfSatisfying(ScoringException.class,
+                            e -> assertThat(e.kind()).isEqualTo(ScoringException.Kind.DEADLINE_EXCEEDED));
+            assertThat(rows.score(records.get(0), Duration.ofSeconds(30))).isEqualTo(reference.score(records.get(0)));
+        }
+    }
+
+    @Test
+    void score_rowStagesWithListener_reportsEachRecordAndModelCallAsThePerRecordPathDoes() {
+        Path file = DemoModels.logistic(dir.resolve("lr.onnx"), FEATURES, 12);
+        OnnxModel model = OnnxModel.builder(file).intraOpThreads(1).build();
+        AtomicInteger scored = new AtomicInteger();
+        AtomicInteger steps = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        AtomicInteger untimed = new AtomicInteger();
+        AtomicInteger notOne = new AtomicInteger();
+        ScoringListener listener = new ScoringListener() {
+            @Override
+            public void recordScored(String pipeline, long queueNanos, long inputNanos, long inferNanos,
+                                     long outputNanos) {
+                if (inferNanos < 0) {
+                    untimed.incrementAndGet(); // asserted below: the engine swallows what a listener throws
+                }
+                scored.incrementAndGet();
+            }
+
+            @Override
+            public void recordFailed(String pipeline, ScoringException.Kind kind, long totalNanos) {
+                failed.incrementAndGet();
+            }
+
+            @Override
+            public void stepCompleted(String pipeline, String step, int batchSize, long nanos) {
+                if (batchSize != 1) {
+                    notOne.incrementAndGet();
+                }
+                steps.incrementAndGet();
+            }
+        };
+        String input = model.signature().inputs().get(0).name();
+        String output = model.signature().outputs().get(0).name();
+        try (ManagedScorer<float[], Float> scorer = Pipeline.builder(Stages.floats(input, FEATURES)).model(model)
+                .listener(listener).build(Stages.floatAt(output, 0))) {
+            long before = model.rowBatches();
+            for (float[] r : records(50, 6)) {
+                scorer.score(r);
+            }
+            assertThatThrownBy(() -> scorer.score(new float[1])).isInstanceOf(ScoringException.class);
+            assertThat(model.rowBatches() - before).isEqualTo(51);
+            assertThat(scored.get()).isEqualTo(50);
+            assertThat(steps.get()).isEqualTo(50);
+            assertThat(failed.get()).isEqualTo(1);
+            assertThat(untimed.get()).as("records reported without their model time").isZero();
+            assertThat(notOne.get()).as("model calls reported with a batch size other than 1").isZero();
+        }
+    }
+
+    /**
+     * Many threads scoring on rows of one while others run scoreAll over the same model: the row batches and
+     * their buffers are reused across calls (kept by the leases), and no record may see another's row.
+     */
+    @Test
+    void score_manyThreadsOnRowsOfOneWithScoreAllBetween_everyResultIsItsRecords() throws Exception {
+        Path file = DemoModels.logistic(dir.resolve("lr.onnx"), FEATURES, 13);
+        OnnxModel model = OnnxModel.builder(file).intraOpThreads(1).batching(Batching.alongAxis(0)).build();
+        List<float[]> records = records(64, 7);
+        List<Float> expected = new ArrayList<>();
+        try (ManagedScorer<float[], Float> reference = lambdas(OnnxModel.builder(file).intraOpThreads(1).build())) {
+            for (float[] r : records) {
+                expected.add(reference.score(r));
+            }
+        }
+        int threads = 8;
+        int perThread = 2_000;
+        AtomicInteger checked = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (ManagedScorer<float[], Float> scorer = rows(model)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                done.add(pool.submit(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    for (int i = 0; i < perThread; i++) {
+                        int k = random.nextInt(records.size());
+                        if (i % 100 == 99) {
+                            List<Outcome<Float>> all = scorer.scoreAll(records.subList(0, 1 + k % 40));
+                            for (int j = 0; j < all.size(); j++) {
+                                assertThat(all.get(j).get()).isCloseTo(expected.get(j), within(1e-6f));
+                            }
+                        }
+                        assertThat(scorer.score(records.get(k))).isEqualTo(expected.get(k));
+                        checked.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(checked.get()).isEqualTo(threads * perThread);
     }
 }

@@ -50,6 +50,8 @@ class SharedModelsBatchingTest {
     private static final double ATOL = 1e-5;
     private static final double RTOL = 1e-4;
     private static final Map<String, String> VERDICTS = new ConcurrentHashMap<>();
+    /** Per model: whether score wrote its records into rows of one (RowOne). */
+    private static final Map<String, Boolean> ROWS_OF_ONE = new ConcurrentHashMap<>();
 
     @TestFactory
     Stream<DynamicTest> sharedModel_scoreAllEqualsScoreForEveryRecord() throws IOException {
@@ -66,6 +68,9 @@ class SharedModelsBatchingTest {
         VERDICTS.forEach((model, verdict) -> byVerdict.computeIfAbsent(verdict, v -> new ArrayList<>()).add(model));
         byVerdict.forEach((verdict, models) -> System.out.printf("batching %s: %d models %s%n", verdict, models.size(),
                 models.stream().sorted().toList()));
+        System.out.printf("score on a row of one (equal to the per-record call): %d models %s%n",
+                ROWS_OF_ONE.values().stream().filter(b -> b).count(),
+                ROWS_OF_ONE.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).sorted().toList());
     }
 
     private static void check(Path folder, Properties checks) throws Exception {
@@ -98,10 +103,12 @@ class SharedModelsBatchingTest {
         int records = batch.size();
         try (ManagedScorer<Tensors, Tensors> scorer = Pipeline.builder(new RowsIn()).name(name).model(model)
                 .build(new RowsOut())) {
+            // The reference: each record through the model's per-record call. score itself may write a record
+            // into a row of one (RowOne) when the model offers row batches: it must give the same answers.
             List<Object> singles = new ArrayList<>();
             for (Tensors r : batch) {
                 try {
-                    singles.add(scorer.score(r));
+                    singles.add(model.predict(r));
                 } catch (ScoringException e) {
                     singles.add(e.kind());
                 }
@@ -110,6 +117,18 @@ class SharedModelsBatchingTest {
                 assertThat(singles.get(1)).as("%s: the record with a too long input fails alone", name)
                         .isEqualTo(ScoringException.Kind.INVALID_INPUT);
             }
+            for (int k = 0; k < records; k++) {
+                Object single = singles.get(k);
+                try {
+                    Tensors scored = scorer.score(batch.get(k));
+                    assertThat(single).as("%s record %d: fails alone, but score gave an answer", name, k)
+                            .isInstanceOf(Tensors.class);
+                    assertSame(name, k, (Tensors) single, scored);
+                } catch (ScoringException e) {
+                    assertThat(e.kind()).as("%s record %d: score failed (%s)", name, k, e.getMessage()).isEqualTo(single);
+                }
+            }
+            long rowsOfOne = model.rowBatches();
             for (int round = 0; round < 3; round++) {
                 List<Outcome<Tensors>> all = scorer.scoreAll(batch);
                 for (int k = 0; k < records; k++) {
@@ -130,8 +149,9 @@ class SharedModelsBatchingTest {
                 assertThat(model.combinedBatches()).as("%s: only the probe combined records", name).isEqualTo(1);
             }
             VERDICTS.put(name, (!distinct ? "undecided (records could not be made different)"
-                    : model.batching().isDeclared() ? "declared " + model.batching() : verdict(model))
-                    + (model.rowBatches() > 0 ? ", columnar" : ""));
+                    : model.batching().isDeclared() ? "declared " + model.batching() : verdict(model, rowsOfOne))
+                    + (model.rowBatches() > rowsOfOne ? ", columnar" : ""));
+            ROWS_OF_ONE.put(name, rowsOfOne > 0);
         }
     }
 
@@ -232,9 +252,10 @@ class SharedModelsBatchingTest {
      * What the probe decided: the model counts its combined runs ({@code predictCombined}/{@code predictBatch})
      * and the row batches it handed to the columnar path; after a proof, later batches are one or the other.
      */
-    private static String verdict(OnnxModel model) {
+    /** The batching verdict from the model's counters; {@code rowsOfOne} row batches were single records'. */
+    private static String verdict(OnnxModel model, long rowsOfOne) {
         long combined = model.combinedBatches();
-        boolean batchedLater = combined >= 2 || (combined == 1 && model.rowBatches() > 0);
+        boolean batchedLater = combined >= 2 || (combined == 1 && model.rowBatches() > rowsOfOne);
         return batchedLater ? "proven by the probe, then batched"
                 : combined == 1 ? "refused by the probe (one call per record)"
                 : "never combined (inputs cannot be joined; one call per record)";

@@ -49,6 +49,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     final String name;
     final Ticker ticker;
     final StepRunner<I, O> runner;
+    /** A synchronous record on a row of one, when the pipeline allows it. */
+    private final RowOne<I, O> rowOne = new RowOne<>(this);
     final Generations generations;
     /** The guarded listener and observer, or null when neither is set. */
     final @Nullable GuardedListener events;
@@ -200,6 +202,7 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
 
     // ------------------------------------------------------------------ synchronous path
 
+    @SuppressWarnings("unchecked") // a row's result is the postprocessor's O
     private O score(I record, long deadline) {
         Generation g = enter(1);
         // Sampled timing only on the inline path: a record that may join a batch is always timed.
@@ -208,6 +211,15 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         long start = time ? ticker.read() : UNTIMED;
         boolean handedOff = false; // true while the count of this record belongs to a queued batch request
         try {
+            if (batcher == null && record != null && runner.rowsAllowed(deadline)) {
+                RowPlan one = onePlan(g);
+                Object r = one == null ? RowOne.PER_RECORD : rowOne.score(one, record, deadline, time, start);
+                if (r == RowOne.NO_ROWS) {
+                    g.onePlan = null;
+                } else if (r != RowOne.PER_RECORD) {
+                    return (O) r;
+                }
+            }
             Tensors pre = runner.preprocess(record, deadline);
             Step[] steps = g.steps;
             BatchPolicy p = policy; // null exactly when batcher is
@@ -380,6 +392,15 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             failed(e, timed ? ticker.read() : UNTIMED);
             throw e;
         }
+    }
+
+    /** The plan of generation {@code g} for one record on a row of one ({@link RowOne}), or null. */
+    private @Nullable RowPlan onePlan(Generation g) {
+        if (!g.onePlanDecided) {
+            g.onePlan = RowPlan.forOne(g.steps, runner.preprocessor(), runner.postprocessor(), observed);
+            g.onePlanDecided = true;
+        }
+        return g.onePlan;
     }
 
     /**

@@ -209,6 +209,9 @@ final class Generations {
         volatile @Nullable RowPlan rowPlan;
         /** Whether {@link #rowPlan} is final: decided once the first step's batching verdict is known. */
         volatile boolean rowPlanDecided;
+        /** The plan for one record on a row of one (see {@link RowOne}), once decided; null while undecided or none. */
+        volatile @Nullable RowPlan onePlan;
+        volatile boolean onePlanDecided;
 
         Generation(Step[] steps) {
             this.steps = steps;

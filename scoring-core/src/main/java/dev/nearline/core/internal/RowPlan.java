@@ -44,7 +44,19 @@ final class RowPlan {
 
     /** The plan for this pipeline, or null when its batches must take the per-record path. */
     static @Nullable RowPlan of(Step[] steps, Preprocessor<?> pre, Postprocessor<?> post, boolean observed) {
-        if (steps.length != 1 || !steps[0].isModel() || !steps[0].batchSafe() || observed
+        return steps.length == 1 && steps[0].batchSafe() ? plan(steps, pre, post, observed) : null;
+    }
+
+    /**
+     * The plan for scoring one record alone on a row of one (see {@link RowOne}), or null: as {@link #of} without
+     * the batching verdict, since a single row is no batch.
+     */
+    static @Nullable RowPlan forOne(Step[] steps, Preprocessor<?> pre, Postprocessor<?> post, boolean observed) {
+        return plan(steps, pre, post, observed);
+    }
+
+    private static @Nullable RowPlan plan(Step[] steps, Preprocessor<?> pre, Postprocessor<?> post, boolean observed) {
+        if (steps.length != 1 || !steps[0].isModel() || observed
                 || !(pre instanceof RowPreprocessor) || !(post instanceof RowPostprocessor)) {
             return null;
         }

@@ -126,6 +126,14 @@ final class StepRunner<I, O> {
         return result;
     }
 
+    /**
+     * Whether a record with {@code deadline} may be written into a row ({@link RowOne}): a preprocessor that checks
+     * the deadline as it goes is given the chance unless there is no deadline.
+     */
+    boolean rowsAllowed(long deadline) {
+        return bounded == null || deadline == NO_DEADLINE;
+    }
+
     /** The pipeline's preprocessor. */
     Preprocessor<? super I> preprocessor() {
         return preprocessor;

@@ -94,6 +94,12 @@ public final class BatchBuffers {
         private long bytes;
         /** Feeds by row count; all of them view the current buffers. */
         private @Nullable BatchFeed @Nullable [] feeds;
+        /**
+         * Row batches over the current buffers kept for reuse by their maker (one of a single row, one of any
+         * other capacity); dropped with the feeds when the buffers are replaced.
+         */
+        private @Nullable Object rowsOfOne;
+        private @Nullable Object rowsOfMany;
 
         private Lease() {
         }
@@ -131,8 +137,24 @@ public final class BatchBuffers {
             return true;
         }
 
+        /** The row batch kept for {@code capacity} rows (see {@link #keepRows}), or null. */
+        public @Nullable Object keptRows(int capacity) {
+            return capacity == 1 ? rowsOfOne : rowsOfMany;
+        }
+
+        /** Keeps {@code rows}, a row batch of {@code capacity} rows over this lease's current buffers, for reuse. */
+        public void keepRows(int capacity, Object rows) {
+            if (capacity == 1) {
+                rowsOfOne = rows;
+            } else {
+                rowsOfMany = rows;
+            }
+        }
+
         /** Closes every kept feed (their buffers are being replaced, or the lease is dropped). */
         void closeFeeds() {
+            rowsOfOne = null;
+            rowsOfMany = null;
             @Nullable BatchFeed[] f = feeds;
             if (f == null) {
                 return;

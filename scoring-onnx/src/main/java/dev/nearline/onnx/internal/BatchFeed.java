@@ -1,6 +1,7 @@
 package dev.nearline.onnx.internal;
 
 import ai.onnxruntime.OnnxTensor;
+import dev.nearline.api.Tensors;
 import java.nio.Buffer;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -19,6 +20,8 @@ public final class BatchFeed implements AutoCloseable {
     private final @Nullable Buffer[] outputViews;
     private final boolean reusable;
     private boolean closed;
+    /** The pinned outputs as tensors over {@link #outputViews}, made by the first batch that read them. */
+    private @Nullable Tensors pinnedTensors;
 
     /**
      * A feed of {@code inputs}; {@code inputViews[i]} is the buffer under input {@code i}, or null for a
@@ -65,6 +68,19 @@ public final class BatchFeed implements AutoCloseable {
             throw new IllegalStateException("output " + k + " is not pinned");
         }
         return b;
+    }
+
+    /** The tensors over the pinned outputs kept by {@link #keepPinnedTensors}, or null. */
+    public @Nullable Tensors pinnedTensors() {
+        return pinnedTensors;
+    }
+
+    /**
+     * Keeps {@code tensors}, views of this feed's pinned outputs, for every later batch over this feed: a view's
+     * values are those of the last run.
+     */
+    public void keepPinnedTensors(Tensors tensors) {
+        this.pinnedTensors = tensors;
     }
 
     /** Whether a later batch of the same size may reuse this feed (no string inputs). */

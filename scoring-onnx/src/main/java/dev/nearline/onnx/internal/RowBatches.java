@@ -103,7 +103,19 @@ final class RowBatches {
         if (layout == null || capacity < 1 || layout.rowBytes * capacity > MAX_ROW_BATCH_BYTES) {
             return null;
         }
-        return new Rows(capacity, layout.shapes, layout.types, layout.widths);
+        BatchBuffers.Lease lease = buffers.acquire();
+        try {
+            Object kept = lease.keptRows(capacity);
+            if (kept instanceof Rows && ((Rows) kept).capacity == capacity) {
+                return ((Rows) kept).reopen();
+            }
+            Rows rows = new Rows(lease, capacity, layout.shapes, layout.types, layout.widths);
+            lease.keepRows(capacity, rows);
+            return rows;
+        } catch (Throwable e) { // OutOfMemoryError from a direct buffer too: the lease goes back
+            buffers.release(lease);
+            throw e;
+        }
     }
 
     /** One record's row of every input, when each is numeric with only its first axis dynamic. */
@@ -146,21 +158,22 @@ final class RowBatches {
         private @Nullable BatchFeed unkept;
         private boolean closed;
 
-        Rows(int capacity, long[][] rowShapes, DataType[] types, int[] widths) {
+        Rows(BatchBuffers.Lease lease, int capacity, long[][] rowShapes, DataType[] types, int[] widths) {
             this.capacity = capacity;
             this.rowShapes = rowShapes;
             this.types = types;
-            this.lease = buffers.acquire();
+            this.lease = lease;
             Buffer[] in = new Buffer[types.length];
-            try {
-                for (int i = 0; i < types.length; i++) {
-                    in[i] = lease.input(i, types[i], capacity * widths[i]);
-                }
-            } catch (Throwable e) { // OutOfMemoryError from a direct buffer too: the lease goes back
-                buffers.release(lease);
-                throw e;
+            for (int i = 0; i < types.length; i++) {
+                in[i] = lease.input(i, types[i], capacity * widths[i]);
             }
             this.writer = new BufferRows(sig.inputNames, types, widths, in);
+        }
+
+        /** This batch again, for the thread that has just acquired its lease. */
+        Rows reopen() {
+            closed = false;
+            return this;
         }
 
         @Override
@@ -227,17 +240,19 @@ final class RowBatches {
 
         /** The pinned outputs as tensors over their buffers: no copy; valid until this batch is closed. */
         private Tensors pinnedOutputs(BatchFeed feed, int rows) {
+            Tensors kept = feed.pinnedTensors();
+            if (kept != null) {
+                return kept; // the same views for every batch over this feed: the values are this run's
+            }
             long[][] declared = Objects.requireNonNull(pinnableShapes);
             String[] names = sig.outputNames;
-            if (names.length == 1) {
-                return Tensors.of(names[0], Tensor.of(sig.outputType(0), feed.outputView(0),
-                        Shapes.withFirst(declared[0], rows)));
-            }
             Tensors.Builder b = Tensors.builder();
             for (int k = 0; k < names.length; k++) {
                 b.add(names[k], Tensor.of(sig.outputType(k), feed.outputView(k), Shapes.withFirst(declared[k], rows)));
             }
-            return b.build();
+            Tensors made = names.length == 1 ? Tensors.of(names[0], b.build().get(0)) : b.build();
+            feed.keepPinnedTensors(made);
+            return made;
         }
 
         private void closeUnkept() {
