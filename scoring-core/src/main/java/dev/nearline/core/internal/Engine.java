@@ -4,6 +4,8 @@ import dev.nearline.api.Model;
 import dev.nearline.api.Outcome;
 import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
+import dev.nearline.api.RowPostprocessor;
+import dev.nearline.api.RowPreprocessor;
 import dev.nearline.api.ScoringException.Kind;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringListener;
@@ -49,8 +51,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
     final String name;
     final Ticker ticker;
     final StepRunner<I, O> runner;
-    /** A synchronous record on a row of one, when the pipeline allows it. */
-    private final RowOne<I, O> rowOne = new RowOne<>(this);
+    /** A synchronous record on a row of one; null unless both stages work on rows (nothing more is loaded then). */
+    private final @Nullable RowOne<I, O> rowOne;
     final Generations generations;
     /** The guarded listener and observer, or null when neither is set. */
     final @Nullable GuardedListener events;
@@ -79,6 +81,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         this.events = timed || observed ? new GuardedListener(name, listener, options.observer()) : null;
         this.timingInterval = timed ? Objects.requireNonNull(events).timingInterval() : 1;
         this.runner = new StepRunner<>(name, preprocessor, postprocessor, ticker, timed ? events : null);
+        this.rowOne = preprocessor instanceof RowPreprocessor && postprocessor instanceof RowPostprocessor
+                ? new RowOne<>(this) : null;
         this.monitor = options.monitor();
         this.deadlines = new Deadlines(ticker, options.defaultTimeout());
         this.closeGracePeriod = options.closeGracePeriod();
@@ -211,9 +215,10 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         long start = time ? ticker.read() : UNTIMED;
         boolean handedOff = false; // true while the count of this record belongs to a queued batch request
         try {
-            if (batcher == null && record != null && runner.rowsAllowed(deadline)) {
+            RowOne<I, O> rows = rowOne;
+            if (rows != null && batcher == null && record != null && runner.rowsAllowed(deadline)) {
                 RowPlan one = onePlan(g);
-                Object r = one == null ? RowOne.PER_RECORD : rowOne.score(one, record, deadline, time, start);
+                Object r = one == null ? RowOne.PER_RECORD : rows.score(one, record, deadline, time, start);
                 if (r == RowOne.NO_ROWS) {
                     g.onePlan = null;
                 } else if (r != RowOne.PER_RECORD) {
