@@ -311,4 +311,40 @@ class OnnxColumnarTest {
         }
         assertThat(checked.get()).isEqualTo(threads * perThread);
     }
+
+    /**
+     * With micro-batching on, a synchronous record the policy keeps inline ({@code NEVER}: all of them) is scored
+     * on a row of one, and one that joins a batch ({@code ALWAYS}) takes the batcher's tensors path; both give the
+     * per-record answers.
+     */
+    @Test
+    void score_microBatchingOn_inlineRecordsOnRowsOfOneBatchedRecordsInTheBatcher() {
+        Path file = DemoModels.logistic(dir.resolve("lr.onnx"), FEATURES, 14);
+        List<float[]> records = records(40, 8);
+        List<Float> expected = new ArrayList<>();
+        try (ManagedScorer<float[], Float> reference = lambdas(OnnxModel.builder(file).intraOpThreads(1).build())) {
+            for (float[] r : records) {
+                expected.add(reference.score(r));
+            }
+        }
+        for (Pipeline.BatchMode mode : new Pipeline.BatchMode[] {Pipeline.BatchMode.NEVER, Pipeline.BatchMode.ALWAYS}) {
+            OnnxModel model = OnnxModel.builder(file).intraOpThreads(1).batching(Batching.alongAxis(0)).build();
+            String input = model.signature().inputs().get(0).name();
+            String output = model.signature().outputs().get(0).name();
+            try (ManagedScorer<float[], Float> scorer = Pipeline.builder(Stages.floats(input, FEATURES)).model(model)
+                    .batching(8, Duration.ZERO, mode).build(Stages.floatAt(output, 0))) {
+                long before = model.rowBatches();
+                for (int i = 0; i < records.size(); i++) {
+                    assertThat(scorer.score(records.get(i))).as("%s record %d", mode, i).isEqualTo(expected.get(i));
+                }
+                long rowsOfOne = model.rowBatches() - before;
+                if (mode == Pipeline.BatchMode.NEVER) {
+                    assertThat(rowsOfOne).as("inline records on rows of one").isEqualTo(records.size());
+                } else {
+                    // a synchronous record that joins a batch is preprocessed on its caller's thread into tensors
+                    assertThat(rowsOfOne).as("no row batches for records that join the batcher").isZero();
+                }
+            }
+        }
+    }
 }

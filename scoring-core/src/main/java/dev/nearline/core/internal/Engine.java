@@ -215,10 +215,15 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
         long start = time ? ticker.read() : UNTIMED;
         boolean handedOff = false; // true while the count of this record belongs to a queued batch request
         try {
+            Step[] steps = g.steps;
+            BatchPolicy p = policy; // null exactly when batcher is
+            boolean join = batcher != null && p != null && p.mayBatch() && steps[0].batchState() != Step.BATCH_OFF
+                    && p.batchSync(g.inFlight.get());
             RowOne<I, O> rows = rowOne;
-            if (rows != null && batcher == null && record != null && runner.rowsAllowed(deadline)) {
+            if (!join && rows != null && record != null && runner.rowsAllowed(deadline)) {
                 RowPlan one = onePlan(g);
-                Object r = one == null ? RowOne.PER_RECORD : rows.score(one, record, deadline, time, start);
+                Object r = one == null ? RowOne.PER_RECORD
+                        : rows.score(one, record, deadline, time, start, p != null && p.sampleInline() ? p : null);
                 if (r == RowOne.NO_ROWS) {
                     g.onePlan = null;
                 } else if (r != RowOne.PER_RECORD) {
@@ -226,14 +231,11 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
                 }
             }
             Tensors pre = runner.preprocess(record, deadline);
-            Step[] steps = g.steps;
-            BatchPolicy p = policy; // null exactly when batcher is
-            if (batcher != null && p != null && p.mayBatch() && steps[0].batchState() != Step.BATCH_OFF
-                    && p.batchSync(g.inFlight.get())) {
+            if (join) {
                 runner.checkDeadline(deadline, steps[0]);
                 WaitingRecord r = new WaitingRecord(this, g, steps[0], steps[0].bind(pre), deadline, ticker.read());
                 handedOff = true;
-                batcher.submit(r);
+                Objects.requireNonNull(batcher).submit(r);
                 r.await(deadline); // throws once the record is abandoned: its count stays with the request
                 handedOff = false;
                 return finishBatched(g, record, pre, r, deadline, start);

@@ -10,6 +10,7 @@ import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One record of a synchronous {@code score} on a row of one (see {@link RowPlan#forOne}): the preprocessor writes
@@ -37,12 +38,13 @@ final class RowOne<I, O> {
 
     /**
      * Scores {@code record} on a row, reporting to the listener as the per-record path does when {@code time}
-     * (from {@code start}) or when it is timed; returns the result, {@link #PER_RECORD} or {@link #NO_ROWS}.
+     * (from {@code start}) or when it is timed, and feeding the model call's time to {@code policy} unless it is
+     * null; returns the result, {@link #PER_RECORD} or {@link #NO_ROWS}.
      *
      * @throws ScoringException what the stages report, or DEADLINE_EXCEEDED, as on the per-record path
      */
     @SuppressWarnings("unchecked")
-    Object score(RowPlan plan, I record, long deadline, boolean time, long start) {
+    Object score(RowPlan plan, I record, long deadline, boolean time, long start, @Nullable BatchPolicy policy) {
         Step step = plan.step;
         Model model = Objects.requireNonNull(step.model());
         RowBatch batch;
@@ -68,7 +70,7 @@ final class RowOne<I, O> {
             runner.checkDeadline(deadline, step);
             Duration timeout = deadline == Deadlines.NONE ? null
                     : Duration.ofNanos(Math.max(1, deadline - engine.ticker.read()));
-            boolean measure = time || engine.timed;
+            boolean measure = time || engine.timed || policy != null;
             long t1 = measure ? engine.ticker.read() : 0;
             Tensors out;
             try {
@@ -83,6 +85,9 @@ final class RowOne<I, O> {
                 }
             }
             long t2 = measure ? engine.ticker.read() : 0;
+            if (policy != null) {
+                policy.recordInline(t2 - t1);
+            }
             if (engine.timed) {
                 Objects.requireNonNull(engine.events).stepCompleted(engine.name, step.name(), 1, time ? t2 - t1 : -1);
             }
