@@ -12,6 +12,6 @@ public interface Ticker {
 
     /** The system ticker, {@link System#nanoTime()}. */
     static Ticker system() {
-        return System::nanoTime;
+        return dev.nearline.api.internal.SystemTicker.INSTANCE;
     }
 }

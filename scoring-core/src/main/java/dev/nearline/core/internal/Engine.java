@@ -91,7 +91,8 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             throw new IllegalArgumentException("pipeline '" + name + "' has no model step");
         }
         Bindings.check(name, preprocessor, stepArray);
-        this.generations = new Generations(name, stepArray, options.maxInFlight(), this::closeQuietly);
+        // A class, not this::closeQuietly: building a scorer spins no lambda class (see SystemTicker).
+        this.generations = new Generations(name, stepArray, options.maxInFlight(), new ModelCloser());
         Warmup.run(name, stepArray, options.warmupRecords(), ticker);
         this.pool = new AsyncPool(name, options.asyncThreads(), options.asyncQueueCapacity());
         EngineOptions.Batching b = options.batching();
@@ -461,6 +462,14 @@ public final class Engine<I, O> implements ManagedScorer<I, O> {
             }
         }
         return false;
+    }
+
+    /** Closes a retired model: {@link #closeQuietly}. */
+    private final class ModelCloser implements java.util.function.BiConsumer<String, Model> {
+        @Override
+        public void accept(String stepName, Model m) {
+            closeQuietly(stepName, m);
+        }
     }
 
     private void closeQuietly(String stepName, Model m) {

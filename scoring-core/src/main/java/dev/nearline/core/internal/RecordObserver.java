@@ -8,8 +8,19 @@ import dev.nearline.api.Tensors;
  */
 @FunctionalInterface
 public interface RecordObserver {
-    /** Observes nothing. */
-    RecordObserver NONE = (record, inputs, outputs, result) -> { };
+    /** Observes nothing (a class, not a lambda: see {@link dev.nearline.api.internal.SystemTicker}). */
+    RecordObserver NONE = new None();
+
+    /** The class of {@link #NONE}. */
+    final class None implements RecordObserver {
+        private None() {
+        }
+
+        @Override
+        public void observe(Object record, Tensors inputs, Tensors outputs, Object result) {
+            // nothing
+        }
+    }
 
     /**
      * Called after a record was scored successfully, with the record as the caller gave it, its preprocessed

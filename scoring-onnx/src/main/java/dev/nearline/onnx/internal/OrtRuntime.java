@@ -11,8 +11,8 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The process-wide ONNX Runtime environment, and the class-path check that runs before the native
- * library is first loaded. Thread-safe; the environment is never closed (ONNX Runtime closes it in a
+ * The process-wide ONNX Runtime environment, and the class-path check that runs while the native library is
+ * first loaded, and fails the environment's first use when two runtimes are on the class path. Thread-safe; the environment is never closed (ONNX Runtime closes it in a
  * shutdown hook).
  */
 public final class OrtRuntime {
@@ -36,8 +36,7 @@ public final class OrtRuntime {
     }
 
     /**
-     * The shared environment, after checking once that exactly one ONNX Runtime artifact is on the
-     * class path.
+     * The shared environment, once it is checked that exactly one ONNX Runtime artifact is on the class path.
      *
      * @throws IllegalStateException when both the CPU and the GPU artifact are present
      */
@@ -48,10 +47,6 @@ public final class OrtRuntime {
         }
         synchronized (OrtRuntime.class) {
             if (environment == null) {
-                if (!classPathChecked) {
-                    checkSingleRuntime(OrtEnvironment.class.getClassLoader());
-                    classPathChecked = true;
-                }
                 environment = initOnLargeStack();
             }
             return environment;
@@ -60,17 +55,23 @@ public final class OrtRuntime {
 
     /** Loads the native library and creates the environment on a thread with a large stack; see {@link #INIT_STACK_BYTES}. */
     private static OrtEnvironment initOnLargeStack() {
-        OrtEnvironment[] result = new OrtEnvironment[1];
-        Throwable[] failure = new Throwable[1];
-        Thread t = new Thread(null, () -> {
-            try {
-                result[0] = OrtEnvironment.getEnvironment();
-            } catch (Throwable e) {
-                failure[0] = e;
-            }
-        }, "nearline-onnxruntime-init", INIT_STACK_BYTES);
+        Init init = new Init();
+        Thread t = new Thread(null, init, "nearline-onnxruntime-init", INIT_STACK_BYTES);
         t.setDaemon(true);
         t.start();
+        // The class-path check runs meanwhile (a few ms of a cold start, on the core the waiting caller leaves
+        // idle). Loading first cannot mix two runtimes up: ONNX Runtime takes its classes and its native
+        // library from the same class loader, so from the same (first) jar. A conflict then fails this call, and
+        // every later one, before the environment is used.
+        RuntimeException conflict = null;
+        if (!classPathChecked) {
+            try {
+                checkSingleRuntime(OrtEnvironment.class.getClassLoader());
+                classPathChecked = true;
+            } catch (RuntimeException e) {
+                conflict = e;
+            }
+        }
         boolean interrupted = false;
         while (true) {
             try {
@@ -83,14 +84,36 @@ public final class OrtRuntime {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (failure[0] instanceof RuntimeException) {
-            throw (RuntimeException) failure[0];
-        } else if (failure[0] instanceof Error) {
-            throw (Error) failure[0];
-        } else if (failure[0] != null) {
-            throw new IllegalStateException("ONNX Runtime failed to start: " + failure[0], failure[0]);
+        if (conflict != null) {
+            throw conflict;
         }
-        return result[0];
+        Throwable failure = init.failure;
+        if (failure instanceof RuntimeException) {
+            throw (RuntimeException) failure;
+        } else if (failure instanceof Error) {
+            throw (Error) failure;
+        } else if (failure != null) {
+            throw new IllegalStateException("ONNX Runtime failed to start: " + failure, failure);
+        }
+        return java.util.Objects.requireNonNull(init.result);
+    }
+
+    /**
+     * The native start-up, on the large-stack thread; a class rather than a lambda, because the JVM's first lambda
+     * costs several milliseconds of a cold start (and this is usually the first). Read after {@code join}.
+     */
+    private static final class Init implements Runnable {
+        @org.jspecify.annotations.Nullable OrtEnvironment result;
+        @org.jspecify.annotations.Nullable Throwable failure;
+
+        @Override
+        public void run() {
+            try {
+                result = OrtEnvironment.getEnvironment();
+            } catch (Throwable e) { // NOPMD: handed to the caller, which rethrows it
+                failure = e;
+            }
+        }
     }
 
     /**
