@@ -184,4 +184,67 @@ class ColumnarScoreAllTest {
             throw new AssertionError(e);
         }
     }
+
+    /**
+     * A model whose row batches answer with more rows than records: a synchronous score cannot read its row from
+     * that, so the record takes the per-record path, and no later record tries a row of one (each would run the
+     * model twice).
+     */
+    @Test
+    void score_rowBatchOutputsNotOneRowPerRecord_perRecordAnswersAndRowsTriedOnce() {
+        java.util.concurrent.atomic.AtomicInteger rowBatches = new java.util.concurrent.atomic.AtomicInteger();
+        FakeModel model = new FakeModel() {
+            @Override
+            public dev.nearline.api.ModelSignature signature() {
+                return new dev.nearline.api.ModelSignature(
+                        List.of(dev.nearline.api.TensorSpec.of("x", dev.nearline.api.DataType.FP32, -1, 2)),
+                        List.of(dev.nearline.api.TensorSpec.of("y", dev.nearline.api.DataType.FP32, -1, 1)));
+            }
+
+            @Override
+            protected dev.nearline.api.Tensors compute(dev.nearline.api.Tensors inputs) {
+                dev.nearline.api.Tensor x = inputs.require("x");
+                return dev.nearline.api.Tensors.of("y",
+                        dev.nearline.api.Tensor.ofFloats(new float[] {x.floatAt(0) + x.floatAt(1)}, 1, 1));
+            }
+
+            @Override
+            public dev.nearline.api.RowBatch newRowBatch(int capacity) {
+                rowBatches.incrementAndGet();
+                java.nio.FloatBuffer in = java.nio.FloatBuffer.allocate(2 * capacity);
+                dev.nearline.api.internal.BufferRows writer = new dev.nearline.api.internal.BufferRows(
+                        new String[] {"x"}, new dev.nearline.api.DataType[] {dev.nearline.api.DataType.FP32},
+                        new int[] {2}, new java.nio.Buffer[] {in});
+                return new dev.nearline.api.RowBatch() {
+                    @Override
+                    public int capacity() {
+                        return capacity;
+                    }
+
+                    @Override
+                    public dev.nearline.api.RowWriter row(int row) {
+                        writer.select(row);
+                        return writer;
+                    }
+
+                    @Override
+                    public dev.nearline.api.Tensors run(int rows, java.time.Duration timeout) {
+                        return dev.nearline.api.Tensors.of("y", dev.nearline.api.Tensor.ofFloats(
+                                new float[rows + 1], rows + 1, 1)); // one row too many, all zeros
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+        };
+        try (ManagedScorer<float[], Float> scorer = Pipeline.builder(Stages.floats("x", 2)).model(model)
+                .build(Stages.floatAt("y", 0))) {
+            for (int i = 1; i <= 5; i++) {
+                assertThat(scorer.score(new float[] {i, 10})).as("record %d", i).isEqualTo(i + 10f);
+            }
+        }
+        assertThat(rowBatches.get()).as("rows of one tried once").isEqualTo(1);
+    }
 }

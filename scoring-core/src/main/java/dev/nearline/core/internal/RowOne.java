@@ -27,7 +27,10 @@ import org.jspecify.annotations.Nullable;
 final class RowOne<I, O> {
     /** What {@link #score} returns when the record must take the per-record path. */
     static final Object PER_RECORD = new Object();
-    /** What {@link #score} returns when the model offers no row batch (no later record need try). */
+    /**
+     * What {@link #score} returns when the model offers no row batch, or its outputs are not one row per record:
+     * no later record need try (the record itself takes the per-record path).
+     */
     static final Object NO_ROWS = new Object();
 
     private final Engine<I, O> engine;
@@ -81,7 +84,7 @@ final class RowOne<I, O> {
             for (String name : plan.declaredOutputs) {
                 Tensor t = out.get(name);
                 if (t != null && (t.rank() == 0 || t.dim(0) != 1)) {
-                    return PER_RECORD;
+                    return NO_ROWS; // an output not by rows: no later record tries either (each would run twice)
                 }
             }
             long t2 = measure ? engine.ticker.read() : 0;
