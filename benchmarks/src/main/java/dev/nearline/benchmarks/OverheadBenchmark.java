@@ -44,8 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       "off" for {@code nearlineObserved}, which has the same stages.</li>
  *   <li>{@code djl}: {@code Predictor.predict} with a minimal translator (see {@link Djl}), one
  *       predictor per thread as DJL documents.</li>
- *   <li>{@code nearlineKeyed}: {@code nearline} on records that carry an id (262,144 distinct records in
- *       turn), no quality monitor: the "off" for the two below, which take the same records.</li>
+ *   <li>{@code nearlineKeyed}: {@code nearlineLambda} on records that carry an id (a new record with a new id
+ *       per call, see {@link KeyCursor}), no quality monitor: the "off" for the two below, which take the same
+ *       records.</li>
  *   <li>{@code nearlineQuality}: {@code nearlineKeyed} with a {@code QualityMonitor} at its defaults keeping each
  *       prediction under the record's id (the store of 100,000 evicts one per record, as in steady state), no
  *       labels: what tracking costs on the scoring path.</li>
@@ -98,8 +99,6 @@ public class OverheadBenchmark {
     Scorer<NearlinePipeline.Keyed, Float> quality;
     /** {@link #quality} with a challenger on a 10% sample. */
     Scorer<NearlinePipeline.Keyed, Float> challenger;
-    /** Records with distinct ids, taken in turn. */
-    NearlinePipeline.Keyed[] keyed;
     ZooModel<float[], Float> djlModel;
 
     @Setup(Level.Trial)
@@ -121,10 +120,6 @@ public class OverheadBenchmark {
         keyedOff = NearlinePipeline.keyedScorer(NearlinePipeline.onnxModel(file), m);
         quality = NearlinePipeline.qualityScorer(NearlinePipeline.onnxModel(file), m, null);
         challenger = NearlinePipeline.qualityScorer(NearlinePipeline.onnxModel(file), m, NearlinePipeline.onnxModel(file));
-        keyed = new NearlinePipeline.Keyed[KEYS];
-        for (int i = 0; i < KEYS; i++) {
-            keyed[i] = new NearlinePipeline.Keyed("tx-" + i, record);
-        }
         checkSameScore();
     }
 
@@ -134,18 +129,18 @@ public class OverheadBenchmark {
         TempFiles.deleteTree(dir);
     }
 
-    /** Distinct ids in {@link #keyed}: more than the quality store's default capacity of 100,000. */
-    static final int KEYS = 1 << 18;
-
-    /** The thread's position in {@link #keyed}. */
+    /**
+     * The thread's records with ids: each call makes a new record with a new id, as a service that deserializes
+     * every request would (so the id is in the cache, as a just-parsed one is); ids never repeat, so the quality
+     * store (100,000 predictions by default) evicts one per record, as in steady state. The same for the "off"
+     * and the "on" variants.
+     */
     @State(Scope.Thread)
     public static class KeyCursor {
-        int next;
+        long next;
 
         NearlinePipeline.Keyed next(OverheadBenchmark b) {
-            NearlinePipeline.Keyed k = b.keyed[next];
-            next = (next + 1) & (KEYS - 1);
-            return k;
+            return new NearlinePipeline.Keyed(Long.toString(next++), b.record);
         }
     }
 
