@@ -1,5 +1,6 @@
 package dev.nearline.core;
 
+import static dev.nearline.core.testing.Causes.messages;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -8,8 +9,6 @@ import dev.nearline.api.ScoringListener;
 import dev.nearline.core.internal.PipelineLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,18 +44,6 @@ class PipelineSecretsTest {
 
     private ManagedScorer<Object, Object> load(String json) {
         return PipelineLoader.fromJson(json, "<test>", dir, PipelineLoaderTest.PLUGINS, ScoringListener.NONE, ENV::get);
-    }
-
-    /** The messages of {@code t} and of its causes and suppressed exceptions. */
-    static List<String> messages(Throwable t) {
-        List<String> out = new ArrayList<>();
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            out.add(c.toString());
-            for (Throwable s : c.getSuppressed()) {
-                out.addAll(messages(s));
-            }
-        }
-        return out;
     }
 
     @Test

@@ -39,21 +39,7 @@ final class EnvReader {
     }
 
     int integer(String name, int defaultValue, int min, int max) {
-        String v = optional(name);
-        if (v == null) {
-            return defaultValue;
-        }
-        try {
-            int n = Integer.parseInt(v);
-            if (n < min || n > max) {
-                problems.add(name + " must be between " + min + " and " + max + ", got " + n);
-                return defaultValue;
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            problems.add(name + " must be an integer, got '" + v + "'");
-            return defaultValue;
-        }
+        return (int) number(name, defaultValue, min, max); // within [min, max], so within int
     }
 
     boolean bool(String name, boolean defaultValue) {

@@ -1,5 +1,6 @@
 package dev.nearline.keda;
 
+import static dev.nearline.core.testing.Causes.messages;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -113,17 +114,6 @@ class SecretScanningTest {
         for (String secret : SECRETS) {
             assertThat(text).as("%s must not contain a secret", where).doesNotContain(secret);
         }
-    }
-
-    private static List<String> messages(Throwable t) {
-        List<String> out = new ArrayList<>();
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            out.add(c.toString());
-            for (Throwable s : c.getSuppressed()) {
-                out.addAll(messages(s));
-            }
-        }
-        return out;
     }
 
     private static Map<String, String> env(String queue) {

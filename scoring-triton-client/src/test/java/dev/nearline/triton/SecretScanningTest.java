@@ -1,5 +1,6 @@
 package dev.nearline.triton;
 
+import static dev.nearline.core.testing.Causes.messages;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -19,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -99,17 +99,6 @@ class SecretScanningTest {
                 """.formatted(url, stepExtra);
         Map<String, String> env = Map.of("TRITON_TOKEN", TOKEN, "TRUST_PASSWORD", PASSWORD);
         return PipelineLoader.fromJson(json, "<test>", dir, PLUGINS, ScoringListener.NONE, env::get);
-    }
-
-    private static List<String> messages(Throwable t) {
-        List<String> out = new ArrayList<>();
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            out.add(c.toString());
-            for (Throwable s : c.getSuppressed()) {
-                out.addAll(messages(s));
-            }
-        }
-        return out;
     }
 
     private static void assertNoSecret(String where, String text) {

@@ -40,7 +40,7 @@ public class BufferRows implements RowWriter {
      */
     private long ready;
     /** The last name {@link #input} looked up (a stage passes the same string for every record) and its index. */
-    private String lastName = "";
+    private @org.jspecify.annotations.Nullable String lastName;
     private int lastInput = -1;
 
     /**
@@ -113,7 +113,7 @@ public class BufferRows implements RowWriter {
 
     @Override
     public final int input(String tensor) {
-        if (tensor == lastName) { // NOPMD: identity first, the common case; equals below
+        if (tensor != null && tensor == lastName) { // NOPMD: identity first, the common case; equals below
             return lastInput;
         }
         int found = -1;

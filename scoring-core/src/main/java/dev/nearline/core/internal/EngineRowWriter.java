@@ -5,6 +5,7 @@ import dev.nearline.api.RowWriter;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The writer a {@link dev.nearline.api.RowPreprocessor} sees: names inputs as the pipeline names its tensors
@@ -17,7 +18,7 @@ final class EngineRowWriter implements RowWriter {
     private RowWriter target;
     private long written;
     /** The last name {@link #input} looked up (a stage passes the same string for every record) and its index. */
-    private String lastName = "";
+    private @Nullable String lastName;
     private int lastInput = -1;
 
     EngineRowWriter(RowPlan plan) {
@@ -46,7 +47,7 @@ final class EngineRowWriter implements RowWriter {
 
     @Override
     public int input(String tensor) {
-        if (tensor != lastName) { // NOPMD: identity, the common case; RowPlan compares names
+        if (tensor == null || tensor != lastName) { // NOPMD: identity, the common case; RowPlan compares names
             lastInput = plan.input(tensor);
             lastName = tensor;
         }
