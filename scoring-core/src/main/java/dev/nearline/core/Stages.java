@@ -8,8 +8,10 @@ import dev.nearline.api.ScoringException;
 import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
 import dev.nearline.api.Tensors;
+import dev.nearline.core.internal.RowsReader;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Ready-made stages for code-built pipelines over plain arrays. They work record by record and also row by row,
@@ -78,30 +80,55 @@ public final class Stages {
         if (index < 0) {
             throw new IllegalArgumentException("index must not be negative, got " + index);
         }
-        return new RowPostprocessor<>() {
-            @Override
-            public Float postprocess(Tensors outputs) {
-                return outputs.require(output).floatAt(index);
-            }
+        return new FloatAt(output, index);
+    }
 
-            @Override
-            public Float postprocessRow(Tensors batchOutputs, int row) {
-                Tensor t = batchOutputs.require(output);
-                long rowSize = 1; // a product of the few dimensions after the first, not a division per row
-                for (int d = 1; d < t.rank(); d++) {
-                    rowSize *= t.dim(d);
-                }
-                if (index >= rowSize) {
-                    throw new IndexOutOfBoundsException("index " + index + " is outside one row of output '" + output
-                            + "' " + t);
-                }
-                return t.floatAt((int) (row * rowSize + index));
-            }
+    /** {@link #floatAt}: row by row, and every row of a batch in one pass. */
+    private static final class FloatAt implements RowPostprocessor<Float>, RowsReader {
+        private final String output;
+        private final int index;
 
-            @Override
-            public String toString() {
-                return "floatAt(" + output + ", " + index + ")";
+        FloatAt(String output, int index) {
+            this.output = output;
+            this.index = index;
+        }
+
+        @Override
+        public Float postprocess(Tensors outputs) {
+            return outputs.require(output).floatAt(index);
+        }
+
+        @Override
+        public Float postprocessRow(Tensors batchOutputs, int row) {
+            Tensor t = batchOutputs.require(output);
+            return t.floatAt(row * rowSize(t) + index);
+        }
+
+        @Override
+        public void postprocessRows(Tensors batchOutputs, int rows, int[] at, @Nullable Object[] results) {
+            Tensor t = batchOutputs.require(output);
+            int rowSize = rowSize(t);
+            for (int r = 0, element = index; r < rows; r++, element += rowSize) {
+                results[at[r]] = t.floatAt(element);
             }
-        };
+        }
+
+        /** Elements per row: a product of the few dimensions after the first, not a division per row. */
+        private int rowSize(Tensor t) {
+            long rowSize = 1;
+            for (int d = 1; d < t.rank(); d++) {
+                rowSize *= t.dim(d);
+            }
+            if (index >= rowSize) {
+                throw new IndexOutOfBoundsException("index " + index + " is outside one row of output '" + output
+                        + "' " + t);
+            }
+            return (int) rowSize;
+        }
+
+        @Override
+        public String toString() {
+            return "floatAt(" + output + ", " + index + ")";
+        }
     }
 }

@@ -140,6 +140,76 @@ class ColumnarScoreAllTest {
     }
 
     @Test
+    void scoreAll_floatAtIndexOutsideTheRow_everyRecordFailsWithTheRowMessageAndOtherBatchesStillScore() {
+        FakeLinearModel model = Fixtures.linear();
+        try (ManagedScorer<float[], Float> outside = Pipeline.builder(Stages.floats("input", 3)).model(model)
+                .build(Stages.floatAt("score", 1))) {
+            List<Outcome<Float>> all = outside.scoreAll(List.of(Fixtures.row(1, 2, 3), Fixtures.row(3, 2, 1)));
+
+            assertThat(model.predictCalls).as("the rows ran once").hasValue(1);
+            for (Outcome<Float> o : all) {
+                assertThat(o.error().kind()).isEqualTo(ScoringException.Kind.INTERNAL);
+                assertThat(o.error()).hasStackTraceContaining("index 1 is outside one row of output 'score'");
+            }
+        }
+    }
+
+    @Test
+    void scoreAll_bulkReaderLeavesARowOut_everyRowReadAgainOneByOne() {
+        RowPostprocessorWithGap post = new RowPostprocessorWithGap();
+        try (ManagedScorer<float[], Float> scorer = Pipeline.builder(Stages.floats("input", 3))
+                .model(Fixtures.linear()).build(post)) {
+            List<float[]> records = List.of(Fixtures.row(1, 2, 3), Fixtures.row(3, 2, 1), Fixtures.row(0, 0, 1));
+
+            List<Outcome<Float>> all = scorer.scoreAll(records);
+
+            assertThat(post.bulkCalls).as("the bulk read was tried").isEqualTo(1);
+            for (int i = 0; i < records.size(); i++) {
+                assertThat(all.get(i).get()).isEqualTo(Fixtures.linear().expected(records.get(i)));
+            }
+        }
+    }
+
+    @Test
+    void scoreAll_withADeadline_readsRowByRowAndGivesTheSameResults() {
+        RowPostprocessorWithGap post = new RowPostprocessorWithGap();
+        try (ManagedScorer<float[], Float> scorer = Pipeline.builder(Stages.floats("input", 3))
+                .model(Fixtures.linear()).build(post)) {
+            List<float[]> records = List.of(Fixtures.row(1, 2, 3), Fixtures.row(3, 2, 1));
+
+            List<Outcome<Float>> all = scorer.scoreAll(records, java.time.Duration.ofMinutes(5));
+
+            assertThat(post.bulkCalls).as("a deadline is checked per row").isZero();
+            assertThat(all.get(1).get()).isEqualTo(Fixtures.linear().expected(records.get(1)));
+        }
+    }
+
+    /** A bulk reader (as the ready-made stages are) that forgets the second row: the engine must not trust it. */
+    private static final class RowPostprocessorWithGap
+            implements dev.nearline.api.RowPostprocessor<Float>, dev.nearline.core.internal.RowsReader {
+        private final dev.nearline.api.RowPostprocessor<Float> rows = Stages.floatAt("score", 0);
+        int bulkCalls;
+
+        @Override
+        public Float postprocess(dev.nearline.api.Tensors outputs) {
+            return rows.postprocess(outputs);
+        }
+
+        @Override
+        public Float postprocessRow(dev.nearline.api.Tensors batchOutputs, int row) {
+            return rows.postprocessRow(batchOutputs, row);
+        }
+
+        @Override
+        public void postprocessRows(dev.nearline.api.Tensors batchOutputs, int n, int[] index, Object[] results) {
+            bulkCalls++;
+            for (int r = 0; r < n; r++) {
+                results[index[r]] = r == 1 ? null : rows.postprocessRow(batchOutputs, r);
+            }
+        }
+    }
+
+    @Test
     void scoreAll_withDriftMonitor_takesThePerRecordPath() {
         FakeLinearModel model = Fixtures.linear();
         try (ManagedScorer<float[], Float> scorer = Pipeline.builder(Stages.floats("input", 3)).model(model)

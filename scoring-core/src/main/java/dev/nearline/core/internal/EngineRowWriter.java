@@ -37,6 +37,9 @@ final class EngineRowWriter implements RowWriter {
      *     input check words it
      */
     void checkComplete() {
+        if ((written & plan.allInputs) == plan.allInputs) {
+            return;
+        }
         for (int i = 0; i < plan.specs.length; i++) {
             if (i < 64 && (written & (1L << i)) == 0) {
                 throw ScoringException.invalidInput("step '" + plan.step.name() + "' needs tensor '" + plan.sources[i]

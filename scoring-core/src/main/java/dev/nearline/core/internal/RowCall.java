@@ -32,15 +32,15 @@ final class RowCall<I, O> {
     }
 
     /**
-     * Scores {@code records[0..n)}, each with its deadline; fills {@code results[i]} or {@code errors[i]} and
-     * {@code inferNanos} with the model call's duration (-1 when neither a listener nor the batching policy wants
-     * it, and the clock was not read). Returns false, having filled nothing, when the batched
-     * call failed or its outputs are not one row per record: the caller then scores the records one by one,
-     * which isolates a bad record.
+     * Scores {@code records[0..n)}, each with its deadline ({@code deadlines[i]}, or {@code deadline} for every
+     * record when {@code deadlines} is null); fills {@code results[i]} or {@code errors[i]}, and {@code inferNanos}
+     * when given with the model call's duration (-1 when neither a listener nor the batching policy wants it, and
+     * the clock was not read). Returns false when the batched call failed or its outputs are not one row per
+     * record: the caller then ignores both arrays and scores the records one by one, which isolates a bad record.
      */
     @SuppressWarnings("unchecked")
-    boolean run(@Nullable Object[] records, int n, long[] deadlines, @Nullable Object[] results,
-                @Nullable ScoringException[] errors, long[] inferNanos) {
+    boolean run(@Nullable Object[] records, int n, long deadline, long @Nullable [] deadlines,
+                @Nullable Object[] results, @Nullable ScoringException[] errors, long @Nullable [] inferNanos) {
         Step step = plan.step;
         Model model = Objects.requireNonNull(step.model());
         RowPreprocessor<Object> pre = (RowPreprocessor<Object>) engine.runner.preprocessor();
@@ -51,7 +51,6 @@ final class RowCall<I, O> {
         } catch (Throwable e) { // NOPMD: the per-record path will tell each record what went wrong
             return false;
         }
-        @Nullable ScoringException[] found = new ScoringException[n];
         try (RowBatch batch = offered != null ? offered : new HeapRowBatch(model, plan, n)) {
             EngineRowWriter writer = new EngineRowWriter(plan);
             int[] index = new int[n];
@@ -61,59 +60,69 @@ final class RowCall<I, O> {
             for (int i = 0; i < n; i++) {
                 Object record = records[i];
                 if (record == null) {
-                    found[i] = ScoringException.invalidInput("pipeline '" + engine.name + "': record is null");
+                    errors[i] = ScoringException.invalidInput("pipeline '" + engine.name + "': record is null");
                     continue;
                 }
                 try {
                     pre.preprocessRow(record, writer.at(batch.row(rows)));
                     writer.checkComplete();
                     index[rows++] = i;
-                    latest = Math.max(latest, deadlines[i]);
+                    if (deadlines != null) {
+                        latest = Math.max(latest, deadlines[i]);
+                    }
                 } catch (EngineRowWriter.NotARow e) {
                     alone = alone == null ? new boolean[n] : alone;
                     alone[i] = true;
                 } catch (Throwable e) { // NOPMD: one record's failure, an Error included, stays with that record
-                    found[i] = Failures.preprocessing(engine.name, e);
+                    errors[i] = Failures.preprocessing(engine.name, e);
                 }
             }
-            if (rows > 0 && !runRows(batch, rows, index, deadlines, latest, post, results, found, inferNanos)) {
+            if (deadlines == null) {
+                latest = deadline;
+            }
+            if (rows > 0 && !runRows(batch, rows, index, deadlines, latest, post, results, errors, inferNanos)) {
                 return false;
             }
             if (alone != null) {
                 for (int i = 0; i < n; i++) {
                     if (alone[i]) {
                         try {
-                            results[i] = engine.scoreOne((I) records[i], new Step[] {step}, deadlines[i]);
+                            results[i] = engine.scoreOne((I) records[i], new Step[] {step},
+                                    deadlines == null ? deadline : deadlines[i]);
                         } catch (ScoringException e) {
-                            found[i] = e;
+                            errors[i] = e;
                         }
                     }
                 }
             }
         }
-        System.arraycopy(found, 0, errors, 0, n);
         return true;
     }
 
-    private boolean runRows(RowBatch batch, int rows, int[] index, long[] deadlines, long latest,
+    /**
+     * Runs the batch's first {@code rows} rows (row {@code r} holds record {@code index[r]}) and reads each result,
+     * in one pass when the postprocessor reads rows in bulk ({@link RowsReader}) and no record has a deadline.
+     * {@code deadlines} null: no record has its own deadline, and {@code latest} is the batch's.
+     */
+    private boolean runRows(RowBatch batch, int rows, int[] index, long @Nullable [] deadlines, long latest,
                             RowPostprocessor<? extends O> post, @Nullable Object[] results,
-                            @Nullable ScoringException[] found, long[] inferNanos) {
+                            @Nullable ScoringException[] found, long @Nullable [] inferNanos) {
         Step step = plan.step;
-        boolean anyDeadline = false;
-        for (int r = 0; r < rows && !anyDeadline; r++) {
+        boolean anyDeadline = deadlines == null && latest != Deadlines.NONE;
+        for (int r = 0; deadlines != null && r < rows && !anyDeadline; r++) {
             anyDeadline = deadlines[index[r]] != Deadlines.NONE;
         }
         // The clock is read only when a deadline, the batching policy or a listener needs it.
         long now = anyDeadline ? engine.ticker.read() : 0;
         // The call gets the time left to the latest record; a record already late does not hold up the others.
-        int live = 0;
-        for (int r = 0; r < rows; r++) {
+        int live = rows;
+        for (int r = 0; anyDeadline && r < rows; r++) {
             int i = index[r];
-            if (deadlines[i] != Deadlines.NONE && now - deadlines[i] >= 0) {
+            long d = deadlines == null ? latest : deadlines[i];
+            if (d != Deadlines.NONE && now - d >= 0) {
                 found[i] = new ScoringException(Kind.DEADLINE_EXCEEDED, "pipeline '" + engine.name
                         + "': deadline passed before step '" + step.name() + "'");
-            } else {
-                live++;
+                live--;
             }
         }
         if (live == 0) {
@@ -138,14 +147,21 @@ final class RowCall<I, O> {
             }
         }
         engine.rowsCalled(step.name(), rows, d);
+        if (inferNanos != null) {
+            for (int r = 0; r < rows; r++) {
+                inferNanos[index[r]] = d;
+            }
+        }
+        if (!anyDeadline && post instanceof RowsReader && readAll((RowsReader) post, out, rows, index, results)) {
+            return true;
+        }
         for (int r = 0; r < rows; r++) {
             int i = index[r];
-            inferNanos[i] = d;
             if (found[i] != null) {
                 continue;
             }
             try {
-                engine.runner.checkBeforePostprocessor(deadlines[i]);
+                engine.runner.checkBeforePostprocessor(deadlines == null ? latest : deadlines[i]);
                 O result = post.postprocessRow(out, r);
                 if (result == null) {
                     throw new ScoringException(Kind.INTERNAL, "pipeline '" + engine.name + "': postprocessor returned null");
@@ -159,5 +175,28 @@ final class RowCall<I, O> {
             }
         }
         return true;
+    }
+
+    /**
+     * Every row's result in one pass; false (results cleared) when the reader failed or gave no result for a row,
+     * and the caller reads the rows one by one, which reports each failure as that path does.
+     */
+    private static boolean readAll(RowsReader reader, Tensors out, int rows, int[] index, @Nullable Object[] results) {
+        boolean whole;
+        try {
+            reader.postprocessRows(out, rows, index, results);
+            whole = true;
+            for (int r = 0; r < rows && whole; r++) {
+                whole = results[index[r]] != null;
+            }
+        } catch (Throwable e) { // NOPMD: the rows are read again one by one, which reports the failure
+            whole = false;
+        }
+        if (!whole) {
+            for (int r = 0; r < rows; r++) {
+                results[index[r]] = null;
+            }
+        }
+        return whole;
     }
 }

@@ -32,6 +32,8 @@ final class RowPlan {
     final String[] declaredOutputs;
     /** Whether a lone tensor of another name may feed the model's lone input (no explicit binding). */
     final boolean loneInput;
+    /** The bits of the inputs a complete record writes (of the first 64, which are the ones tracked). */
+    final long allInputs;
 
     private RowPlan(Step step, TensorSpec[] specs, int[] widths, String[] sources) {
         this.step = step;
@@ -40,6 +42,7 @@ final class RowPlan {
         this.sources = sources;
         this.declaredOutputs = Objects.requireNonNull(step.model()).signature().outputNames().toArray(new String[0]);
         this.loneInput = specs.length == 1 && !step.bindings().containsKey(specs[0].name());
+        this.allInputs = specs.length >= 64 ? -1L : (1L << specs.length) - 1;
     }
 
     /** The plan for this pipeline, or null when its batches must take the per-record path. */

@@ -88,7 +88,8 @@ final class RowRecord<I, O> extends MicroBatcher.Request {
         Object[] results = new Object[n];
         ScoringException[] errors = new ScoringException[n];
         long[] infer = new long[n];
-        boolean done = plan != null && new RowCall<>(engine, plan).run(records, n, deadlines, results, errors, infer);
+        boolean done = plan != null
+                && new RowCall<>(engine, plan).run(records, n, Deadlines.NONE, deadlines, results, errors, infer);
         for (int i = 0; i < n; i++) {
             RowRecord<I, O> r = (RowRecord<I, O>) batch[i];
             try {

@@ -2,7 +2,6 @@ package dev.nearline.core.internal;
 
 import dev.nearline.api.Outcome;
 import dev.nearline.api.ScoringException;
-import java.util.Arrays;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -30,11 +29,9 @@ final class RowScoring<I, O> {
     @Nullable List<Outcome<O>> run() {
         int n = records.size();
         long start = engine.timed ? engine.ticker.read() : 0;
-        long[] deadlines = new long[n];
-        Arrays.fill(deadlines, deadline);
         Object[] results = new Object[n];
         @Nullable ScoringException[] errors = new ScoringException[n];
-        if (!new RowCall<>(engine, plan).run(records.toArray(), n, deadlines, results, errors, new long[n])) {
+        if (!new RowCall<>(engine, plan).run(records.toArray(), n, deadline, null, results, errors, null)) {
             return null;
         }
         long end = engine.timed ? engine.ticker.read() : 0;
