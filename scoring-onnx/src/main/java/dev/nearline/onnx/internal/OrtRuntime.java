@@ -11,8 +11,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The process-wide ONNX Runtime environment, and the class-path check that runs while the native library is
- * first loaded, and fails the environment's first use when two runtimes are on the class path. Thread-safe; the environment is never closed (ONNX Runtime closes it in a
+ * The process-wide ONNX Runtime environment, and what the caller does while the native library is first
+ * loaded: the class-path check, which fails the environment's first use when two runtimes are on the class path,
+ * then {@link Preload}, which loads the classes the first score needs. Thread-safe; the environment is never closed (ONNX Runtime closes it in a
  * shutdown hook).
  */
 public final class OrtRuntime {
@@ -71,6 +72,10 @@ public final class OrtRuntime {
             } catch (RuntimeException e) {
                 conflict = e;
             }
+        }
+        // Then the classes the model build, the engine and the first score will need, until the start-up is done.
+        if (conflict == null) {
+            Preload.whileAlive(t, OrtRuntime.class.getClassLoader());
         }
         boolean interrupted = false;
         while (true) {
