@@ -6,7 +6,6 @@ import dev.nearline.api.RowPostprocessor;
 import dev.nearline.api.RowPreprocessor;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
-import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import java.time.Duration;
 import java.util.Objects;
@@ -106,7 +105,7 @@ final class RowCall<I, O> {
      */
     private boolean runRows(RowBatch batch, int rows, int[] index, long @Nullable [] deadlines, long latest,
                             RowPostprocessor<? extends O> post, @Nullable Object[] results,
-                            @Nullable ScoringException[] found, long @Nullable [] inferNanos) {
+                            @Nullable ScoringException[] errors, long @Nullable [] inferNanos) {
         Step step = plan.step;
         boolean anyDeadline = deadlines == null && latest != Deadlines.NONE;
         for (int r = 0; deadlines != null && r < rows && !anyDeadline; r++) {
@@ -120,7 +119,7 @@ final class RowCall<I, O> {
             int i = index[r];
             long d = deadlines == null ? latest : deadlines[i];
             if (d != Deadlines.NONE && now - d >= 0) {
-                found[i] = new ScoringException(Kind.DEADLINE_EXCEEDED, "pipeline '" + engine.name
+                errors[i] = new ScoringException(Kind.DEADLINE_EXCEEDED, "pipeline '" + engine.name
                         + "': deadline passed before step '" + step.name() + "'");
                 live--;
             }
@@ -138,13 +137,8 @@ final class RowCall<I, O> {
             return false;
         }
         long d = measure ? engine.ticker.read() - s0 : -1;
-        // Every declared output must have one row per record (a model may add outputs it could not declare, such
-        // as the class keys of a ZipMap, which are the same for every record).
-        for (String name : plan.declaredOutputs) {
-            Tensor t = out.get(name);
-            if (t != null && (t.rank() == 0 || t.dim(0) != rows)) {
-                return false;
-            }
+        if (!plan.outputsHaveRows(out, rows)) { // every declared output must have one row per record
+            return false;
         }
         engine.rowsCalled(step.name(), rows, d);
         if (inferNanos != null) {
@@ -157,7 +151,7 @@ final class RowCall<I, O> {
         }
         for (int r = 0; r < rows; r++) {
             int i = index[r];
-            if (found[i] != null) {
+            if (errors[i] != null) {
                 continue;
             }
             try {
@@ -168,9 +162,9 @@ final class RowCall<I, O> {
                 }
                 results[i] = result;
             } catch (ScoringException e) {
-                found[i] = e;
+                errors[i] = e;
             } catch (Throwable e) { // NOPMD: see above
-                found[i] = Failures.internal("pipeline '" + engine.name + "': postprocessor failed on row " + r
+                errors[i] = Failures.internal("pipeline '" + engine.name + "': postprocessor failed on row " + r
                         + " of outputs " + out, e);
             }
         }

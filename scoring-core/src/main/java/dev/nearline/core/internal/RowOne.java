@@ -6,7 +6,6 @@ import dev.nearline.api.RowPostprocessor;
 import dev.nearline.api.RowPreprocessor;
 import dev.nearline.api.ScoringException;
 import dev.nearline.api.ScoringException.Kind;
-import dev.nearline.api.Tensor;
 import dev.nearline.api.Tensors;
 import java.time.Duration;
 import java.util.Objects;
@@ -81,11 +80,8 @@ final class RowOne<I, O> {
             } catch (Throwable e) { // NOPMD: the per-record path repeats the call and reports its failure
                 return PER_RECORD;
             }
-            for (String name : plan.declaredOutputs) {
-                Tensor t = out.get(name);
-                if (t != null && (t.rank() == 0 || t.dim(0) != 1)) {
-                    return NO_ROWS; // an output not by rows: no later record tries either (each would run twice)
-                }
+            if (!plan.outputsHaveRows(out, 1)) {
+                return NO_ROWS; // an output not by rows: no later record tries either (each would run twice)
             }
             long t2 = measure ? engine.ticker.read() : 0;
             if (policy != null) {

@@ -6,7 +6,9 @@ import dev.nearline.api.Postprocessor;
 import dev.nearline.api.Preprocessor;
 import dev.nearline.api.RowPostprocessor;
 import dev.nearline.api.RowPreprocessor;
+import dev.nearline.api.Tensor;
 import dev.nearline.api.TensorSpec;
+import dev.nearline.api.Tensors;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -43,6 +45,20 @@ final class RowPlan {
         this.declaredOutputs = Objects.requireNonNull(step.model()).signature().outputNames().toArray(new String[0]);
         this.loneInput = specs.length == 1 && !step.bindings().containsKey(specs[0].name());
         this.allInputs = specs.length >= 64 ? -1L : (1L << specs.length) - 1;
+    }
+
+    /**
+     * Whether every declared output of {@code out} has {@code rows} rows on axis 0 (a model may add outputs it
+     * could not declare, such as the class keys of a ZipMap, which are the same for every record).
+     */
+    boolean outputsHaveRows(Tensors out, int rows) {
+        for (String name : declaredOutputs) {
+            Tensor t = out.get(name);
+            if (t != null && (t.rank() == 0 || t.dim(0) != rows)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The plan for this pipeline, or null when its batches must take the per-record path. */

@@ -10,8 +10,9 @@ package dev.nearline.onnx.internal;
  * <p>In a cold JVM a class costs about 0.3 ms to read from its jar, define and verify; Nearline's first score
  * needs about a hundred that hand-written ONNX Runtime code does not. Loading runs no static initialiser. The list
  * comes from {@code -Xlog:class+load} of the first score of a {@code Stages}, a lambda and a pipeline-file scorer
- * (classes loaded after the environment, in that order); a class missing from the class path (scoring-core is
- * optional for this module) is skipped, and a test checks that every name still exists. Not part of the public API.
+ * (classes loaded after the environment, in that order; not those of a first {@code scoreAll}, which would only
+ * compete with the start-up for the cores). A class missing from the class path (scoring-core is optional for this
+ * module) is skipped, and a test checks that every name still exists. Not part of the public API.
  */
 final class Preload {
     /** In the order a cold first score loads them. */
@@ -107,15 +108,9 @@ final class Preload {
             "dev.nearline.onnx.internal.TensorList",
             "dev.nearline.onnx.internal.OutputReader",
             "dev.nearline.api.Tensors",
-            "dev.nearline.core.internal.BatchScoring",
-            "dev.nearline.core.internal.GuardedListener",
-            "dev.nearline.core.internal.BatchCall$CallListener",
-            "dev.nearline.core.internal.BatchCall",
-            "dev.nearline.core.internal.BatchCall$NotCombined",
             "dev.nearline.onnx.internal.SlotPool$Slot",
             "dev.nearline.onnx.internal.Batches",
             "dev.nearline.onnx.internal.Batches$1",
-            "dev.nearline.api.Outcome",
             "dev.nearline.api.ScoringException$Kind",
             "dev.nearline.core.internal.ScorePostprocessor",
             "dev.nearline.core.internal.RecordLimits$Budget",
